@@ -1,0 +1,229 @@
+/**
+ * tollgate.json: tyk.conf key names (snake_case) so an existing tyk.conf works as is
+ * (design.md "Conventions"). Unknown keys are kept on the object but not typed here.
+ */
+
+export interface StorageConfig {
+  type: string;
+  host: string;
+  port: number;
+  /** Cluster or Sentinel seed addresses, `host:port`. */
+  addrs: string[];
+  /** Non-empty = Sentinel mode. */
+  master_name: string;
+  sentinel_password: string;
+  username: string;
+  password: string;
+  database: number;
+  enable_cluster: boolean;
+  /** Seconds. */
+  timeout: number;
+  use_ssl: boolean;
+  ssl_insecure_skip_verify: boolean;
+  [key: string]: unknown;
+}
+
+export interface ServerCertificate {
+  domain_name?: string;
+  cert_file?: string;
+  key_file?: string;
+  [key: string]: unknown;
+}
+
+export interface HttpServerOptions {
+  use_ssl: boolean;
+  certificates: ServerCertificate[];
+  ssl_certificates: string[];
+  server_name: string;
+  /** 0 = tollgate default (TLS 1.2); else 769..772 as in tyk.conf. */
+  min_version: number;
+  max_version: number;
+  ssl_ciphers: string[];
+  enable_strict_routes: boolean;
+  skip_url_cleaning: boolean;
+  skip_target_path_escaping: boolean;
+  /** Bytes, 0 = off. */
+  max_request_body_size: number;
+  enable_path_prefix_matching: boolean;
+  enable_path_suffix_matching: boolean;
+  xff_depth: number;
+  /** Seconds. */
+  read_timeout: number;
+  write_timeout: number;
+  [key: string]: unknown;
+}
+
+export interface PoliciesConfig {
+  policy_source: string;
+  policy_path: string;
+  policy_record_name: string;
+  [key: string]: unknown;
+}
+
+export interface SecurityConfig {
+  pinned_public_keys: Record<string, string>;
+  /** tollgate: forwarding headers are believed only from these peers when non-empty. */
+  trusted_proxy_cidrs: string[];
+  certificates: Record<string, unknown>;
+  control_api_use_mutual_tls: boolean;
+  [key: string]: unknown;
+}
+
+export interface AnalyticsConfig {
+  ignore_tag_prefix_list: string[];
+  enable_detailed_recording: boolean;
+  [key: string]: unknown;
+}
+
+export type RateLimitFailureMode = "local" | "closed" | "open";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface GatewayConfig {
+  listen_address: string;
+  listen_port: number;
+  /** 0 = the admin API shares `listen_port` (gateway-api.md §1). */
+  control_api_port: number;
+  control_api_hostname: string;
+  /** Admin API secret; must be non-empty. */
+  secret: string;
+  node_secret: string;
+  app_path: string;
+  hostname: string;
+  enable_custom_domains: boolean;
+  /** Seconds, > 0. */
+  proxy_default_timeout: number;
+  hide_generator_header: boolean;
+  close_connections: boolean;
+  health_check_endpoint_name: string;
+  readiness_check_endpoint_name: string;
+  metrics_port: number;
+  /** 0 = one worker per CPU core. */
+  workers: number;
+  storage: StorageConfig;
+  http_server_options: HttpServerOptions;
+  policies: PoliciesConfig;
+  hash_keys: boolean;
+  hash_key_function: string;
+  basic_auth_hash_key_function: string;
+  enable_hashed_keys_listing: boolean;
+  min_token_length: number;
+  allow_master_keys: boolean;
+  security: SecurityConfig;
+  analytics_config: AnalyticsConfig;
+  /** Older name of `analytics_config.ignore_tag_prefix_list`, merged into it by consumers. */
+  aggregates_ignore_tags: string[];
+  enable_analytics: boolean;
+  /** tollgate-only (rate-limits-and-quotas.md §7). */
+  rate_limit_failure_mode: RateLimitFailureMode;
+  rate_limit_response_headers: string;
+  enable_fixed_window_rate_limiter: boolean;
+  enable_redis_rolling_limiter: boolean;
+  enable_sentinel_rate_limiter: boolean;
+  enable_non_transactional_rate_limiter: boolean;
+  enforce_org_quotas: boolean;
+  global_session_lifetime: number;
+  force_global_session_lifetime: boolean;
+  session_lifetime_respects_key_expiration: boolean;
+  ignore_endpoint_case: boolean;
+  use_db_app_configs: boolean;
+  jwt_ssl_insecure_skip_verify: boolean;
+  override_messages: Record<string, unknown>;
+  log_level: LogLevel;
+  access_logs: { enabled: boolean; [key: string]: unknown };
+  /** Seconds. */
+  liveness_check: { check_duration: number; [key: string]: unknown };
+  /** tollgate-only extras that have no tyk.conf name; free-form, not validated here. */
+  tollgate: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Tyk's publicly known example secret: accepted, but worth a warning at start. */
+export const DEFAULT_TYK_SECRET = "352d20ee67be67f6340b4c0605b044b7";
+
+/**
+ * A fresh copy of the defaults. `secret` is empty, so the defaults alone do not load:
+ * tollgate refuses to start without a secret (spec README difference 10).
+ */
+export function defaultConfig(): GatewayConfig {
+  return {
+    listen_address: "",
+    listen_port: 8080,
+    control_api_port: 9696,
+    control_api_hostname: "",
+    secret: "",
+    node_secret: "",
+    app_path: "./apps",
+    hostname: "",
+    enable_custom_domains: false,
+    proxy_default_timeout: 30,
+    hide_generator_header: true,
+    close_connections: false,
+    health_check_endpoint_name: "hello",
+    readiness_check_endpoint_name: "ready",
+    metrics_port: 9091,
+    workers: 0,
+    storage: {
+      type: "redis",
+      host: "127.0.0.1",
+      port: 6379,
+      addrs: [],
+      master_name: "",
+      sentinel_password: "",
+      username: "",
+      password: "",
+      database: 0,
+      enable_cluster: false,
+      timeout: 5,
+      use_ssl: false,
+      ssl_insecure_skip_verify: false,
+    },
+    http_server_options: {
+      use_ssl: false,
+      certificates: [],
+      ssl_certificates: [],
+      server_name: "",
+      min_version: 0,
+      max_version: 0,
+      ssl_ciphers: [],
+      enable_strict_routes: false,
+      skip_url_cleaning: false,
+      skip_target_path_escaping: false,
+      max_request_body_size: 0,
+      enable_path_prefix_matching: false,
+      enable_path_suffix_matching: false,
+      xff_depth: 0,
+      // Tyk's default when unset (120 s); explicit here so consumers need no fallback.
+      read_timeout: 120,
+      write_timeout: 120,
+    },
+    policies: { policy_source: "file", policy_path: "", policy_record_name: "" },
+    hash_keys: true,
+    hash_key_function: "",
+    basic_auth_hash_key_function: "",
+    enable_hashed_keys_listing: false,
+    min_token_length: 3,
+    allow_master_keys: false,
+    security: { pinned_public_keys: {}, trusted_proxy_cidrs: [], certificates: {}, control_api_use_mutual_tls: false },
+    analytics_config: { ignore_tag_prefix_list: [], enable_detailed_recording: false },
+    aggregates_ignore_tags: [],
+    enable_analytics: false,
+    rate_limit_failure_mode: "local",
+    rate_limit_response_headers: "quotas",
+    enable_fixed_window_rate_limiter: false,
+    enable_redis_rolling_limiter: false,
+    enable_sentinel_rate_limiter: false,
+    enable_non_transactional_rate_limiter: false,
+    enforce_org_quotas: false,
+    global_session_lifetime: 0,
+    force_global_session_lifetime: false,
+    session_lifetime_respects_key_expiration: false,
+    ignore_endpoint_case: false,
+    use_db_app_configs: false,
+    jwt_ssl_insecure_skip_verify: false,
+    override_messages: {},
+    log_level: "info",
+    access_logs: { enabled: false },
+    liveness_check: { check_duration: 10 },
+    tollgate: {},
+  };
+}

@@ -1,0 +1,16 @@
+export type * from "./api-definition.js";
+export type * from "./extended-paths.js";
+export type * from "./auth-config.js";
+export type * from "./later-features.js";
+export { validateApiDefinition, type ValidationResult } from "./validate.js";
+export { apiDefinitionSchema } from "./api-schema.js";
+export { normalizeListenPath, listenPathSortLength, compileListenPath, type CompiledListenPath } from "./listen-path.js";
+export { compileDomain, hostMatches, type CompiledDomain } from "./domain.js";
+export { isValidIpOrCidr } from "./ip.js";
+export { generateApiId } from "./ids.js";
+export type * from "./session.js";
+export type * from "./policy.js";
+export * from "./config-types.js";
+export { ConfigError } from "./config-error.js";
+export { loadConfig, configWarnings, type LoadConfigOptions } from "./config.js";
+export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
