@@ -1,0 +1,27 @@
+import { unpack } from 'msgpackr';
+import { CONFIG_KINDS, type ConfigKind } from './key-layout.js';
+
+/** What the control plane publishes after each change; the object itself is read from Redis. */
+export interface ChangeMessage {
+  readonly revision: number;
+  readonly kind: ConfigKind;
+  readonly id: string;
+  readonly op: 'put' | 'delete';
+}
+
+/** Decodes a message from the change channel; returns null (never throws) for anything malformed. */
+export function decodeChangeMessage(payload: Buffer): ChangeMessage | null {
+  let value: unknown;
+  try {
+    value = unpack(payload);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const m = value as Record<string, unknown>;
+  const { revision, kind, id, op } = m;
+  if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 1) return null;
+  if (typeof kind !== 'string' || !(CONFIG_KINDS as readonly string[]).includes(kind)) return null;
+  if (typeof id !== 'string' || (op !== 'put' && op !== 'delete')) return null;
+  return { revision, kind: kind as ConfigKind, id, op };
+}

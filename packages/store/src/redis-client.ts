@@ -1,0 +1,96 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** The `storage` section of tollgate.json (tyk.conf key names). */
+export interface StorageOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly addrs?: readonly string[];
+  readonly master_name?: string;
+  readonly sentinel_password?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly database?: number;
+  readonly enable_cluster?: boolean;
+  /** Seconds; bounds connect and each command so nothing waits on a dead Redis for long. */
+  readonly timeout?: number;
+  readonly use_ssl?: boolean;
+  readonly ssl_insecure_skip_verify?: boolean;
+}
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisClientOptions {
+  /** Name shown by CLIENT LIST, e.g. "tollgate:gateway:sub". */
+  readonly name: string;
+  /** Subscriber connections must not time out commands while idle. */
+  readonly isSubscriber?: boolean;
+  /** Keep reconnecting forever (true) or fail fast (false, for CLI one-shots). */
+  readonly retry?: boolean;
+}
+
+/**
+ * One ioredis client for single Redis, Sentinel (`master_name` + `addrs`) or Redis Cluster
+ * (`enable_cluster` + `addrs`), as tyk.conf's `storage` section describes them.
+ *
+ * @example
+ * const redis = createRedisClient({ host: '127.0.0.1', port: 6379 }, { name: 'tollgate:cp' });
+ */
+export function createRedisClient(storage: StorageOptions, options: RedisClientOptions): RedisClient {
+  const timeoutMs = Math.max(100, Math.round((storage.timeout ?? 5) * 1000));
+  const common: RedisOptions = {
+    connectionName: options.name,
+    username: storage.username || undefined,
+    password: storage.password || undefined,
+    db: storage.database ?? 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: options.isSubscriber ? undefined : timeoutMs,
+    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout.
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: options.retry === false ? 0 : 1,
+    retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
+    lazyConnect: false,
+  };
+  const addrs = (storage.addrs ?? []).map(parseAddr);
+  if (storage.enable_cluster) {
+    const nodes = addrs.length > 0 ? addrs : [{ host: storage.host ?? '127.0.0.1', port: storage.port ?? 6379 }];
+    const clusterOptions: ClusterOptions = { redisOptions: { ...common, db: 0 }, enableOfflineQueue: true };
+    return new Cluster(nodes, clusterOptions);
+  }
+  if (storage.master_name) {
+    return new Redis({
+      ...common,
+      sentinels: addrs.length > 0 ? addrs : [{ host: storage.host ?? '127.0.0.1', port: storage.port ?? 26379 }],
+      name: storage.master_name,
+      sentinelPassword: storage.sentinel_password || undefined,
+    });
+  }
+  return new Redis({ ...common, host: storage.host ?? '127.0.0.1', port: storage.port ?? 6379 });
+}
+
+function parseAddr(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  if (i <= 0) return { host: addr, port: 6379 };
+  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) };
+}
+
+/** Resolves once the client is ready, or rejects after `timeoutMs` with the last connection error. */
+export function waitForReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let lastError: Error | undefined;
+    const onError = (err: Error): void => { lastError = err; };
+    const onReady = (): void => { cleanup(); resolve(); };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not reachable after ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+    };
+    client.on('ready', onReady);
+    client.on('error', onError);
+  });
+}
