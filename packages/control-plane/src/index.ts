@@ -1,0 +1,3 @@
+export { createControlPlane, VERSION, type ControlPlane, type ControlPlaneOptions } from './server.js';
+export { ApiRegistry, findRouteConflict, isSafeApiId, type RegistryResult } from './api-registry.js';
+export { createAdminSecretCheck } from './admin-auth.js';

@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigStore, RedisHealth, type RedisClient } from '@tollgate/store';
+import type { GatewayConfig } from '@tollgate/apidef';
+import type { Logger } from 'pino';
+import { createAdminSecretCheck } from './admin-auth.js';
+import { ApiRegistry } from './api-registry.js';
+import { sendJson, sendStatus, sendText } from './http-reply.js';
+import { BodyTooLargeError } from './read-body.js';
+import { handleApis } from './routes/apis.js';
+import { handleReload } from './routes/reload.js';
+
+export const VERSION = '0.1.0';
+
+/** Endpoints Tyk has that tollgate does not serve yet: answered 501 rather than 404 (gateway-api.md §2). */
+const NOT_IMPLEMENTED = /^\/tyk\/(keys|policies|certs|cache|org|oauth|apis\/oas|mcps|debug|schema|health)(\/|$)/;
+
+export interface ControlPlaneOptions {
+  readonly config: Readonly<GatewayConfig>;
+  readonly redis: RedisClient;
+  readonly logger: Logger;
+}
+
+export interface ControlPlane {
+  readonly registry: ApiRegistry;
+  readonly store: ConfigStore;
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin REST API (Tyk Gateway API compatible) on `control_api_port`: the only writer of configuration.
+ *
+ * @example
+ * const cp = createControlPlane({ config, redis, logger });
+ * await cp.registry.loadDirectory(config.app_path, logger);
+ * await cp.listen();
+ */
+export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+  const { config, redis, logger } = options;
+  const store = new ConfigStore(redis);
+  const registry = new ApiRegistry(store, { enableCustomDomains: Boolean(config.enable_custom_domains) });
+  const isAdmin = createAdminSecretCheck(config.secret);
+  const health = new RedisHealth(redis, {
+    intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'tollgate control plane',
+  });
+  const helloPath = `/${config.health_check_endpoint_name || 'hello'}`;
+  const readyPath = `/${config.readiness_check_endpoint_name || 'ready'}`;
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://control-plane');
+    // Tyk removes trailing slashes before routing (/tyk/keys/ = /tyk/keys).
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (path === helloPath || path === readyPath) {
+      if (req.method !== 'GET') return sendStatus(res, 405, 'Method Not Allowed');
+      const report = health.report();
+      if (path === readyPath && !health.isRedisUp) return sendStatus(res, 503, 'Redis connection not available');
+      return sendJson(res, 200, report);
+    }
+    if (!path.startsWith('/tyk/') && path !== '/tyk') return sendText(res, 404, '404 page not found');
+    if (!isAdmin(req.headers['x-tyk-authorization'])) {
+      logger.warn({ path, remote: req.socket.remoteAddress }, 'admin API call refused: invalid or missing secret');
+      return sendStatus(res, 403, 'Attempted administrative access with invalid or missing key!');
+    }
+    const apis = /^\/tyk\/apis(?:\/([^/]+))?$/.exec(path);
+    if (apis) return handleApis(registry, req, res, apis[1] === undefined ? undefined : decodeURIComponent(apis[1]));
+    if (path === '/tyk/reload' || path === '/tyk/reload/group') {
+      if (req.method !== 'GET') return sendStatus(res, 405, 'Method not supported');
+      return handleReload(store, res, url.searchParams.get('block') === 'true');
+    }
+    if (NOT_IMPLEMENTED.test(path)) return sendStatus(res, 501, 'Not implemented');
+    return sendText(res, 404, '404 page not found');
+  };
+
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof BodyTooLargeError) return sendStatus(res, 413, err.message);
+      logger.error({ err: (err as Error).message, path: req.url }, 'admin API request failed');
+      if (!res.headersSent) sendStatus(res, 500, 'Internal error; see the control plane log');
+      else res.destroy();
+    });
+  });
+
+  return {
+    registry,
+    store,
+    listen: () => new Promise((resolve, reject) => {
+      health.start();
+      server.once('error', reject);
+      server.listen(config.control_api_port, config.listen_address || undefined, () => {
+        resolve((server.address() as AddressInfo).port);
+      });
+    }),
+    close: () => new Promise((resolve) => {
+      health.stop();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
