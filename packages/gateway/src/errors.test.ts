@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyUpstreamError, errors, statusLine, tykError } from './errors.js';
+
+const err = (code: string | undefined, message = 'boom'): Error & { code?: string } => Object.assign(new Error(message), code === undefined ? {} : { code });
+
+describe('error bodies', () => {
+  it("renders Tyk's JSON error body byte for byte, with no trailing newline", () => {
+    assert.equal(errors.upstreamTimeout.body.toString(), '{\n    "error": "Upstream service reached hard timeout."\n}');
+    assert.equal(errors.upstreamRefused.body.toString(), '{\n    "error": "There was a problem proxying the request"\n}');
+    assert.equal(errors.upstreamDnsNotFound.body.toString(), '{\n    "error": "Upstream host lookup failed"\n}');
+    assert.equal(errors.requestBodyRead.body.toString(), '{\n    "error": "There was a problem with reading Body of the Request."\n}');
+    for (const e of Object.values(errors)) {
+      if (e.contentType === 'application/json') {
+        assert.notEqual(e.body.at(-1), 0x0a, `${e.code} ends without a newline`);
+        assert.deepEqual(JSON.parse(e.body.toString()), { error: e.message }, `${e.code} is valid JSON`);
+      }
+    }
+  });
+
+  it('renders the plain-text errors as Tyk does', () => {
+    assert.equal(errors.notFound.body.toString(), 'Not Found');
+    assert.equal(errors.notFound.status, 404);
+    assert.match(errors.notFound.contentType, /^text\/plain/);
+    assert.equal(errors.allHostsDown.body.toString(), 'all hosts are down\n');
+    assert.equal(errors.allHostsDown.status, 503);
+    assert.equal(errors.allHostsDown.flag, 'NHU');
+    assert.equal(errors.allHostsDown.message, 'all hosts are down');
+    assert.equal(errors.entityTooLarge.status, 413);
+  });
+
+  it('escapes quotes, backslashes and control characters in the message as JSON', () => {
+    const e = tykError('TOLLGATE_ERR_TEST', 400, 'TST', 'say "hi" \\ there\n');
+    assert.equal(e.body.toString(), '{\n    "error": "say \\"hi\\" \\\\ there\\n"\n}');
+    assert.deepEqual(JSON.parse(e.body.toString()), { error: 'say "hi" \\ there\n' });
+    assert.equal(e.status, 400);
+    assert.equal(e.statusLine, '400 Bad Request');
+    assert.equal(e.contentType, 'application/json');
+  });
+
+  it('freezes catalogue entries and builds status lines once', () => {
+    assert.ok(Object.isFrozen(errors.upstreamError));
+    assert.equal(statusLine(504), '504 Gateway Timeout');
+    assert.equal(statusLine(499), '499 Client Closed Request');
+    assert.equal(statusLine(200), '200 OK');
+    assert.equal(statusLine(599), '599 Status');
+    assert.equal(errors.upstreamTimeout.statusLine, '504 Gateway Timeout');
+  });
+});
+
+describe('classifyUpstreamError (spec errors-and-flags.md §2.2)', () => {
+  const proxying = 'There was a problem proxying the request';
+  // code, flag, status, message
+  const rows: Array<[string | undefined, string, number, string]> = [
+    ['ECONNREFUSED', 'UCF', 500, proxying],
+    ['ETIMEDOUT', 'UCT', 500, proxying],
+    ['ECONNRESET', 'URR', 500, proxying],
+    ['EPIPE', 'EPI', 500, proxying],
+    ['ECONNABORTED', 'CAB', 500, proxying],
+    ['ENETRESET', 'NRS', 500, proxying],
+    ['ENETUNREACH', 'NRH', 500, proxying],
+    ['EHOSTUNREACH', 'NRH', 500, proxying],
+    ['ENOTFOUND', 'DNS', 500, 'Upstream host lookup failed'],
+    ['EAI_AGAIN', 'DNS', 500, proxying],
+    // proxy_default_timeout bounds connect and the wait for response headers: exceeded → 504 (spec §3).
+    ['UND_ERR_HEADERS_TIMEOUT', 'URT', 504, 'Upstream service reached hard timeout.'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'URT', 504, 'Upstream service reached hard timeout.'],
+    // undici's "other side closed": the upstream dropped the connection.
+    ['UND_ERR_SOCKET', 'URR', 500, proxying],
+    ['ESOMETHINGELSE', 'UPE', 500, proxying],
+    [undefined, 'UPE', 500, proxying],
+  ];
+  for (const [code, flag, status, message] of rows) {
+    it(`${code ?? 'no code'} → ${status} ${flag}`, () => {
+      const e = classifyUpstreamError(err(code));
+      assert.equal(e.flag, flag);
+      assert.equal(e.status, status);
+      assert.equal(e.message, message);
+      assert.equal(e.body.toString(), `{\n    "error": "${message}"\n}`);
+    });
+  }
+});

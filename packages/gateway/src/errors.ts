@@ -1,0 +1,100 @@
+/**
+ * Client-facing errors of the data path, with Tyk's status, exact message and response flag
+ * (spec errors-and-flags.md). Bodies are rendered once, at module load, in Tyk's format:
+ * `{\n    "error": "<message>"\n}` with no trailing newline.
+ */
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 411: 'Length Required', 413: 'Request Entity Too Large', 429: 'Too Many Requests',
+  499: 'Client Closed Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+const statusLines = new Map<number, string>();
+
+/** "200 OK"-style status lines, built once per code. */
+export function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+export interface GatewayError {
+  readonly code: string;
+  readonly status: number;
+  readonly statusLine: string;
+  readonly flag: string;
+  readonly message: string;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+/**
+ * A catalogue entry with Tyk's JSON body; the message is JSON-escaped.
+ *
+ * @example
+ * const keyNotAuthorised = tykError('TOLLGATE_ERR_KEY_NOT_AUTHORISED', 403, 'KNA', 'Access to this API has been disallowed');
+ */
+export function tykError(code: string, status: number, flag: string, message: string): GatewayError {
+  const body = Buffer.from(`{\n    "error": ${JSON.stringify(message)}\n}`);
+  return Object.freeze({ code, status, statusLine: statusLine(status), flag, message, contentType: 'application/json', body });
+}
+
+function textError(code: string, status: number, flag: string, text: string): GatewayError {
+  return Object.freeze({
+    code, status, statusLine: statusLine(status), flag, message: text.trim(), contentType: 'text/plain; charset=utf-8', body: Buffer.from(text),
+  });
+}
+
+export const errors = Object.freeze({
+  notFound: textError('TOLLGATE_ERR_NO_ROUTE', 404, '', 'Not Found'),
+  upstreamTimeout: tykError('TOLLGATE_ERR_UPSTREAM_TIMEOUT', 504, 'URT', 'Upstream service reached hard timeout.'),
+  upstreamRefused: tykError('TOLLGATE_ERR_UPSTREAM_REFUSED', 500, 'UCF', 'There was a problem proxying the request'),
+  upstreamConnectTimeout: tykError('TOLLGATE_ERR_UPSTREAM_CONNECT_TIMEOUT', 500, 'UCT', 'There was a problem proxying the request'),
+  upstreamAborted: tykError('TOLLGATE_ERR_UPSTREAM_ABORTED', 500, 'CAB', 'There was a problem proxying the request'),
+  upstreamNetReset: tykError('TOLLGATE_ERR_UPSTREAM_NET_RESET', 500, 'NRS', 'There was a problem proxying the request'),
+  upstreamReset: tykError('TOLLGATE_ERR_UPSTREAM_RESET', 500, 'URR', 'There was a problem proxying the request'),
+  upstreamPipe: tykError('TOLLGATE_ERR_UPSTREAM_PIPE', 500, 'EPI', 'There was a problem proxying the request'),
+  upstreamUnreachable: tykError('TOLLGATE_ERR_UPSTREAM_UNREACHABLE', 500, 'NRH', 'There was a problem proxying the request'),
+  upstreamDnsNotFound: tykError('TOLLGATE_ERR_UPSTREAM_DNS', 500, 'DNS', 'Upstream host lookup failed'),
+  upstreamDns: tykError('TOLLGATE_ERR_UPSTREAM_DNS', 500, 'DNS', 'There was a problem proxying the request'),
+  upstreamError: tykError('TOLLGATE_ERR_UPSTREAM', 500, 'UPE', 'There was a problem proxying the request'),
+  allHostsDown: textError('TOLLGATE_ERR_NO_HEALTHY_UPSTREAM', 503, 'NHU', 'all hosts are down\n'),
+  requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
+  entityTooLarge: textError('TOLLGATE_ERR_ENTITY_TOO_LARGE', 413, '', 'Request Entity Too Large\n'),
+});
+
+/** Maps an undici / socket error to the catalogue (spec errors-and-flags.md §2.2, first match wins). */
+export function classifyUpstreamError(err: Error & { code?: string }): GatewayError {
+  switch (err.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return errors.upstreamTimeout;
+    case 'ECONNREFUSED':
+      return errors.upstreamRefused;
+    case 'ETIMEDOUT':
+      // A socket-level timeout, not proxy_default_timeout: UCT with the default 500 (§2.2).
+      return errors.upstreamConnectTimeout;
+    case 'ECONNABORTED':
+      return errors.upstreamAborted;
+    case 'ENETRESET':
+      return errors.upstreamNetReset;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return errors.upstreamReset;
+    case 'EPIPE':
+      return errors.upstreamPipe;
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return errors.upstreamUnreachable;
+    case 'ENOTFOUND':
+      return errors.upstreamDnsNotFound;
+    case 'EAI_AGAIN':
+      return errors.upstreamDns;
+    default:
+      return errors.upstreamError;
+  }
+}
+

@@ -1,0 +1,42 @@
+/**
+ * Classifies upstream response header names (raw Buffers from undici) without turning each into a string:
+ * most names are rejected by their length alone.
+ */
+export const enum HeaderKind {
+  Forward = 0,
+  /** Hop-by-hop, or written by uWS itself (`date`): not copied to the client. */
+  HopByHop = 1,
+  ContentLength = 2,
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const byLength = new Map<number, string[]>();
+// uWS writes its own Date header on every response; the upstream's copy would make two.
+for (const name of [...HOP_BY_HOP, 'date', 'content-length']) {
+  const list = byLength.get(name.length) ?? [];
+  list.push(name);
+  byLength.set(name.length, list);
+}
+
+export function classifyHeader(name: Buffer): HeaderKind {
+  const candidates = byLength.get(name.length);
+  if (candidates === undefined) return HeaderKind.Forward;
+  for (const candidate of candidates) {
+    if (equalsLowercase(name, candidate)) return candidate === 'content-length' ? HeaderKind.ContentLength : HeaderKind.HopByHop;
+  }
+  return HeaderKind.Forward;
+}
+
+function equalsLowercase(buf: Buffer, lower: string): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    let c = buf[i]!;
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Request header names (already lower-cased by uWS) that never travel to the upstream. */
+export const REQUEST_HOP_BY_HOP: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP, 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
+]);

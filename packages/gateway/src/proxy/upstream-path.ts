@@ -1,0 +1,36 @@
+/**
+ * The forwarded path (spec api-definition.md §3): strip the listen path when asked, then join with the
+ * target's path. `matchedLength` is how much of the request path the listen path (or its template) matched.
+ */
+export function upstreamPath(
+  requestPath: string, matchedLength: number, strip: boolean, targetPath: string, disableStripSlash: boolean,
+): string {
+  let sub = strip ? requestPath.slice(matchedLength) : requestPath;
+  if (sub.length === 0 || sub.charCodeAt(0) !== 47 /* / */) sub = `/${sub}`;
+  if (disableStripSlash && sub === '/') return targetPath;
+  const base = targetPath.endsWith('/') ? targetPath.slice(0, -1) : targetPath;
+  const rest = sub.slice(1);
+  if (rest.length === 0) return base.length === 0 ? '/' : base;
+  return `${base}/${rest}`;
+}
+
+/** `<target query>&<request query>` as Tyk joins them. */
+export function joinQuery(targetQuery: string, requestQuery: string): string {
+  if (targetQuery.length === 0) return requestQuery;
+  if (requestQuery.length === 0) return targetQuery;
+  return `${targetQuery}&${requestQuery}`;
+}
+
+/** Path-cleans a URL path as Go's path.Clean does, keeping a trailing slash; null when already clean. */
+export function cleanPathOrNull(path: string): string | null {
+  if (!path.includes('//') && !path.includes('/.')) return null;
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  let cleaned = `/${out.join('/')}`;
+  if (path.endsWith('/') && cleaned !== '/') cleaned += '/';
+  return cleaned === path ? null : cleaned;
+}

@@ -1,0 +1,64 @@
+import { Pool } from 'undici';
+
+export interface UpstreamPoolOptions {
+  /** tyk.conf `proxy_default_timeout`, seconds: bounds connect and the wait for response headers. */
+  readonly timeoutSeconds: number;
+}
+
+interface Entry {
+  readonly pool: Pool;
+  refs: number;
+}
+
+/**
+ * One keep-alive undici Pool per upstream origin, shared by every API of the worker that targets it.
+ * Compiled APIs take a reference when built and release it when replaced; a pool nobody references is
+ * closed gracefully (requests in flight on it finish first).
+ *
+ * @example
+ * const pools = new UpstreamPools({ timeoutSeconds: 30 });
+ * const pool = pools.acquire('http://127.0.0.1:3000');
+ */
+export class UpstreamPools {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly options: UpstreamPoolOptions) {}
+
+  acquire(origin: string): Pool {
+    let entry = this.entries.get(origin);
+    if (!entry) {
+      const timeout = this.options.timeoutSeconds * 1000;
+      entry = {
+        pool: new Pool(origin, {
+          connect: { timeout },
+          headersTimeout: timeout,
+          // A streamed body may pause for a slow client; only a stalled upstream is cut.
+          bodyTimeout: Math.max(timeout, 60_000),
+          keepAliveTimeout: 30_000,
+          keepAliveMaxTimeout: 600_000,
+          pipelining: 1,
+        }),
+        refs: 0,
+      };
+      this.entries.set(origin, entry);
+    }
+    entry.refs++;
+    return entry.pool;
+  }
+
+  release(origin: string): void {
+    const entry = this.entries.get(origin);
+    if (!entry) return;
+    entry.refs--;
+    if (entry.refs <= 0) {
+      this.entries.delete(origin);
+      entry.pool.close().catch(() => undefined);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const pools = [...this.entries.values()].map((e) => e.pool.close().catch(() => undefined));
+    this.entries.clear();
+    await Promise.all(pools);
+  }
+}

@@ -1,0 +1,111 @@
+import type { Pool } from 'undici';
+import {
+  compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, type ApiDefinition, type CompiledDomain,
+} from '@tollgate/apidef';
+import type { UpstreamPools } from '../proxy/upstream-pools.js';
+
+/** One upstream target of an API: where requests go and the pool that carries them. */
+export interface UpstreamTarget {
+  readonly origin: string;
+  /** Path of the target URL (joined with the forwarded path). */
+  readonly path: string;
+  /** Query of the target URL, prepended to the request's. */
+  readonly query: string;
+  /** Host header sent upstream unless `preserve_host_header`. */
+  readonly host: string;
+  readonly pool: Pool;
+  /** Unix ms until which the target is skipped after a failed connect. */
+  downUntil: number;
+}
+
+/** What a request needs of an API definition, computed once when the definition loads. */
+export interface CompiledApi {
+  readonly apiId: string;
+  readonly orgId: string;
+  readonly name: string;
+  readonly isActive: boolean;
+  readonly listenPath: string;
+  readonly listenPrefix: string;
+  readonly listenRegex: RegExp | null;
+  readonly sortLength: number;
+  readonly host: CompiledDomain | null;
+  readonly stripListenPath: boolean;
+  readonly disableStripSlash: boolean;
+  readonly preserveHostHeader: boolean;
+  readonly targets: readonly UpstreamTarget[];
+  /** Round-robin position for load balancing (per worker, as the spec allows). */
+  nextTarget: number;
+  /** Releases the upstream pools this API holds. */
+  release(): void;
+}
+
+export interface CompileOptions {
+  readonly pools: UpstreamPools;
+  readonly enableCustomDomains: boolean;
+  /** tyk.conf `hostname`: the host every API binds to when custom domains are off ("" = any). */
+  readonly hostname: string;
+}
+
+/**
+ * Compiles a stored definition. Throws with a message naming the field when the definition cannot be
+ * served (the caller logs it and skips the API; other APIs are unaffected).
+ *
+ * @example
+ * const api = compileApi(def, { pools, enableCustomDomains: false, hostname: '' });
+ */
+export function compileApi(def: ApiDefinition, options: CompileOptions): CompiledApi {
+  const proxy = def.proxy ?? {};
+  const rawListenPath = proxy.listen_path;
+  if (!rawListenPath) throw new Error('proxy.listen_path is required');
+  if (rawListenPath.includes(' ')) throw new Error('proxy.listen_path must not contain a space');
+  const listenPath = normalizeListenPath(rawListenPath);
+  const { prefix, regex } = compileListenPath(listenPath);
+  const urls = proxy.enable_load_balancing && (proxy.target_list?.length ?? 0) > 0
+    ? (proxy.target_list as string[]) : [proxy.target_url ?? ''];
+  const origins: string[] = [];
+  const targets = urls.map((raw) => {
+    const target = parseTarget(raw);
+    origins.push(target.origin);
+    return { ...target, pool: options.pools.acquire(target.origin), downUntil: 0 };
+  });
+  const hostRule = options.enableCustomDomains ? (def.domain_disabled ? '' : String(def.domain ?? '')) : options.hostname;
+  const host = hostRule ? compileDomain(hostRule) : null;
+  let released = false;
+  return {
+    apiId: String(def.api_id),
+    orgId: String(def.org_id ?? ''),
+    name: String(def.name ?? ''),
+    // Absent `active` means active (spec api-definition.md §1); only an explicit false disables routing.
+    isActive: def.active !== false,
+    listenPath,
+    listenPrefix: prefix,
+    listenRegex: regex,
+    sortLength: listenPathSortLength(listenPath),
+    host,
+    stripListenPath: Boolean(proxy.strip_listen_path),
+    disableStripSlash: Boolean(proxy.disable_strip_slash),
+    preserveHostHeader: Boolean(proxy.preserve_host_header),
+    targets,
+    nextTarget: 0,
+    release: () => {
+      if (released) return;
+      released = true;
+      for (const origin of origins) options.pools.release(origin);
+    },
+  };
+}
+
+function parseTarget(raw: string): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
+  // target_list entries may be bare host:port (scheme defaults to http).
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`proxy.target_url "${raw}" is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`proxy.target_url "${raw}" must use http or https`);
+  }
+  return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host };
+}
