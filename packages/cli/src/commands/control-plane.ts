@@ -1,0 +1,28 @@
+import type { GatewayConfig } from '@tollgate/apidef';
+import { createControlPlane, type ControlPlane } from '@tollgate/control-plane';
+import { createRedisClient, waitForReady } from '@tollgate/store';
+import type { Logger } from 'pino';
+
+/** Connects to Redis, loads `app_path`, and serves the admin API. Exits with a clear message if Redis is unreachable. */
+export async function startControlPlane(config: Readonly<GatewayConfig>, logger: Logger): Promise<ControlPlane> {
+  const redis = createRedisClient(config.storage, { name: 'tollgate:control-plane' });
+  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
+  try {
+    await waitForReady(redis, Math.max(2000, config.storage.timeout * 1000));
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`control plane: ${(err as Error).message} (storage.host ${config.storage.host}, storage.port ${config.storage.port})`);
+  }
+  const controlPlane = createControlPlane({ config, redis, logger });
+  const { loaded, skipped } = await controlPlane.registry.loadDirectory(config.app_path, logger);
+  const port = await controlPlane.listen();
+  logger.info({ port, app_path: config.app_path, loaded, skipped }, 'control plane listening');
+  const close = controlPlane.close;
+  return {
+    ...controlPlane,
+    close: async () => {
+      await close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { ConfigError, loadConfig, type GatewayConfig } from '@tollgate/apidef';
+import type { Logger } from 'pino';
+import { createLogger, loadConfigOrExit } from '../config-loading.js';
+import { startDemoUpstream } from '../demo-upstream.js';
+import { hasRedisServer, redisAnswers, startPrivateRedis } from '../private-redis.js';
+import { startControlPlane } from './control-plane.js';
+import { startGateway } from './gateway.js';
+import { waitUntil } from '../wait-until.js';
+
+export interface UpOptions {
+  readonly configFile: string | undefined;
+  readonly workers: number;
+  readonly demoPort: number;
+}
+
+/**
+ * The whole stack in one process tree, for a laptop and the demo: Redis (the configured one, or a private
+ * redis-server when none answers), the control plane, a gateway node, a demo upstream and a keyless demo API.
+ */
+export async function up(options: UpOptions): Promise<void> {
+  let config = loadUpConfig(options.configFile, {});
+  const boot = createLogger(config, 'tollgate-up');
+  let redisProcess: ChildProcess | undefined;
+  if (!(await redisAnswers(config.storage, 1500))) {
+    if (!hasRedisServer()) {
+      process.stderr.write(
+        `tollgate up: no Redis answers at ${config.storage.host}:${config.storage.port} and redis-server is not installed.\n` +
+        'Start one (e.g. `apt-get install redis-server` or `docker run -p 6379:6379 redis`) or set storage.host/storage.port in tollgate.json.\n',
+      );
+      process.exit(1);
+    }
+    const redis = await startPrivateRedis();
+    redisProcess = redis.process;
+    boot.warn({ port: redis.port }, `no Redis at ${config.storage.host}:${config.storage.port}; started a private redis-server for the demo`);
+    config = loadUpConfig(options.configFile, { 'storage.host': '127.0.0.1', 'storage.port': redis.port, secret: config.secret });
+  }
+  const logger = createLogger(config, 'tollgate');
+  const upstream = await startDemoUpstream(options.demoPort);
+  const controlPlane = await startControlPlane(config, logger);
+  await ensureDemoApi(controlPlane.registry, upstream.port, logger);
+  const gateway = startGateway(config, options.workers, logger);
+  await waitForGateway(config);
+  printUrls(config);
+
+  const stop = async (): Promise<void> => {
+    await gateway.shutdown();
+    await controlPlane.close();
+    upstream.server.close();
+    redisProcess?.kill();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+/** `up` generates an admin secret when none is configured, and prints it. */
+function loadUpConfig(file: string | undefined, overrides: Record<string, unknown>): Readonly<GatewayConfig> {
+  try {
+    return loadConfig({ file, env: process.env, overrides });
+  } catch (err) {
+    const isSecretMissing = err instanceof ConfigError && /secret/.test(err.message) && overrides.secret === undefined;
+    // Any other bad value: reported, with the key named, by the same path as every command.
+    return loadConfigOrExit(file, isSecretMissing ? { ...overrides, secret: randomBytes(16).toString('hex') } : overrides);
+  }
+}
+
+async function ensureDemoApi(
+  registry: { get(id: string): Promise<unknown>; create(body: Record<string, unknown>): Promise<{ ok: boolean }> },
+  upstreamPort: number, logger: Logger,
+): Promise<void> {
+  if (await registry.get('demo')) return;
+  const result = await registry.create({
+    api_id: 'demo', name: 'Demo API', org_id: 'default', use_keyless: true, active: true,
+    proxy: { listen_path: '/demo/', target_url: `http://127.0.0.1:${upstreamPort}/`, strip_listen_path: true },
+    version_data: { not_versioned: true, versions: { Default: { name: 'Default' } } },
+  });
+  if (!result.ok) logger.error({ result }, 'demo API not created');
+}
+
+async function waitForGateway(config: Readonly<GatewayConfig>): Promise<void> {
+  const url = `http://127.0.0.1:${config.listen_port}/${config.health_check_endpoint_name || 'hello'}`;
+  const answers = (): Promise<boolean> => fetch(url).then((res) => res.ok, () => false);
+  if (await waitUntil(answers, 20_000)) return;
+  throw new Error(`gateway did not answer ${url} within 20 s`);
+}
+
+function printUrls(config: Readonly<GatewayConfig>): void {
+  const gw = `http://127.0.0.1:${config.listen_port}`;
+  const cp = `http://127.0.0.1:${config.control_api_port}`;
+  process.stdout.write([
+    '',
+    'Tollgate is up.',
+    `  Demo API (keyless):  curl ${gw}/demo/hello`,
+    `  Gateway health:      curl ${gw}/hello`,
+    `  Admin API:           curl -H 'x-tyk-authorization: ${config.secret}' ${cp}/tyk/apis`,
+    '  Stop with Ctrl-C.',
+    '',
+  ].join('\n'));
+}
