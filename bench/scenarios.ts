@@ -1,0 +1,100 @@
+// The benchmark plan: one fast upstream, then each proxy in turn in front of it, each loaded by the
+// same wrk invocation. Proxies run one at a time so they never compete for the two cores.
+
+import { join } from "node:path";
+import type { Options } from "./args.js";
+import type { Tools } from "./install.js";
+import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
+import { stopChild, type Child } from "./processes.js";
+import type { Measurement } from "./table.js";
+import { LISTEN_PATH, startControlPlane, startGateway } from "./tollgate.js";
+import { runWrk, writeDoneHook } from "./wrk.js";
+
+const WARMUP = "2s";
+const PROCESS_COUNTS = [1, 2];
+
+export interface Plan {
+  opts: Options;
+  tools: Tools;
+  workDir: string;
+  repoRoot: string;
+}
+
+export interface Outcome {
+  rows: Measurement[];
+  failures: string[];
+}
+
+export async function runScenarios(plan: Plan): Promise<Outcome> {
+  const outcome: Outcome = { rows: [], failures: [] };
+  const hook = writeDoneHook(plan.workDir);
+  const measure = measurer(plan, hook, outcome);
+  const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
+  try {
+    if (plan.opts.only.includes("direct")) await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
+    if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure));
+    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure));
+  } finally {
+    await stopChild(upstream.child);
+  }
+  return outcome;
+}
+
+type Measure = (scenario: string, processes: number, url: string) => Promise<void>;
+
+function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
+  const { duration, connections, threads } = plan.opts;
+  return async (scenario, processes, url) => {
+    console.log(`→ ${scenario} x${processes}: warm-up ${WARMUP}, then ${duration} at ${connections} connections, ${threads} thread(s)`);
+    await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads });
+    const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads });
+    console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+    outcome.rows.push({ scenario, processes, result });
+  };
+}
+
+/** A failing scenario is reported and skipped; the others still produce their rows. */
+async function attempt(outcome: Outcome, scenario: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const msg = `${scenario}: ${(err as Error).message}`;
+    console.error(`✗ ${msg}`);
+    outcome.failures.push(msg);
+  }
+}
+
+async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure): Promise<void> {
+  for (const workers of PROCESS_COUNTS) {
+    const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections);
+    const dir = join(plan.workDir, `nginx-${workers}`);
+    const proxy = await startNginx(plan.tools.nginx, dir, `nginx x${workers}`, workers, server, LISTEN_PATH);
+    try {
+      await measure("nginx", workers, `http://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
+    } finally {
+      await stopChild(proxy.child);
+    }
+  }
+}
+
+async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure): Promise<void> {
+  const dir = join(plan.workDir, "tollgate");
+  if (!plan.tools.redis) throw new Error("redis-server was not located");
+  const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort);
+  try {
+    for (const workers of PROCESS_COUNTS) {
+      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers);
+      try {
+        await measure("tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`);
+      } finally {
+        await stopChild(gateway);
+      }
+    }
+  } finally {
+    await stopAllOf(cluster.children);
+  }
+}
+
+async function stopAllOf(children: Child[]): Promise<void> {
+  for (const child of [...children].reverse()) await stopChild(child);
+}

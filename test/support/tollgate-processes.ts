@@ -1,0 +1,223 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { childPids, freePort, killGroup, waitFor } from './processes.js';
+
+/** The repository root (this file runs from test/dist/support/). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CLI = join(REPO_ROOT, 'packages/cli/dist/main.js');
+
+/** Redis keys and channel the product uses (design: config distribution). */
+export const WORKERS_HASH = '{tollgate:config}:workers';
+export const REVISION_KEY = '{tollgate:config}:revision';
+
+/** A worker that reported within this long counts as live (workers report about once a second). */
+const LIVE_REPORT_MS = 3000;
+
+export interface TollgateOptions {
+  readonly redisPort: number;
+  /** Gateway workers; 0 starts only the control plane. */
+  readonly workers: number;
+  /** Files written to app_path before the control plane starts: name → JSON value or raw text. */
+  readonly apps?: Readonly<Record<string, unknown>>;
+  /** Extra tollgate.json keys (tyk.conf names), e.g. `{ proxy_default_timeout: 1 }`. */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A gateway node (cluster primary + workers) started by a test. */
+export interface GatewayProcess {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  /** Worker pids: the primary's direct children. */
+  workerPids(): Promise<number[]>;
+  /** Applied revision per live worker pid (recent report in the workers hash and a child of this primary). */
+  workerRevisions(): Promise<Map<number, number>>;
+  /** Resolves with the worker pids once exactly `n` live workers are registered. */
+  waitForWorkers(n: number): Promise<number[]>;
+}
+
+export interface Tollgate {
+  readonly secret: string;
+  readonly gatewayPort: number;
+  readonly controlPort: number;
+  readonly gatewayUrl: string;
+  readonly controlUrl: string;
+  readonly dir: string;
+  readonly appPath: string;
+  /** A plain Redis connection to the same server, for checks. */
+  readonly redis: Redis;
+  readonly controlPlanePid: number;
+  /** Present when `workers > 0`. */
+  readonly gateway: GatewayProcess;
+  /** Current revision counter in Redis. */
+  revision(): Promise<number>;
+  /** Waits until every live worker of the gateway reports the current revision; returns it. */
+  waitForConvergence(): Promise<number>;
+  /** stdout+stderr of both processes (for failure messages). */
+  logs(): string;
+  /** Kills every process started (process groups) and removes the temp dir. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The environment of the test runner minus anything that would override tollgate.json. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(TOLLGATE_|TYK_GW_)/i.test(k)) env[k] = v;
+  }
+  return env;
+}
+
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+}
+
+function spawnCli(args: readonly string[], logFile: string): Spawned {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', fd, fd], detached: true,
+  });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`cannot start ${CLI}`);
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }) as ExitStatus);
+  return { child, pid: child.pid, exited };
+}
+
+async function httpOk(url: string): Promise<true | undefined> {
+  const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true });
+  await res.body.dump();
+  return res.statusCode === 200 ? true : undefined;
+}
+
+/**
+ * Writes a temp tollgate.json and app_path, starts `tollgate control-plane` and (when `workers > 0`)
+ * `tollgate gateway --workers N`, each in its own process group, and resolves once the control plane
+ * and the gateway answer `/hello` with 200 and all N workers are registered in the workers hash.
+ *
+ * @example
+ * const tg = await startTollgate({ redisPort: redis.port, workers: 2 });
+ * after(() => tg.stop());
+ */
+export async function startTollgate(options: TollgateOptions): Promise<Tollgate> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-e2e-'));
+  const appPath = join(dir, 'apps');
+  mkdirSync(appPath);
+  for (const [name, value] of Object.entries(options.apps ?? {})) {
+    writeFileSync(join(appPath, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  }
+  const [gatewayPort, controlPort] = [await freePort(), await freePort()];
+  const secret = `e2e-secret-${process.pid}`;
+  const configFile = join(dir, 'tollgate.json');
+  writeFileSync(configFile, JSON.stringify({
+    listen_port: gatewayPort,
+    control_api_port: controlPort,
+    secret,
+    app_path: appPath,
+    storage: { host: '127.0.0.1', port: options.redisPort },
+    log_level: 'warn',
+    ...options.config,
+  }, null, 2));
+  const cpLog = join(dir, 'control-plane.log');
+  const gwLog = join(dir, 'gateway.log');
+  const redis = new Redis({ host: '127.0.0.1', port: options.redisPort, lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
+
+  const spawned: Spawned[] = [];
+  const logs = (): string => [cpLog, gwLog].map((f) => {
+    try { return `--- ${f}\n${readFileSync(f, 'utf8').slice(-8000)}`; } catch { return ''; }
+  }).join('\n');
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of spawned) killGroup(s.pid);
+    await Promise.all(spawned.map((s) => s.exited));
+    redis.disconnect();
+    if (!process.env.KEEP_E2E_TMP) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const cp = spawnCli(['control-plane', '--config', configFile], cpLog);
+    spawned.push(cp);
+    const controlUrl = `http://127.0.0.1:${controlPort}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const cpDied = cp.exited.then((s) => { throw new Error(`control plane exited early (${s.code ?? s.signal})\n${logs()}`); });
+    await Promise.race([waitFor('control plane /hello', () => httpOk(`${controlUrl}/hello`)), cpDied]);
+
+    let gateway: GatewayProcess = undefined as unknown as GatewayProcess;
+    if (options.workers > 0) {
+      const gw = spawnCli(['gateway', '--config', configFile, '--workers', String(options.workers)], gwLog);
+      spawned.push(gw);
+      gateway = gatewayHandle(gw, redis);
+      const gwDied = gw.exited.then((s) => { throw new Error(`gateway exited early (${s.code ?? s.signal})\n${logs()}`); });
+      await Promise.race([waitFor('gateway /hello', () => httpOk(`${gatewayUrl}/hello`)), gwDied]);
+      await Promise.race([gateway.waitForWorkers(options.workers), gwDied]);
+      gwDied.catch(() => undefined);
+    }
+    cpDied.catch(() => undefined);
+
+    const revision = async (): Promise<number> => Number((await redis.get(REVISION_KEY)) ?? 0);
+    return {
+      secret, gatewayPort, controlPort, gatewayUrl, controlUrl, dir, appPath, redis,
+      controlPlanePid: cp.pid,
+      gateway,
+      revision,
+      async waitForConvergence() {
+        return waitFor('every worker to apply the current revision', async () => {
+          const current = await revision();
+          const revs = await gateway.workerRevisions();
+          const pids = await gateway.workerPids();
+          if (revs.size !== pids.length) return undefined;
+          return [...revs.values()].every((r) => r === current) ? current : undefined;
+        });
+      },
+      logs,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function gatewayHandle(gw: Spawned, redis: Redis): GatewayProcess {
+  const host = hostname();
+  const workerPids = (): Promise<number[]> => childPids(gw.pid);
+  const workerRevisions = async (): Promise<Map<number, number>> => {
+    const pids = new Set(await workerPids());
+    const all = await redis.hgetall(WORKERS_HASH);
+    const now = Date.now();
+    const live = new Map<number, number>();
+    for (const [id, value] of Object.entries(all)) {
+      const sep = id.lastIndexOf(':');
+      const pid = Number(id.slice(sep + 1));
+      const [rev, at] = value.split(':').map(Number);
+      if (id.slice(0, sep) !== host || !pids.has(pid) || rev === undefined || at === undefined) continue;
+      if (now - at <= LIVE_REPORT_MS) live.set(pid, rev);
+    }
+    return live;
+  };
+  return {
+    pid: gw.pid,
+    exited: gw.exited,
+    workerPids,
+    workerRevisions,
+    waitForWorkers: (n) => waitFor(`${n} registered gateway workers`, async () => {
+      const pids = await workerPids();
+      const revs = await workerRevisions();
+      return pids.length === n && revs.size === n ? pids : undefined;
+    }),
+  };
+}
