@@ -70,8 +70,19 @@ export interface SecurityConfig {
 }
 
 export interface AnalyticsConfig {
+  /** Tags starting with one of these are left out of the `tags` aggregates (raw records keep them). */
   ignore_tag_prefix_list: string[];
   enable_detailed_recording: boolean;
+  /** Client IPs (exact) whose requests leave no record. */
+  ignored_ips: string[];
+  /** Ms after which a worker hands a batch that is not full to Redis. */
+  flush_interval: number;
+  /** tollgate: records a worker holds while Redis is slow or down; past it records are dropped and counted. */
+  max_buffered_records: number;
+  /** tollgate: records the Redis queue may hold before workers' appends are refused (and buffered, then dropped). */
+  max_queued_records: number;
+  /** Tyk Pump's `track_all_paths`: aggregate the `endpoints` dimensions for every request, not only tracked ones. */
+  track_all_paths: boolean;
   [key: string]: unknown;
 }
 
@@ -204,7 +215,10 @@ export function defaultConfig(): GatewayConfig {
     min_token_length: 3,
     allow_master_keys: false,
     security: { pinned_public_keys: {}, trusted_proxy_cidrs: [], certificates: {}, control_api_use_mutual_tls: false },
-    analytics_config: { ignore_tag_prefix_list: [], enable_detailed_recording: false },
+    analytics_config: {
+      ignore_tag_prefix_list: [], enable_detailed_recording: false, ignored_ips: [], flush_interval: 200,
+      max_buffered_records: 50_000, max_queued_records: 1_000_000, track_all_paths: false,
+    },
     aggregates_ignore_tags: [],
     enable_analytics: false,
     rate_limit_failure_mode: "local",

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
+import { startClusterMetrics } from './cluster-metrics.js';
 
 export interface PrimaryOptions {
   readonly workers: number;
@@ -9,6 +10,10 @@ export interface PrimaryOptions {
   /** Environment handed to every worker (the resolved configuration). */
   readonly env: Record<string, string>;
   readonly logger: Logger;
+  /** `metrics_port` of the node's `/metrics` (all workers together); 0 = none. */
+  readonly metricsPort?: number;
+  /** `listen_address`: interface of the metrics endpoint ('' = all). */
+  readonly metricsAddress?: string;
 }
 
 /** A worker that dies within this long of starting counts as a crash loop; restarts then back off. */
@@ -21,12 +26,13 @@ const EARLY_EXIT_MS = 2000;
  * @example
  * runPrimary({ workers: 2, workerModule: '/path/worker-main.js', env, logger });
  */
-export function runPrimary(options: PrimaryOptions): { shutdown(): Promise<void> } {
+export function runPrimary(options: PrimaryOptions): { shutdown(): Promise<void>; metricsPort(): number } {
   const { logger } = options;
   const count = options.workers > 0 ? options.workers : availableParallelism();
   let isStopping = false;
   let backoffMs = 0;
   cluster.setupPrimary({ exec: options.workerModule });
+  const metrics = startClusterMetrics({ port: options.metricsPort ?? 0, address: options.metricsAddress ?? '', logger });
 
   const fork = (): void => {
     const startedAt = Date.now();
@@ -35,6 +41,7 @@ export function runPrimary(options: PrimaryOptions): { shutdown(): Promise<void>
       if (isStopping) return;
       const early = Date.now() - startedAt < EARLY_EXIT_MS;
       backoffMs = early ? Math.min(Math.max(backoffMs * 2, 250), 10_000) : 0;
+      metrics.metrics.workerRestarts.inc();
       logger.error({ pid: worker.process.pid, code, signal, restartInMs: backoffMs }, 'gateway worker died; starting a new one');
       setTimeout(fork, backoffMs);
     });
@@ -51,7 +58,8 @@ export function runPrimary(options: PrimaryOptions): { shutdown(): Promise<void>
       w.once('exit', () => resolve());
       w.send('shutdown');
     })));
+    await metrics.close();
     logger.info('gateway stopped');
   };
-  return { shutdown };
+  return { shutdown, metricsPort: metrics.port };
 }

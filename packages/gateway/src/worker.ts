@@ -2,14 +2,20 @@ import { hostname } from 'node:os';
 import type { GatewayConfig } from '@tollgate/apidef';
 import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import type { us_listen_socket } from 'uWebSockets.js';
+import { createAnalyticsEmitter } from './analytics/emitter.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { ApiSet } from './routing/api-set.js';
+import { createGatewayMetrics } from './metrics.js';
+import type { ProxyExchange } from './proxy/proxy-exchange.js';
 import { VERSION } from './version.js';
 
 /** How long a draining worker waits for requests in flight before it exits anyway. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** How long a stopping worker tries to hand its buffered analytics records to Redis. */
+const ANALYTICS_STOP_MS = 3000;
 
 /**
  * One data-plane worker: loads the configuration from Redis, keeps it current through the change feed,
@@ -36,6 +42,26 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const state: FrontDoorState = { table: apis.table(), isDraining: false, inFlight: 0 };
   let drained: (() => void) | undefined;
   const workerId = `${hostname()}:${process.pid}`;
+  // The primary collects this registry over IPC at each scrape (prom-client cluster aggregation).
+  const registry = new Registry();
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  collectDefaultMetrics({ register: registry });
+  const metrics = createGatewayMetrics(registry);
+  const analyticsRedis = config.enable_analytics
+    ? createRedisClient(config.storage, { name: 'tollgate:gateway:analytics', failFast: true }) : null;
+  analyticsRedis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis analytics connection error'));
+  const emitter = analyticsRedis === null ? null : createAnalyticsEmitter(config, {
+    redis: analyticsRedis, metrics, logger, workerId: `${workerId}:${Date.now()}`,
+  });
+  const exchangeDone = (exchange: ProxyExchange): void => {
+    try {
+      metrics.observeExchange(exchange);
+      emitter?.emit(exchange);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'metrics or analytics failed for a request');
+    }
+  };
   const feed = new ConfigFeed({
     store, subscriber, logger, workerId,
     handlers: {
@@ -53,6 +79,8 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   });
   await feed.start();
   health.start();
+  metrics.sources.configRevision = () => feed.revision;
+  metrics.sources.isRedisUp = () => health.isRedisUp;
 
   const hello = (): { status: number; body: string } => ({ status: 200, body: JSON.stringify(health.report()) });
   const ready = (): { status: number; body: string } => {
@@ -63,8 +91,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const app = createUwsFrontDoor({
     state,
     listener: {
-      onExchangeDone(): void {
+      onExchangeDone(exchange: ProxyExchange): void {
         state.inFlight--;
+        exchangeDone(exchange);
         if (state.inFlight === 0 && drained) drained();
       },
     },
@@ -93,11 +122,14 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     });
     (app as unknown as { close(): void }).close(); // present at run time, missing from the typings
     health.stop();
+    const lost = await emitter?.stop(ANALYTICS_STOP_MS);
+    if (lost) logger.warn({ records: lost }, 'analytics records not handed to Redis before exit (counted as dropped)');
     await feed.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();
     redis.disconnect();
     subscriber.disconnect();
+    analyticsRedis?.disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());

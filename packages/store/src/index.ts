@@ -4,3 +4,10 @@ export { decodeChangeMessage, type ChangeMessage } from './change-message.js';
 export { ConfigStore, type ConfigSnapshot } from './config-store.js';
 export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type ConfigFeedOptions } from './config-feed.js';
 export { RedisHealth, type HealthReport } from './redis-health.js';
+export { analyticsKeys, hourBucket } from './key-layout.js';
+export { defineScripts, type TollgateCommands } from './scripts.js';
+export {
+  encodeRecordBatch, decodeRecordBatch, ZERO_GEO, ZERO_NETWORK,
+  type AnalyticsRecord, type RecordLatency, type RecordGeo, type RecordNetwork,
+} from './analytics-record.js';
+export { AnalyticsQueue, type AnalyticsQueueOptions, type QueuedBatch, type StreamBatch } from './analytics-queue.js';

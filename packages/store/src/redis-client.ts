@@ -26,6 +26,14 @@ export interface RedisClientOptions {
   readonly isSubscriber?: boolean;
   /** Keep reconnecting forever (true) or fail fast (false, for CLI one-shots). */
   readonly retry?: boolean;
+  /**
+   * Commands fail at once while disconnected and are never resent after a reconnect (no offline queue,
+   * no automatic resend): for callers that keep and retry their own data, so a command whose reply was
+   * lost is not also replayed behind their back (the analytics emitter).
+   */
+  readonly failFast?: boolean;
+  /** For BullMQ: no command timeout (it blocks on purpose) and unlimited retries, as BullMQ requires. */
+  readonly forQueue?: boolean;
 }
 
 /**
@@ -43,10 +51,11 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
     password: storage.password || undefined,
     db: storage.database ?? 0,
     connectTimeout: timeoutMs,
-    commandTimeout: options.isSubscriber ? undefined : timeoutMs,
+    commandTimeout: options.isSubscriber || options.forQueue ? undefined : timeoutMs,
     // Commands issued while reconnecting wait in the queue, bounded by commandTimeout.
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: options.retry === false ? 0 : 1,
+    enableOfflineQueue: !options.failFast,
+    autoResendUnfulfilledCommands: !options.failFast,
+    maxRetriesPerRequest: options.forQueue ? null : options.retry === false || options.failFast ? 0 : 1,
     retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
     lazyConnect: false,
@@ -54,7 +63,7 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
   const addrs = (storage.addrs ?? []).map(parseAddr);
   if (storage.enable_cluster) {
     const nodes = addrs.length > 0 ? addrs : [{ host: storage.host ?? '127.0.0.1', port: storage.port ?? 6379 }];
-    const clusterOptions: ClusterOptions = { redisOptions: { ...common, db: 0 }, enableOfflineQueue: true };
+    const clusterOptions: ClusterOptions = { redisOptions: { ...common, db: 0 }, enableOfflineQueue: !options.failFast };
     return new Cluster(nodes, clusterOptions);
   }
   if (storage.master_name) {

@@ -103,7 +103,7 @@ export function createUwsFrontDoor(options: FrontDoorOptions): TemplatedApp {
 
     const size = declaredLength === '' ? (isChunked ? -1 : 0) : declaredSize;
     const exchange = new ProxyExchange(res, api, {
-      method, path, query, matchedLength: match.matchedLength, headers, body: null, isHead: method === 'HEAD',
+      method, peer, contentLength: size, path, query, matchedLength: match.matchedLength, headers, body: null, isHead: method === 'HEAD',
     }, target, listener, closeConnection);
     res.onAborted(() => exchange.clientAborted());
     state.inFlight++;

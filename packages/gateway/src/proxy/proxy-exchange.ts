@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpResponse } from 'uWebSockets.js';
 import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.js';
+import type { RecordSource } from '../analytics/record-source.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 import { markDown, pickTarget } from './load-balancer.js';
 import { classifyHeader, HeaderKind } from './response-headers.js';
@@ -25,16 +26,23 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EH
  * Buffers and go to uWS as they are; a body that arrives whole is written with the head in one corked
  * write; larger bodies stream with backpressure both ways (`tryEnd`/`onWritable` against undici's resume).
  * A target that refuses the connection is marked down and, when the request body can be replayed, the
- * next target is tried.
+ * next target is tried. When it is done it is also the RecordSource that metrics and analytics read.
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange implements Dispatcher.DispatchHandler, RecordSource {
   status = 0;
   error: GatewayError | null = null;
+  readonly startMs = Date.now();
+  endMs = 0;
+  upstreamMs = 0;
+  readonly session = null;
+  readonly sessionKey = '';
+  readonly apiVersion = '';
+  private upstreamSentMs = 0;
   private clientGone = false;
   private done = false;
   private headWritten = false;
   private rawHeaders: Buffer[] | null = null;
-  private contentLength = -1;
+  private responseLength = -1;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private pending: Buffer | null = null;
@@ -44,9 +52,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly res: HttpResponse,
-    private readonly api: CompiledApi,
+    readonly api: CompiledApi,
     private readonly request: {
       readonly method: string;
+      /** Client IP. */
+      readonly peer: string;
+      /** Declared Content-Length, −1 when unknown (chunked). */
+      readonly contentLength: number;
       readonly path: string;
       readonly query: string;
       readonly matchedLength: number;
@@ -63,9 +75,20 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.target = target;
   }
 
+  get method(): string { return this.request.method; }
+  get path(): string { return this.request.path; }
+  get headers(): readonly string[] { return this.request.headers; }
+  get peer(): string { return this.request.peer; }
+  get matchedLength(): number { return this.request.matchedLength; }
+  get contentLength(): number { return this.request.contentLength; }
+  get upstreamHost(): string { return this.target.host; }
+  get flag(): string { return this.error?.flag ?? ''; }
+  get isGatewayError(): boolean { return this.error !== null; }
+
   /** Sends the request to the current target. */
   dispatch(): void {
     const { request, api, target } = this;
+    this.upstreamSentMs = Date.now();
     if (!api.preserveHostHeader) request.headers[1] = target.host;
     const path = upstreamPath(request.path, request.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
     const query = joinQuery(target.query, request.query);
@@ -110,10 +133,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: undici handles 100-continue; nothing to relay
     this.status = statusCode;
+    this.upstreamMs = Date.now() - this.upstreamSentMs;
     this.rawHeaders = rawHeaders;
     this.resumeUpstream = resume;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (classifyHeader(rawHeaders[i]!) === HeaderKind.ContentLength) this.contentLength = Number(rawHeaders[i + 1]!.toString('latin1'));
+      if (classifyHeader(rawHeaders[i]!) === HeaderKind.ContentLength) this.responseLength = Number(rawHeaders[i + 1]!.toString('latin1'));
     }
     return true;
   }
@@ -122,7 +146,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.clientGone || this.done) return true;
     const res = this.res;
     if (!this.headWritten) {
-      if (this.contentLength === chunk.length && !this.request.isHead) {
+      if (this.responseLength === chunk.length && !this.request.isHead) {
         res.cork(() => {
           this.writeHead();
           res.end(chunk, this.closeConnection());
@@ -132,7 +156,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       }
       res.cork(() => this.writeHead());
     }
-    return this.contentLength >= 0 ? this.writeSized(chunk) : this.writeChunked(chunk);
+    return this.responseLength >= 0 ? this.writeSized(chunk) : this.writeChunked(chunk);
   }
 
   onComplete(): void {
@@ -143,12 +167,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
         this.writeHead();
         const status = this.status;
         if (this.request.isHead || status === 204 || status === 304) {
-          res.endWithoutBody(this.contentLength >= 0 && status !== 204 ? this.contentLength : undefined, this.closeConnection());
+          res.endWithoutBody(this.responseLength >= 0 && status !== 204 ? this.responseLength : undefined, this.closeConnection());
         } else {
           res.end(undefined, this.closeConnection());
         }
       });
-    } else if (this.contentLength < 0) {
+    } else if (this.responseLength < 0) {
       res.cork(() => res.end(undefined, this.closeConnection()));
     } else {
       // The upstream sent fewer bytes than it announced: the client must not take this as complete.
@@ -218,7 +242,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const offset = res.getWriteOffset();
     let ok = false;
     let sent = false;
-    res.cork(() => { [ok, sent] = res.tryEnd(chunk, this.contentLength); });
+    res.cork(() => { [ok, sent] = res.tryEnd(chunk, this.responseLength); });
     if (sent) {
       this.finish();
       return true;
@@ -232,7 +256,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   private retryPending(writeOffset: number): boolean {
     if (this.clientGone || this.pending === null) return true;
-    const [ok, sent] = this.res.tryEnd(this.pending.subarray(writeOffset - this.pendingOffset), this.contentLength);
+    const [ok, sent] = this.res.tryEnd(this.pending.subarray(writeOffset - this.pendingOffset), this.responseLength);
     if (sent) {
       this.pending = null;
       this.finish();
@@ -246,6 +270,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    this.endMs = Date.now();
     this.listener.onExchangeDone(this);
   }
 }

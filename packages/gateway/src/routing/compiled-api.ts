@@ -2,6 +2,7 @@ import type { Pool } from 'undici';
 import {
   compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, type ApiDefinition, type CompiledDomain,
 } from '@tollgate/apidef';
+import { compileApiAnalytics, type ApiAnalytics } from '../analytics/api-analytics.js';
 import type { UpstreamPools } from '../proxy/upstream-pools.js';
 
 /** One upstream target of an API: where requests go and the pool that carries them. */
@@ -33,6 +34,8 @@ export interface CompiledApi {
   readonly disableStripSlash: boolean;
   readonly preserveHostHeader: boolean;
   readonly targets: readonly UpstreamTarget[];
+  /** Analytics settings (tags, tag headers, do_not_track). */
+  readonly analytics: ApiAnalytics;
   /** Round-robin position for load balancing (per worker, as the spec allows). */
   nextTarget: number;
   /** Releases the upstream pools this API holds. */
@@ -86,6 +89,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     disableStripSlash: Boolean(proxy.disable_strip_slash),
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
+    analytics: compileApiAnalytics(def),
     nextTarget: 0,
     release: () => {
       if (released) return;

@@ -1,0 +1,32 @@
+import type { ApiDefinition } from '@tollgate/apidef';
+
+/** What the analytics record of one API needs from its definition, computed once at load. */
+export interface ApiAnalytics {
+  /** `do_not_track`: no record for any request of the API (metrics still count it). */
+  readonly isTracked: boolean;
+  /** `tag_headers`, lower-cased (header names in the request context are lower-case). */
+  readonly tagHeaders: readonly string[];
+  /** `tags`, added to every record. */
+  readonly tags: readonly string[];
+  /** `expire_analytics_after` in ms; 0 = 100 years (spec analytics.md §2, `expireAt`). */
+  readonly expireAfterMs: number;
+}
+
+const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
+
+/**
+ * Compiles the analytics fields of a definition (spec api-definition.md §9, analytics.md §3 and §7).
+ *
+ * @example
+ * compileApiAnalytics({ tag_headers: ['X-Team'], tags: ['public'] }).tagHeaders; // ['x-team']
+ */
+export function compileApiAnalytics(def: Pick<ApiDefinition, 'do_not_track' | 'tag_headers' | 'tags' | 'expire_analytics_after'>): ApiAnalytics {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const expire = Number(def.expire_analytics_after ?? 0);
+  return Object.freeze({
+    isTracked: def.do_not_track !== true,
+    tagHeaders: Object.freeze([...new Set(strings(def.tag_headers).map((h) => h.toLowerCase()))]),
+    tags: Object.freeze(strings(def.tags)),
+    expireAfterMs: Number.isFinite(expire) && expire > 0 ? expire * 1000 : HUNDRED_YEARS_MS,
+  });
+}

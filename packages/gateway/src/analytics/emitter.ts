@@ -1,0 +1,73 @@
+import type { GatewayConfig } from '@tollgate/apidef';
+import { AnalyticsQueue, type RedisClient } from '@tollgate/store';
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from '../metrics.js';
+import { AnalyticsBatcher } from './batcher.js';
+import { createRecordBuilder } from './record-builder.js';
+import type { RecordSource } from './record-source.js';
+
+/** Records per batch (one stream entry); a batch that is not full goes out after `flush_interval`. */
+const BATCH_SIZE = 500;
+
+export interface AnalyticsEmitter {
+  /** Records the exchange unless the API is not tracked or the client IP is ignored. Never waits. */
+  emit(src: RecordSource): void;
+  readonly batcher: AnalyticsBatcher;
+  /** Hands over what is buffered (bounded wait); resolves with the records dropped at shutdown. */
+  stop(timeoutMs: number): Promise<number>;
+}
+
+export interface EmitterDeps {
+  /** A fail-fast client (no offline queue, no resend): the batcher keeps and retries its own batches. */
+  readonly redis: RedisClient;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Unique for this process's life: prefixes batch ids. */
+  readonly workerId: string;
+}
+
+/**
+ * The worker's analytics emitter (spec analytics.md §1, §4): builds a record per finished exchange and
+ * batches it to the Redis queue. Returns null when tyk.conf `enable_analytics` is off.
+ *
+ * @example
+ * const emitter = createAnalyticsEmitter(config, { redis, metrics, logger, workerId });
+ * emitter?.emit(exchange);
+ */
+export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: EmitterDeps): AnalyticsEmitter | null {
+  if (!config.enable_analytics) return null;
+  const analytics = config.analytics_config;
+  const queue = new AnalyticsQueue(deps.redis, { maxQueuedRecords: analytics.max_queued_records });
+  const { metrics, logger } = deps;
+  let isFailing = false;
+  const batcher = new AnalyticsBatcher({
+    sink: queue,
+    batchSize: BATCH_SIZE,
+    flushIntervalMs: analytics.flush_interval,
+    maxBufferedRecords: analytics.max_buffered_records,
+    idPrefix: deps.workerId,
+    onDropped: (n) => metrics.analyticsDropped.inc(n),
+    onQueued: (n) => {
+      metrics.analyticsQueued.inc(n);
+      if (isFailing) logger.info('analytics records reach Redis again');
+      isFailing = false;
+    },
+    onSinkError: (err, pending) => {
+      metrics.analyticsSendFailures.inc();
+      if (!isFailing) logger.warn({ err: err?.message ?? 'analytics queue in Redis is full', buffered: pending }, 'analytics records held back; retrying');
+      isFailing = true;
+    },
+  });
+  metrics.sources.bufferedRecords = () => batcher.bufferedRecords;
+  const build = createRecordBuilder();
+  const ignoredIps = new Set(analytics.ignored_ips);
+  batcher.start();
+  return {
+    batcher,
+    emit(src) {
+      if (!src.api.analytics.isTracked || (ignoredIps.size > 0 && ignoredIps.has(src.peer))) return;
+      batcher.push(build(src));
+    },
+    stop: (timeoutMs) => batcher.stop(timeoutMs),
+  };
+}

@@ -1,0 +1,136 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RecordSource } from './analytics/record-source.js';
+
+/**
+ * Every metric a gateway worker keeps, in one place (style.md §12). The primary serves them summed over
+ * its workers (prom-client AggregatorRegistry). Labels are bounded: API ids, status codes, a fixed list of
+ * rejection reasons; never paths, never keys.
+ *
+ * The `tyk_*` names and labels are Tyk Pump's Prometheus pump's (spec analytics.md §8), so existing
+ * dashboards keep working; `tollgate_*` are tollgate's own.
+ */
+
+/** Tyk Pump's latency buckets, in ms (spec analytics.md §8). */
+export const TYK_LATENCY_BUCKETS_MS = [1, 2, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 200, 300, 400, 500, 1000, 2000, 5000, 10000, 30000, 60000];
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export type RejectionReason = 'auth' | 'rate_limit' | 'quota' | 'tls' | 'body' | 'upstream' | 'client' | 'other';
+
+/** Response flag → rejection reason (errors-and-flags.md §2); a gateway error without a flag is `other`. */
+const REASON_BY_FLAG: ReadonlyMap<string, RejectionReason> = new Map([
+  ...['AMF', 'AKI', 'TKE', 'TKI', 'TCV', 'EAD', 'IHD'].map((f) => [f, 'auth'] as const),
+  ['RLT', 'rate_limit'], ['QEX', 'quota'],
+  ...['TLE', 'TLI', 'TLM', 'TLN', 'TLH', 'TLP', 'TLA', 'TLC', 'CRQ', 'CMM'].map((f) => [f, 'tls'] as const),
+  ...['BTL', 'CLM', 'BIV'].map((f) => [f, 'body'] as const),
+  ...['UCF', 'UCT', 'URR', 'EPI', 'CAB', 'NRS', 'NRH', 'DNS', 'URT', 'UPE', 'CBO', 'NHU'].map((f) => [f, 'upstream'] as const),
+  ['CDC', 'client'],
+]);
+
+export function rejectionReason(flag: string): RejectionReason {
+  return REASON_BY_FLAG.get(flag) ?? 'other';
+}
+
+/** Children of one API, cached so that a request costs no label-array allocation. */
+interface ApiChildren {
+  readonly latencyTotal: ReturnType<Histogram['labels']>;
+  readonly latencyUpstream: ReturnType<Histogram['labels']>;
+  readonly latencyGateway: ReturnType<Histogram['labels']>;
+  readonly upstreamSeconds: ReturnType<Histogram['labels']>;
+  readonly byStatus: Map<number, { status: ReturnType<Counter['labels']>; duration: ReturnType<Histogram['labels']> }>;
+}
+
+/** Values read when metrics are scraped (set by the worker once the parts exist). */
+export interface MetricSources {
+  configRevision: () => number;
+  isRedisUp: () => boolean;
+  bufferedRecords: () => number;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly sources: MetricSources;
+  /** Counts one finished exchange (every request that reached an API, tracked or not). */
+  observeExchange(src: RecordSource): void;
+  readonly analyticsDropped: Counter;
+  readonly analyticsQueued: Counter;
+  readonly analyticsSendFailures: Counter;
+}
+
+/**
+ * Declares the worker metrics in `registry`.
+ *
+ * @example
+ * const metrics = createGatewayMetrics(new Registry());
+ * metrics.observeExchange(exchange);
+ */
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+  const registers = [registry];
+  const sources: MetricSources = { configRevision: () => 0, isRedisUp: () => false, bufferedRecords: () => 0 };
+  const tykStatus = new Counter({ name: 'tyk_http_status', help: 'Requests per status code and API id (Tyk Pump name)', labelNames: ['code', 'api'], registers });
+  const tykLatency = new Histogram({
+    name: 'tyk_latency', help: 'Latency in ms by type (total, upstream, gateway) and API id (Tyk Pump name)',
+    labelNames: ['type', 'api'], buckets: TYK_LATENCY_BUCKETS_MS, registers,
+  });
+  const duration = new Histogram({
+    name: 'tollgate_request_duration_seconds', help: 'Request duration from arrival to response written, by API id and status code',
+    labelNames: ['api', 'code'], buckets: SECONDS_BUCKETS, registers,
+  });
+  const upstream = new Histogram({
+    name: 'tollgate_upstream_duration_seconds', help: 'Time from sending upstream to its response headers, by API id',
+    labelNames: ['api'], buckets: SECONDS_BUCKETS, registers,
+  });
+  const rejections = new Counter({
+    name: 'tollgate_rejections_total', help: 'Requests the gateway answered with an error of its own, by API id and reason (from the response flag)',
+    labelNames: ['api', 'reason'], registers,
+  });
+  new Gauge({
+    name: 'tollgate_config_revision', help: 'Configuration revision applied (lowest over the workers)', registers, aggregator: 'min',
+    collect() { this.set(sources.configRevision()); },
+  });
+  new Gauge({
+    name: 'tollgate_redis_up', help: '1 when every worker reaches Redis (last health check), else 0', registers, aggregator: 'min',
+    collect() { this.set(sources.isRedisUp() ? 1 : 0); },
+  });
+  const analyticsDropped = new Counter({ name: 'tollgate_analytics_dropped_total', help: 'Analytics records dropped (buffer full while Redis was slow or down)', registers });
+  const analyticsQueued = new Counter({ name: 'tollgate_analytics_queued_total', help: 'Analytics records handed to Redis', registers });
+  new Gauge({
+    name: 'tollgate_analytics_buffered_records', help: 'Analytics records held in worker memory', registers,
+    collect() { this.set(sources.bufferedRecords()); },
+  });
+  const analyticsSendFailures = new Counter({ name: 'tollgate_analytics_send_failures_total', help: 'Failed hand-overs of analytics batches to Redis (retried)', registers });
+
+  const perApi = new Map<string, ApiChildren>();
+  const childrenOf = (api: string): ApiChildren => {
+    let c = perApi.get(api);
+    if (c === undefined) {
+      c = {
+        latencyTotal: tykLatency.labels('total', api), latencyUpstream: tykLatency.labels('upstream', api),
+        latencyGateway: tykLatency.labels('gateway', api), upstreamSeconds: upstream.labels(api), byStatus: new Map(),
+      };
+      perApi.set(api, c);
+    }
+    return c;
+  };
+
+  const observeExchange = (src: RecordSource): void => {
+    const api = src.api.apiId;
+    const c = childrenOf(api);
+    let s = c.byStatus.get(src.status);
+    if (s === undefined) {
+      const code = String(src.status);
+      s = { status: tykStatus.labels(code, api), duration: duration.labels(api, code) };
+      c.byStatus.set(src.status, s);
+    }
+    const totalMs = Math.max(0, src.endMs - src.startMs);
+    const upstreamMs = Math.min(totalMs, Math.max(0, src.upstreamMs));
+    s.status.inc();
+    s.duration.observe(totalMs / 1000);
+    c.latencyTotal.observe(totalMs);
+    c.latencyUpstream.observe(upstreamMs);
+    c.latencyGateway.observe(totalMs - upstreamMs);
+    if (src.upstreamMs > 0) c.upstreamSeconds.observe(upstreamMs / 1000);
+    if (src.isGatewayError) rejections.labels(api, rejectionReason(src.flag)).inc();
+  };
+
+  return { registry, sources, observeExchange, analyticsDropped, analyticsQueued, analyticsSendFailures };
+}
