@@ -106,7 +106,8 @@ export async function startAnalyticsService(options: AnalyticsServiceOptions): P
   };
 }
 
-function serveMetrics(registry: Registry, port: number, address: string, logger: Logger): Promise<Server> {
+/** Serves `/metrics`; a port that cannot be bound is logged and the consumer runs on without it. */
+function serveMetrics(registry: Registry, port: number, address: string, logger: Logger): Promise<Server | null> {
   const server = createServer((req, res) => {
     if ((req.url ?? '/').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found');
@@ -117,8 +118,11 @@ function serveMetrics(registry: Registry, port: number, address: string, logger:
       res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n');
     });
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
+  return new Promise((resolve) => {
+    server.once('error', (err) => {
+      logger.error({ err: err.message, port }, 'analytics metrics endpoint not available');
+      resolve(null);
+    });
     server.listen(port, address || undefined, () => resolve(server));
   });
 }

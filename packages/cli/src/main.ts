@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '@tollgate/gateway';
 import { createLogger, loadConfigOrExit, resolveConfigFile } from './config-loading.js';
+import { parseRange } from '@tollgate/control-plane';
+import { printTopTags, startAnalytics } from './commands/analytics.js';
 import { startControlPlane } from './commands/control-plane.js';
 import { startGateway } from './commands/gateway.js';
 import { up } from './commands/up.js';
@@ -40,6 +42,40 @@ program.command('gateway')
     const stop = (): void => void gateway.shutdown().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+  });
+
+const analytics = program.command('analytics')
+  .description('consume analytics records into hourly aggregates (BullMQ-scheduled drains of the Redis stream); serves /metrics')
+  .option('-c, --config <file>', 'tollgate.json (tyk.conf key names)')
+  .option('--metrics-port <port>', 'port of this process\'s /metrics (0 = none)', integer, 9092)
+  .option('--interval-ms <ms>', 'how often a drain job runs', integer, 500)
+  .action(async (opts: { config?: string; metricsPort: number; intervalMs: number }) => {
+    const config = loadConfigOrExit(resolveConfigFile(opts.config));
+    const logger = createLogger(config, 'analytics');
+    const service = await startAnalytics(config, logger, { metricsPort: opts.metricsPort, intervalMs: Math.max(50, opts.intervalMs) }).catch((err: Error) => {
+      logger.fatal(err.message);
+      process.exit(1);
+    });
+    const stop = (): void => void service.close().then(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+
+analytics.command('top-tags')
+  .description('print the tags with the most hits (from the hourly aggregates)')
+  .option('-c, --config <file>', 'tollgate.json (tyk.conf key names)')
+  .option('--from <time>', 'RFC 3339 time, date or unix seconds (default: 24 hours before --to)')
+  .option('--to <time>', 'RFC 3339 time, date or unix seconds (default: now)')
+  .option('--org <org_id>', 'only this org')
+  .option('-n, --limit <n>', 'rows', integer, 20)
+  .action(async (opts: { config?: string; from?: string; to?: string; org?: string; limit: number }) => {
+    const config = loadConfigOrExit(resolveConfigFile(opts.config ?? analytics.opts<{ config?: string }>().config));
+    const params = new URLSearchParams();
+    if (opts.from) params.set('from', opts.from);
+    if (opts.to) params.set('to', opts.to);
+    const range = parseRange(params, Date.now());
+    if (typeof range === 'string') throw new InvalidArgumentError(range.replace(/^from/, '--from').replace(/^to/, '--to'));
+    await printTopTags(config, { ...range, orgId: opts.org ?? '', limit: opts.limit });
   });
 
 program.command('up')

@@ -1,3 +1,4 @@
 export { createControlPlane, VERSION, type ControlPlane, type ControlPlaneOptions } from './server.js';
 export { ApiRegistry, findRouteConflict, isSafeApiId, type RegistryResult } from './api-registry.js';
 export { createAdminSecretCheck } from './admin-auth.js';
+export { ANALYTICS_ROUTES, parseRange, type AnalyticsReader, type AnalyticsDimension } from './routes/analytics.js';

@@ -7,6 +7,8 @@ import { createAdminSecretCheck } from './admin-auth.js';
 import { ApiRegistry } from './api-registry.js';
 import { sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
+import { createControlPlaneMetrics } from './metrics.js';
+import { handleAnalytics, type AnalyticsReader } from './routes/analytics.js';
 import { handleApis } from './routes/apis.js';
 import { handleReload } from './routes/reload.js';
 
@@ -15,10 +17,20 @@ export const VERSION = '0.1.0';
 /** Endpoints Tyk has that tollgate does not serve yet: answered 501 rather than 404 (gateway-api.md §2). */
 const NOT_IMPLEMENTED = /^\/tyk\/(keys|policies|certs|cache|org|oauth|apis\/oas|mcps|debug|schema|health)(\/|$)/;
 
+const ROUTE_GROUPS = /^\/(tyk\/(?:apis|keys|policies|certs|reload|cache|org|oauth)|tollgate\/analytics\/(?:tags|apis|keys|status_codes|errors|endpoints)|hello|ready|metrics)(?:[/?]|$)/;
+
+/** Bounded label for metrics: a fixed list of route groups, never ids. */
+function routeGroup(url: string | undefined): string {
+  const m = ROUTE_GROUPS.exec(url ?? '');
+  return m ? m[1]! : 'other';
+}
+
 export interface ControlPlaneOptions {
   readonly config: Readonly<GatewayConfig>;
   readonly redis: RedisClient;
   readonly logger: Logger;
+  /** Reads analytics aggregates for `/tollgate/analytics/...` (the CLI injects `tollgate analytics`' reader); 501 without. */
+  readonly analytics?: AnalyticsReader;
 }
 
 export interface ControlPlane {
@@ -44,6 +56,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'tollgate control plane',
   });
+  const metrics = createControlPlaneMetrics({ revision: () => store.revision(), isRedisUp: () => health.isRedisUp });
   const helloPath = `/${config.health_check_endpoint_name || 'hello'}`;
   const readyPath = `/${config.readiness_check_endpoint_name || 'ready'}`;
 
@@ -57,11 +70,19 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       if (path === readyPath && !health.isRedisUp) return sendStatus(res, 503, 'Redis connection not available');
       return sendJson(res, 200, report);
     }
-    if (!path.startsWith('/tyk/') && path !== '/tyk') return sendText(res, 404, '404 page not found');
+    if (path === '/metrics' && req.method === 'GET') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    const isAnalytics = path.startsWith('/tollgate/analytics/');
+    if (!path.startsWith('/tyk/') && path !== '/tyk' && !isAnalytics) return sendText(res, 404, '404 page not found');
     if (!isAdmin(req.headers['x-tyk-authorization'])) {
       logger.warn({ path, remote: req.socket.remoteAddress }, 'admin API call refused: invalid or missing secret');
       return sendStatus(res, 403, 'Attempted administrative access with invalid or missing key!');
     }
+    if (isAnalytics) return handleAnalytics(options.analytics, path.slice('/tollgate/analytics/'.length), req.method ?? 'GET', url.searchParams, res);
     const apis = /^\/tyk\/apis(?:\/([^/]+))?$/.exec(path);
     if (apis) return handleApis(registry, req, res, apis[1] === undefined ? undefined : decodeURIComponent(apis[1]));
     if (path === '/tyk/reload' || path === '/tyk/reload/group') {
@@ -73,6 +94,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   };
 
   const server: Server = createServer((req, res) => {
+    res.on('finish', () => metrics.adminRequests.labels(routeGroup(req.url), String(res.statusCode)).inc());
     route(req, res).catch((err: unknown) => {
       if (err instanceof BodyTooLargeError) return sendStatus(res, 413, err.message);
       logger.error({ err: (err as Error).message, path: req.url }, 'admin API request failed');

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '@tollgate/apidef';
+import { queryAggregates } from '@tollgate/analytics';
 import { createControlPlane, type ControlPlane } from '@tollgate/control-plane';
 import { createRedisClient, waitForReady } from '@tollgate/store';
 import type { Logger } from 'pino';
@@ -13,7 +14,9 @@ export async function startControlPlane(config: Readonly<GatewayConfig>, logger:
     redis.disconnect();
     throw new Error(`control plane: ${(err as Error).message} (storage.host ${config.storage.host}, storage.port ${config.storage.port})`);
   }
-  const controlPlane = createControlPlane({ config, redis, logger });
+  // The control plane serves the aggregates `tollgate analytics` writes; it may not import that package, so the reader is injected here.
+  const analytics = { query: (dimension: Parameters<typeof queryAggregates>[1], range: { fromMs: number; toMs: number; orgId: string }) => queryAggregates(redis, dimension, range) };
+  const controlPlane = createControlPlane({ config, redis, logger, analytics });
   const { loaded, skipped } = await controlPlane.registry.loadDirectory(config.app_path, logger);
   const port = await controlPlane.listen();
   logger.info({ port, app_path: config.app_path, loaded, skipped }, 'control plane listening');

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { ConfigError, loadConfig, type GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createLogger, loadConfigOrExit } from '../config-loading.js';
 import { startDemoUpstream } from '../demo-upstream.js';
 import { hasRedisServer, redisAnswers, startPrivateRedis } from '../private-redis.js';
+import { startAnalytics } from './analytics.js';
 import { startControlPlane } from './control-plane.js';
 import { startGateway } from './gateway.js';
 import { waitUntil } from '../wait-until.js';
@@ -20,7 +22,8 @@ export interface UpOptions {
  * redis-server when none answers), the control plane, a gateway node, a demo upstream and a keyless demo API.
  */
 export async function up(options: UpOptions): Promise<void> {
-  let config = loadUpConfig(options.configFile, {});
+  const demo = analyticsDefault(options.configFile);
+  let config = loadUpConfig(options.configFile, demo);
   const boot = createLogger(config, 'tollgate-up');
   let redisProcess: ChildProcess | undefined;
   if (!(await redisAnswers(config.storage, 1500))) {
@@ -34,18 +37,20 @@ export async function up(options: UpOptions): Promise<void> {
     const redis = await startPrivateRedis();
     redisProcess = redis.process;
     boot.warn({ port: redis.port }, `no Redis at ${config.storage.host}:${config.storage.port}; started a private redis-server for the demo`);
-    config = loadUpConfig(options.configFile, { 'storage.host': '127.0.0.1', 'storage.port': redis.port, secret: config.secret });
+    config = loadUpConfig(options.configFile, { ...demo, 'storage.host': '127.0.0.1', 'storage.port': redis.port, secret: config.secret });
   }
   const logger = createLogger(config, 'tollgate');
   const upstream = await startDemoUpstream(options.demoPort);
   const controlPlane = await startControlPlane(config, logger);
   await ensureDemoApi(controlPlane.registry, upstream.port, logger);
   const gateway = startGateway(config, options.workers, logger);
+  const analytics = await startAnalytics(config, logger.child({ process: 'analytics' }), { metricsPort: ANALYTICS_METRICS_PORT, intervalMs: 500 });
   await waitForGateway(config);
-  printUrls(config);
+  printUrls(config, analytics.metricsPort);
 
   const stop = async (): Promise<void> => {
     await gateway.shutdown();
+    await analytics.close();
     await controlPlane.close();
     upstream.server.close();
     redisProcess?.kill();
@@ -53,6 +58,17 @@ export async function up(options: UpOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+}
+
+/** The demo records analytics unless the file or the environment says otherwise. */
+function analyticsDefault(file: string | undefined): Record<string, unknown> {
+  if (process.env.TOLLGATE_ENABLE_ANALYTICS !== undefined || process.env.TYK_GW_ENABLEANALYTICS !== undefined) return {};
+  try {
+    if (file !== undefined && 'enable_analytics' in (JSON.parse(readFileSync(file, 'utf8')) as object)) return {};
+  } catch {
+    return {}; // unreadable: loadConfig reports it with the file name
+  }
+  return { enable_analytics: true };
 }
 
 /** `up` generates an admin secret when none is configured, and prints it. */
@@ -86,7 +102,10 @@ async function waitForGateway(config: Readonly<GatewayConfig>): Promise<void> {
   throw new Error(`gateway did not answer ${url} within 20 s`);
 }
 
-function printUrls(config: Readonly<GatewayConfig>): void {
+/** `up` runs the analytics consumer in-process; its `/metrics` is on this port (skipped if taken). */
+const ANALYTICS_METRICS_PORT = 9092;
+
+function printUrls(config: Readonly<GatewayConfig>, analyticsMetricsPort: number): void {
   const gw = `http://127.0.0.1:${config.listen_port}`;
   const cp = `http://127.0.0.1:${config.control_api_port}`;
   process.stdout.write([
@@ -95,6 +114,10 @@ function printUrls(config: Readonly<GatewayConfig>): void {
     `  Demo API (keyless):  curl ${gw}/demo/hello`,
     `  Gateway health:      curl ${gw}/hello`,
     `  Admin API:           curl -H 'x-tyk-authorization: ${config.secret}' ${cp}/tyk/apis`,
+    `  Analytics by tag:    curl -H 'x-tyk-authorization: ${config.secret}' ${cp}/tollgate/analytics/tags`,
+    ...(config.metrics_port > 0 ? [`  Gateway metrics:     curl http://127.0.0.1:${config.metrics_port}/metrics`] : []),
+    `  Control plane:       curl ${cp}/metrics`,
+    ...(analyticsMetricsPort > 0 ? [`  Analytics metrics:   curl http://127.0.0.1:${analyticsMetricsPort}/metrics`] : []),
     '  Stop with Ctrl-C.',
     '',
   ].join('\n'));
