@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { aggregateBatch, isTagAggregated, tagEntry, type Dimension } from './aggregate.js';
+import { testRecord } from './test-records.js';
+
+const options = { ignoreTagPrefixes: [] as string[], trackAllPaths: false };
+
+function entries(records: Parameters<typeof aggregateBatch>[0], opts = options) {
+  const { hours } = aggregateBatch(records, opts);
+  const out = new Map<string, { hits: number; success: number; error: number; codes: Record<string, number> }>();
+  for (const h of hours.values()) {
+    for (const e of h.entries.values()) {
+      out.set(`${h.hour} ${e.dimension} ${e.value}`, { hits: e.counter.hits, success: e.counter.success, error: e.counter.error, codes: Object.fromEntries(e.counter.codes) });
+    }
+  }
+  return out;
+}
+const values = (m: ReturnType<typeof entries>, d: Dimension) => [...m.keys()].filter((k) => k.split(' ')[1] === d).map((k) => k.split(' ').slice(2).join(' '));
+
+describe('aggregation (spec analytics.md §5)', () => {
+  it('counts hits, success (2xx), error (≥ 400) and every status code, per org and hour bucket', () => {
+    const m = entries([
+      testRecord(), testRecord({ response_code: 201 }), testRecord({ response_code: 304 }), testRecord({ response_code: 404 }),
+      testRecord({ response_code: 503, timestamp: '2026-11-23T13:00:00.000Z' }),
+    ]);
+    assert.deepEqual(m.get('2026112312 total all'), { hits: 4, success: 2, error: 1, codes: { 200: 1, 201: 1, 304: 1, 404: 1 } });
+    assert.deepEqual(m.get('2026112313 total all'), { hits: 1, success: 0, error: 1, codes: { 503: 1 } });
+    assert.deepEqual(values(m, 'codes').sort(), ['200', '201', '304', '404', '503']);
+    assert.deepEqual(values(m, 'errors').sort(), ['404', '503'], 'errors: ≥ 400 only, as Tyk');
+  });
+
+  it('sums and extremes of latency; min ignores error responses', () => {
+    const { hours } = aggregateBatch([
+      testRecord({ request_time: 10, latency: { total: 10, upstream: 6, gateway: 4 } }),
+      testRecord({ request_time: 30, latency: { total: 30, upstream: 25, gateway: 5 } }),
+      testRecord({ response_code: 500, request_time: 2, latency: { total: 2, upstream: 0, gateway: 2 } }),
+    ], options);
+    const c = [...hours.values()][0]!.entries.get('o1\u0000apiid\u0000a')!.counter;
+    assert.deepEqual(
+      [c.totalRequestTime, c.totalLatency, c.totalUpstreamLatency, c.maxLatency, c.minLatency, c.maxUpstreamLatency, c.minUpstreamLatency],
+      [42, 42, 31, 30, 10, 25, 6],
+    );
+    assert.deepEqual([c.identifier, c.humanIdentifier], ['a', 'API A']);
+  });
+
+  it('keys and oauth ids get entries only when non-empty; versions key on base64 of api_id:version', () => {
+    const m = entries([testRecord({ api_key: 'hash1', alias: 'alice', oauth_id: 'client9' }), testRecord()]);
+    assert.deepEqual(values(m, 'apikeys'), ['hash1']);
+    assert.deepEqual(values(m, 'oauthids'), ['client9']);
+    assert.deepEqual(values(m, 'versions'), [Buffer.from('a:Non Versioned').toString('base64').replace(/=+$/, '')]);
+  });
+
+  it('records without org_id are skipped, as Tyk Pump skips them', () => {
+    const { hours, skipped } = aggregateBatch([testRecord({ org_id: '' }), testRecord()], options);
+    assert.equal(skipped, 1);
+    assert.equal([...hours.values()][0]!.entries.get('o1\u0000total\u0000all')!.counter.hits, 1);
+  });
+
+  it('endpoints only for tracked records, or every record with track_all_paths', () => {
+    assert.deepEqual(values(entries([testRecord({ path: '/v1.2/x' })]), 'endpoints'), []);
+    assert.deepEqual(values(entries([testRecord({ path: '/v1.2/x', track_path: true })]), 'endpoints'), ['/v1\\u2e2/x']);
+    const all = entries([testRecord({ api_key: 'k', path: '/p' })], { ...options, trackAllPaths: true });
+    assert.deepEqual(values(all, 'apiendpoints'), [Buffer.from('a:Non Versioned:/p').toString('hex')]);
+    assert.deepEqual(values(all, 'keyendpoints'), [`k:${Buffer.from('a:/p').toString('base64').replace(/=+$/, '')}`]);
+  });
+});
+
+describe('tags and ignore_tag_prefix_list (spec analytics.md §6)', () => {
+  it('leaves out tags with an ignored prefix (plain, case-sensitive) and every key- tag; other dimensions still count', () => {
+    const record = testRecord({ api_key: 'k1', tags: ['x-request-id-123', 'X-Request-ID-9', 'x-team-blue', 'key-k1', 'org-o1', 'api-a'] });
+    const m = entries([record], { ...options, ignoreTagPrefixes: ['x-request-id'] });
+    assert.deepEqual(values(m, 'tags').sort(), ['X-Request-ID-9', 'api-a', 'org-o1', 'x-team-blue']);
+    assert.equal(m.get('2026112312 apikeys k1')?.hits, 1);
+    assert.equal(m.get('2026112312 total all')?.hits, 1);
+    assert.deepEqual(record.tags, ['x-request-id-123', 'X-Request-ID-9', 'x-team-blue', 'key-k1', 'org-o1', 'api-a'], 'the record keeps its tags');
+  });
+
+  it('entry keys are trimmed with dots removed; the prefix is checked on the tag as recorded', () => {
+    assert.equal(tagEntry('  v1.2.beta '), 'v12beta');
+    assert.equal(isTagAggregated(' x-request-id-1', ['x-request-id']), true);
+    assert.equal(isTagAggregated('key-abc', []), false);
+    const m = entries([testRecord({ tags: [' a.b ', '   ', 'dup', 'dup'] })]);
+    assert.deepEqual(values(m, 'tags').sort(), ['ab', 'dup']);
+    assert.equal(m.get('2026112312 tags dup')?.hits, 2, 'a tag listed twice counts twice, as in Tyk Pump');
+  });
+});

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { defaultConfig, type GatewayConfig } from '@tollgate/apidef';
+import { analyticsKeys, createRedisClient, decodeRecordBatch, waitForReady, type RedisClient } from '@tollgate/store';
+import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createGatewayMetrics } from '../metrics.js';
+import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { createAnalyticsEmitter } from './emitter.js';
+import { testSource } from './test-source.js';
+
+const pools = new UpstreamPools({ timeoutSeconds: 1 });
+let server: TestRedisServer;
+let redis: RedisClient;
+const logger = pino({ level: 'silent' });
+
+before(async () => {
+  server = await startTestRedis();
+  redis = createRedisClient({ host: '127.0.0.1', port: server.port }, { name: 'test:emitter', failFast: true });
+  await waitForReady(redis, 5000);
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+  await pools.closeAll();
+});
+
+function config(over: Partial<GatewayConfig['analytics_config']> = {}, enabled = true): GatewayConfig {
+  const c = defaultConfig();
+  return { ...c, enable_analytics: enabled, analytics_config: { ...c.analytics_config, ...over } };
+}
+
+async function streamPaths(): Promise<string[]> {
+  const entries = await redis.xrangeBuffer(analyticsKeys.stream, '-', '+');
+  return entries.flatMap(([, fields]) => decodeRecordBatch(fields[fields.length - 1]!).map((r) => r.original_path));
+}
+
+describe('analytics emitter (spec analytics.md §1, §7)', () => {
+  it('is off unless enable_analytics', () => {
+    assert.equal(createAnalyticsEmitter(config({}, false), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w' }), null);
+  });
+
+  it('records tracked APIs only: nothing for do_not_track or an ignored client IP', async () => {
+    await redis.flushall();
+    const emitter = createAnalyticsEmitter(config({ ignored_ips: ['10.9.9.9'] }), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w1' })!;
+    emitter.emit(testSource(pools, {}, { path: '/a/tracked' }));
+    emitter.emit(testSource(pools, { do_not_track: true }, { path: '/a/not-tracked' }));
+    emitter.emit(testSource(pools, {}, { path: '/a/ignored-ip', peer: '10.9.9.9' }));
+    emitter.emit(testSource(pools, {}, { path: '/a/error', status: 403, isGatewayError: true, flag: 'AKI' }));
+    assert.equal(await emitter.stop(2000), 0);
+    assert.deepEqual(await streamPaths(), ['/a/tracked', '/a/error']);
+    assert.equal(await redis.get(analyticsKeys.queuedRecords), '2');
+  });
+
+  it('counts records it could not hand over as dropped in tollgate_analytics_dropped_total', async () => {
+    await redis.flushall();
+    const metrics = createGatewayMetrics(new Registry());
+    // The Redis queue holds 3 records: the rest stay in the worker, which holds 5, so 2 are dropped at once.
+    const emitter = createAnalyticsEmitter(config({ max_queued_records: 3, max_buffered_records: 5 }), { redis, metrics, logger, workerId: 'w2' })!;
+    for (let i = 0; i < 7; i++) emitter.emit(testSource(pools, {}, { path: `/a/${i}` }));
+    const lost = await emitter.stop(300);
+    const dropped = (await metrics.registry.getSingleMetric('tollgate_analytics_dropped_total')!.get()).values[0]!.value;
+    assert.equal(lost, 5, 'the one batch of 5 never fitted into a queue of 3');
+    assert.equal(dropped, 7);
+    assert.deepEqual(await streamPaths(), []);
+  });
+});

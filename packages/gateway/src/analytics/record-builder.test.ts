@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { buildTags, createRecordBuilder } from './record-builder.js';
+import { testSource } from './test-source.js';
+
+const pools = new UpstreamPools({ timeoutSeconds: 1 });
+after(() => pools.closeAll());
+const NOW = Date.parse('2026-11-23T12:34:56.007Z');
+
+describe('analytics record (spec analytics.md §2)', () => {
+  it('fills every field from the exchange', () => {
+    const build = createRecordBuilder({ now: () => NOW });
+    const r = build(testSource(pools, { tags: ['public'], tag_headers: ['X-Team'], expire_analytics_after: 60 }, { contentLength: 12 }));
+    const local = new Date(NOW);
+    assert.deepEqual({ ...r, geo: undefined, network: undefined }, {
+      method: 'GET', host: '127.0.0.1:9', path: '/items/7', raw_path: '/items/7', original_path: '/a/items/7', listen_path: '/a/',
+      content_length: 12, user_agent: 'curl/8', day: local.getDate(), month: local.getMonth() + 1, year: local.getFullYear(), hour: local.getHours(),
+      response_code: 200, api_key: '', timestamp: '2026-11-23T12:34:56.007Z', api_version: 'Non Versioned', api_name: 'API one',
+      api_id: 'a1', org_id: 'org1', oauth_id: '', request_time: 12, latency: { total: 12, upstream: 9, gateway: 3 },
+      raw_request: '', raw_response: '', ip_address: '10.0.0.9', tags: ['x-team-blue', 'public', 'org-org1', 'api-a1'],
+      alias: '', track_path: false, expireAt: '2026-11-23T12:35:56.007Z', geo: undefined, network: undefined,
+    });
+    assert.deepEqual(r.geo.country, { iso_code: '' });
+    assert.deepEqual(r.network, { open_connections: 0, closed_connections: 0, bytes_in: 0, bytes_out: 0 });
+  });
+
+  it('keeps the listen path in path when strip_listen_path is off; expireAt is 100 years out by default', () => {
+    const build = createRecordBuilder({ now: () => NOW });
+    const r = build(testSource(pools, { proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9', strip_listen_path: false } }));
+    assert.equal(r.path, '/a/items/7');
+    assert.equal(new Date(r.expireAt).getUTCFullYear(), 2126);
+  });
+
+  it('a gateway error has no upstream time: gateway latency = total', () => {
+    const r = createRecordBuilder({ now: () => NOW })(testSource(pools, {}, { status: 500, upstreamMs: 0, isGatewayError: true, flag: 'UCF' }));
+    assert.deepEqual(r.latency, { total: 12, upstream: 0, gateway: 12 });
+    assert.equal(r.response_code, 500);
+  });
+
+  it('timestamps keep millisecond precision across the cached second', () => {
+    let now = NOW;
+    const build = createRecordBuilder({ now: () => now });
+    const a = build(testSource(pools)).timestamp;
+    now += 995;
+    const b = build(testSource(pools)).timestamp;
+    assert.deepEqual([a, b], ['2026-11-23T12:34:56.007Z', '2026-11-23T12:34:57.002Z']);
+  });
+});
+
+describe('tags (spec analytics.md §3)', () => {
+  it('are built in Tyk order: policies, developer, session tags, tag headers, API tags, key, org, api', () => {
+    const src = testSource(pools, { tags: ['t-api'], tag_headers: ['X-Team', 'x-region'] }, {
+      headers: ['host', 'gw', 'x-team', 'blue', 'x-region', 'eu', 'x-team', 'red'],
+      session: { apply_policies: ['p1', 'p2'], meta_data: { tyk_developer_id: 'd9' }, tags: ['t-key', 't-key'] },
+      sessionKey: 'abc123',
+    });
+    assert.deepEqual(buildTags(src, 'abc123'), [
+      'pol-p1', 'pol-p2', 'dev-d9', 't-key', 't-key', 'x-team-blue', 'x-team-red', 'x-region-eu', 't-api', 'key-abc123', 'org-org1', 'api-a1',
+    ]);
+  });
+
+  it('no key or org tag when they are empty; a non-string developer id adds nothing', () => {
+    const src = testSource(pools, { org_id: '' }, { session: { meta_data: { tyk_developer_id: 7 } } });
+    assert.deepEqual(buildTags(src, ''), ['api-a1']);
+  });
+
+  it('header values are kept as sent (no normalisation)', () => {
+    const src = testSource(pools, { tag_headers: ['X-Request-ID'] }, { headers: ['host', 'gw', 'x-request-id', 'Ab.C 1'] });
+    assert.deepEqual(buildTags(src, ''), ['x-request-id-Ab.C 1', 'org-org1', 'api-a1']);
+  });
+});
