@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { testSource } from './analytics/test-source.js';
+import { testContext } from './analytics/test-context.js';
+import { errors, tykError } from './errors.js';
 import { createGatewayMetrics, rejectionReason } from './metrics.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 
@@ -16,9 +17,9 @@ async function values(registry: Registry, name: string): Promise<Array<{ labels:
 describe('gateway metrics', () => {
   it('counts every exchange by API id and status (Tyk Pump names) and observes latency per type', async () => {
     const metrics = createGatewayMetrics(new Registry());
-    for (let i = 0; i < 3; i++) metrics.observeExchange(testSource(pools));
-    metrics.observeExchange(testSource(pools, {}, { status: 502 }));
-    metrics.observeExchange(testSource(pools, { api_id: 'b2' }, { status: 200 }));
+    for (let i = 0; i < 3; i++) metrics.observeExchange(testContext(pools));
+    metrics.observeExchange(testContext(pools, {}, { status: 502 }));
+    metrics.observeExchange(testContext(pools, { api_id: 'b2' }, { status: 200 }));
     assert.deepEqual((await values(metrics.registry, 'tyk_http_status')).map((v) => [v.labels.api, v.labels.code, v.value]), [
       ['a1', '200', 3], ['a1', '502', 1], ['b2', '200', 1],
     ]);
@@ -32,21 +33,22 @@ describe('gateway metrics', () => {
   it('counts gateway errors as rejections by reason taken from the response flag', async () => {
     const metrics = createGatewayMetrics(new Registry());
     for (const flag of ['AKI', 'AMF', 'RLT', 'QEX', 'TLH', 'UCF', '']) {
-      metrics.observeExchange(testSource(pools, {}, { status: 403, isGatewayError: true, flag, upstreamMs: 0 }));
+      metrics.observeExchange(testContext(pools, {}, { status: 403, error: tykError('TOLLGATE_ERR_TEST', 403, flag, 'no') }));
     }
-    metrics.observeExchange(testSource(pools, {}, { status: 500 })); // an upstream's own 500 is no rejection
+    metrics.observeExchange(testContext(pools, {}, { status: 403, error: errors.ipDisallowed }));
+    metrics.observeExchange(testContext(pools, {}, { status: 500 })); // an upstream's own 500 is no rejection
     assert.deepEqual((await values(metrics.registry, 'tollgate_rejections_total')).map((v) => [v.labels.reason, v.value]), [
-      ['auth', 2], ['rate_limit', 1], ['quota', 1], ['tls', 1], ['upstream', 1], ['other', 1],
+      ['auth', 2], ['rate_limit', 1], ['quota', 1], ['tls', 1], ['upstream', 1], ['other', 1], ['ip', 1],
     ]);
   });
 
   it('maps every flag family to a fixed reason', () => {
-    assert.deepEqual(['TKE', 'CRQ', 'BTL', 'URT', 'CDC', 'ZZZ'].map(rejectionReason), ['auth', 'tls', 'body', 'upstream', 'client', 'other']);
+    assert.deepEqual(['TKE', 'CRQ', 'BTL', 'URT', 'CDC', 'ZZZ'].map((f) => rejectionReason(f)), ['auth', 'tls', 'body', 'upstream', 'client', 'other']);
   });
 
   it('labels carry API ids and status codes only: no path, no key', async () => {
     const metrics = createGatewayMetrics(new Registry());
-    metrics.observeExchange(testSource(pools, {}, { path: '/a/secret/123', sessionKey: 'key-hash', isGatewayError: true, flag: 'AKI' }));
+    metrics.observeExchange(testContext(pools, {}, { path: '/a/secret/123', sessionKey: 'key-hash', error: tykError('TOLLGATE_ERR_TEST', 403, 'AKI', 'no') }));
     const text = await metrics.registry.metrics();
     assert.doesNotMatch(text, /secret|key-hash/);
   });

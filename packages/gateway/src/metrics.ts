@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RecordSource } from './analytics/record-source.js';
+import { upstreamLatency } from './analytics/record-builder.js';
+import type { RequestContext } from './pipeline/request-context.js';
 
 /**
  * Every metric a gateway worker keeps, in one place (style.md §12). The primary serves them summed over
@@ -14,9 +15,12 @@ import type { RecordSource } from './analytics/record-source.js';
 export const TYK_LATENCY_BUCKETS_MS = [1, 2, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 200, 300, 400, 500, 1000, 2000, 5000, 10000, 30000, 60000];
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export type RejectionReason = 'auth' | 'rate_limit' | 'quota' | 'tls' | 'body' | 'upstream' | 'client' | 'other';
+export type RejectionReason = 'auth' | 'rate_limit' | 'quota' | 'tls' | 'ip' | 'body' | 'upstream' | 'client' | 'other';
 
-/** Response flag → rejection reason (errors-and-flags.md §2); a gateway error without a flag is `other`. */
+/**
+ * Response flag → rejection reason (errors-and-flags.md §2). Errors without a flag (§2.3) are told by
+ * their catalogue code where one family is clear (IP lists); the rest are `other`.
+ */
 const REASON_BY_FLAG: ReadonlyMap<string, RejectionReason> = new Map([
   ...['AMF', 'AKI', 'TKE', 'TKI', 'TCV', 'EAD', 'IHD'].map((f) => [f, 'auth'] as const),
   ['RLT', 'rate_limit'], ['QEX', 'quota'],
@@ -26,8 +30,10 @@ const REASON_BY_FLAG: ReadonlyMap<string, RejectionReason> = new Map([
   ['CDC', 'client'],
 ]);
 
-export function rejectionReason(flag: string): RejectionReason {
-  return REASON_BY_FLAG.get(flag) ?? 'other';
+const REASON_BY_CODE: ReadonlyMap<string, RejectionReason> = new Map([['TOLLGATE_ERR_IP_DISALLOWED', 'ip']]);
+
+export function rejectionReason(flag: string, code = ''): RejectionReason {
+  return REASON_BY_FLAG.get(flag) ?? REASON_BY_CODE.get(code) ?? 'other';
 }
 
 /** Children of one API, cached so that a request costs no label-array allocation. */
@@ -50,7 +56,7 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   readonly sources: MetricSources;
   /** Counts one finished exchange (every request that reached an API, tracked or not). */
-  observeExchange(src: RecordSource): void;
+  observeExchange(ctx: RequestContext): void;
   readonly analyticsDropped: Counter;
   readonly analyticsQueued: Counter;
   readonly analyticsSendFailures: Counter;
@@ -112,7 +118,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     return c;
   };
 
-  const observeExchange = (src: RecordSource): void => {
+  const observeExchange = (src: RequestContext): void => {
     const api = src.api.apiId;
     const c = childrenOf(api);
     let s = c.byStatus.get(src.status);
@@ -122,14 +128,14 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       c.byStatus.set(src.status, s);
     }
     const totalMs = Math.max(0, src.endMs - src.startMs);
-    const upstreamMs = Math.min(totalMs, Math.max(0, src.upstreamMs));
+    const upstreamMs = Math.min(totalMs, upstreamLatency(src));
     s.status.inc();
     s.duration.observe(totalMs / 1000);
     c.latencyTotal.observe(totalMs);
     c.latencyUpstream.observe(upstreamMs);
     c.latencyGateway.observe(totalMs - upstreamMs);
-    if (src.upstreamMs > 0) c.upstreamSeconds.observe(upstreamMs / 1000);
-    if (src.isGatewayError) rejections.labels(api, rejectionReason(src.flag)).inc();
+    if (src.upstreamHeadMs > 0) c.upstreamSeconds.observe(upstreamMs / 1000);
+    if (src.error !== null) rejections.labels(api, rejectionReason(src.flag, src.error.code)).inc();
   };
 
   return { registry, sources, observeExchange, analyticsDropped, analyticsQueued, analyticsSendFailures };

@@ -6,6 +6,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client
 import type { us_listen_socket } from 'uWebSockets.js';
 import { createAnalyticsEmitter } from './analytics/emitter.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
+import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { ApiSet } from './routing/api-set.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -32,9 +33,11 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
+  const pipelineDeps = createPipelineDeps({ config, logger });
   const apis = new ApiSet({
     pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
+    pipelineDeps,
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',
@@ -52,12 +55,13 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     ? createRedisClient(config.storage, { name: 'tollgate:gateway:analytics', failFast: true }) : null;
   analyticsRedis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis analytics connection error'));
   const emitter = analyticsRedis === null ? null : createAnalyticsEmitter(config, {
-    redis: analyticsRedis, metrics, logger, workerId: `${workerId}:${Date.now()}`,
+    redis: analyticsRedis, metrics, logger, workerId: `${workerId}:${Date.now()}`, clientIp: pipelineDeps.clientIp,
   });
+  // Where the exchange ends: metrics count every request, analytics records those its rules keep.
   const exchangeDone = (exchange: ProxyExchange): void => {
     try {
-      metrics.observeExchange(exchange);
-      emitter?.emit(exchange);
+      metrics.observeExchange(exchange.ctx);
+      emitter?.emit(exchange.ctx);
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'metrics or analytics failed for a request');
     }
@@ -106,6 +110,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
       [`/${config.health_check_endpoint_name || 'hello'}`, hello],
       [`/${config.readiness_check_endpoint_name || 'ready'}`, ready],
     ]),
+    onPipelineError(err, ctx): void {
+      logger.error({ api_id: ctx.api.apiId, err: err instanceof Error ? err.stack : String(err) }, 'middleware failed; answered 500');
+    },
   });
   const socket: us_listen_socket = await listen(app, config.listen_address ?? '', config.listen_port);
   logger.info({ port: config.listen_port, apis: state.table.size, revision: feed.revision }, 'gateway worker listening');

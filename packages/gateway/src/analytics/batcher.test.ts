@@ -4,12 +4,12 @@ import { decodeRecordBatch, type QueuedBatch } from '@tollgate/store';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { AnalyticsBatcher, type BatchSink } from './batcher.js';
 import { createRecordBuilder } from './record-builder.js';
-import { testSource } from './test-source.js';
+import { testContext, testDeps } from './test-context.js';
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 after(() => pools.closeAll());
-const build = createRecordBuilder();
-const record = (i: number) => build(testSource(pools, {}, { path: `/a/r${i}` }));
+const build = createRecordBuilder({ clientIp: testDeps.clientIp });
+const record = (i: number) => build(testContext(pools, {}, { path: `/a/r${i}` }));
 
 /** A sink that keeps what it accepts; `failing` makes it throw, `capacity` accepts only that many batches per call. */
 class MemorySink implements BatchSink {

@@ -8,7 +8,8 @@ import { Registry } from 'prom-client';
 import { createGatewayMetrics } from '../metrics.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { createAnalyticsEmitter } from './emitter.js';
-import { testSource } from './test-source.js';
+import { errors } from '../errors.js';
+import { testContext, testDeps } from './test-context.js';
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 let server: TestRedisServer;
@@ -38,16 +39,18 @@ async function streamPaths(): Promise<string[]> {
 
 describe('analytics emitter (spec analytics.md §1, §7)', () => {
   it('is off unless enable_analytics', () => {
-    assert.equal(createAnalyticsEmitter(config({}, false), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w' }), null);
+    assert.equal(createAnalyticsEmitter(config({}, false), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w', clientIp: testDeps.clientIp }), null);
   });
 
-  it('records tracked APIs only: nothing for do_not_track or an ignored client IP', async () => {
+  it('records tracked APIs only: nothing for do_not_track, an ignored client IP or a non-error pipeline reply', async () => {
     await redis.flushall();
-    const emitter = createAnalyticsEmitter(config({ ignored_ips: ['10.9.9.9'] }), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w1' })!;
-    emitter.emit(testSource(pools, {}, { path: '/a/tracked' }));
-    emitter.emit(testSource(pools, { do_not_track: true }, { path: '/a/not-tracked' }));
-    emitter.emit(testSource(pools, {}, { path: '/a/ignored-ip', peer: '10.9.9.9' }));
-    emitter.emit(testSource(pools, {}, { path: '/a/error', status: 403, isGatewayError: true, flag: 'AKI' }));
+    const emitter = createAnalyticsEmitter(config({ ignored_ips: ['10.9.9.9'] }), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w1', clientIp: testDeps.clientIp })!;
+    emitter.emit(testContext(pools, {}, { path: '/a/tracked' }));
+    emitter.emit(testContext(pools, { do_not_track: true }, { path: '/a/not-tracked' }));
+    emitter.emit(testContext(pools, {}, { path: '/a/ignored-ip', peer: '10.9.9.9' }));
+    emitter.emit(testContext(pools, {}, { path: '/a/error', status: 403, error: errors.ipDisallowed }));
+    // A pipeline reply that is no error and never went upstream (CORS preflight, mock): no record (§1).
+    emitter.emit(testContext(pools, {}, { path: '/a/preflight', status: 200, upstreamSentMs: 0, upstreamHeadMs: 0 }));
     assert.equal(await emitter.stop(2000), 0);
     assert.deepEqual(await streamPaths(), ['/a/tracked', '/a/error']);
     assert.equal(await redis.get(analyticsKeys.queuedRecords), '2');
@@ -57,8 +60,8 @@ describe('analytics emitter (spec analytics.md §1, §7)', () => {
     await redis.flushall();
     const metrics = createGatewayMetrics(new Registry());
     // The Redis queue holds 3 records: the rest stay in the worker, which holds 5, so 2 are dropped at once.
-    const emitter = createAnalyticsEmitter(config({ max_queued_records: 3, max_buffered_records: 5 }), { redis, metrics, logger, workerId: 'w2' })!;
-    for (let i = 0; i < 7; i++) emitter.emit(testSource(pools, {}, { path: `/a/${i}` }));
+    const emitter = createAnalyticsEmitter(config({ max_queued_records: 3, max_buffered_records: 5 }), { redis, metrics, logger, workerId: 'w2', clientIp: testDeps.clientIp })!;
+    for (let i = 0; i < 7; i++) emitter.emit(testContext(pools, {}, { path: `/a/${i}` }));
     const lost = await emitter.stop(300);
     const dropped = (await metrics.registry.getSingleMetric('tollgate_analytics_dropped_total')!.get()).values[0]!.value;
     assert.equal(lost, 5, 'the one batch of 5 never fitted into a queue of 3');

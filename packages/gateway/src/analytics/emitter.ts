@@ -2,16 +2,17 @@ import type { GatewayConfig } from '@tollgate/apidef';
 import { AnalyticsQueue, type RedisClient } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics.js';
+import type { ClientIpResolver } from '../pipeline/client-ip.js';
+import type { RequestContext } from '../pipeline/request-context.js';
 import { AnalyticsBatcher } from './batcher.js';
 import { createRecordBuilder } from './record-builder.js';
-import type { RecordSource } from './record-source.js';
 
 /** Records per batch (one stream entry); a batch that is not full goes out after `flush_interval`. */
 const BATCH_SIZE = 500;
 
 export interface AnalyticsEmitter {
   /** Records the exchange unless the API is not tracked or the client IP is ignored. Never waits. */
-  emit(src: RecordSource): void;
+  emit(ctx: RequestContext): void;
   readonly batcher: AnalyticsBatcher;
   /** Hands over what is buffered (bounded wait); resolves with the records dropped at shutdown. */
   stop(timeoutMs: number): Promise<number>;
@@ -24,6 +25,16 @@ export interface EmitterDeps {
   readonly logger: Logger;
   /** Unique for this process's life: prefixes batch ids. */
   readonly workerId: string;
+  /** The client IP as IP lists resolve it (record `ip_address`, `ignored_ips`). */
+  readonly clientIp: ClientIpResolver;
+}
+
+/**
+ * Spec analytics.md §1: a record for every request that went upstream or ended with a gateway error;
+ * none for a pipeline reply that is not an error (CORS preflight, mock response).
+ */
+function isRecorded(ctx: RequestContext): boolean {
+  return ctx.error !== null || ctx.upstreamSentMs > 0 || ctx.status === 499;
 }
 
 /**
@@ -59,14 +70,15 @@ export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: Em
     },
   });
   metrics.sources.bufferedRecords = () => batcher.bufferedRecords;
-  const build = createRecordBuilder();
+  const build = createRecordBuilder({ clientIp: deps.clientIp });
   const ignoredIps = new Set(analytics.ignored_ips);
   batcher.start();
   return {
     batcher,
-    emit(src) {
-      if (!src.api.analytics.isTracked || (ignoredIps.size > 0 && ignoredIps.has(src.peer))) return;
-      batcher.push(build(src));
+    emit(ctx) {
+      if (!ctx.api.analytics.isTracked || !isRecorded(ctx)) return;
+      if (ignoredIps.size > 0 && ignoredIps.has(deps.clientIp(ctx))) return;
+      batcher.push(build(ctx));
     },
     stop: (timeoutMs) => batcher.stop(timeoutMs),
   };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { buildTags, createRecordBuilder } from './record-builder.js';
-import { testSource } from './test-source.js';
+import { errors } from '../errors.js';
+import { testContext, testDeps } from './test-context.js';
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 after(() => pools.closeAll());
@@ -10,8 +11,10 @@ const NOW = Date.parse('2026-11-23T12:34:56.007Z');
 
 describe('analytics record (spec analytics.md §2)', () => {
   it('fills every field from the exchange', () => {
-    const build = createRecordBuilder({ now: () => NOW });
-    const r = build(testSource(pools, { tags: ['public'], tag_headers: ['X-Team'], expire_analytics_after: 60 }, { contentLength: 12 }));
+    const build = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => NOW });
+    const r = build(testContext(pools, { tags: ['public'], tag_headers: ['X-Team'], expire_analytics_after: 60 }, {
+      headers: ['host', 'gw', 'user-agent', 'curl/8', 'x-team', 'blue', 'content-length', '12'],
+    }));
     const local = new Date(NOW);
     assert.deepEqual({ ...r, geo: undefined, network: undefined }, {
       method: 'GET', host: '127.0.0.1:9', path: '/items/7', raw_path: '/items/7', original_path: '/a/items/7', listen_path: '/a/',
@@ -26,31 +29,31 @@ describe('analytics record (spec analytics.md §2)', () => {
   });
 
   it('keeps the listen path in path when strip_listen_path is off; expireAt is 100 years out by default', () => {
-    const build = createRecordBuilder({ now: () => NOW });
-    const r = build(testSource(pools, { proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9', strip_listen_path: false } }));
+    const build = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => NOW });
+    const r = build(testContext(pools, { proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9', strip_listen_path: false } }));
     assert.equal(r.path, '/a/items/7');
     assert.equal(new Date(r.expireAt).getUTCFullYear(), 2126);
   });
 
   it('a gateway error has no upstream time: gateway latency = total', () => {
-    const r = createRecordBuilder({ now: () => NOW })(testSource(pools, {}, { status: 500, upstreamMs: 0, isGatewayError: true, flag: 'UCF' }));
+    const r = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => NOW })(testContext(pools, {}, { status: 500, error: errors.upstreamRefused }));
     assert.deepEqual(r.latency, { total: 12, upstream: 0, gateway: 12 });
     assert.equal(r.response_code, 500);
   });
 
   it('timestamps keep millisecond precision across the cached second', () => {
     let now = NOW;
-    const build = createRecordBuilder({ now: () => now });
-    const a = build(testSource(pools)).timestamp;
+    const build = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => now });
+    const a = build(testContext(pools)).timestamp;
     now += 995;
-    const b = build(testSource(pools)).timestamp;
+    const b = build(testContext(pools)).timestamp;
     assert.deepEqual([a, b], ['2026-11-23T12:34:56.007Z', '2026-11-23T12:34:57.002Z']);
   });
 });
 
 describe('tags (spec analytics.md §3)', () => {
   it('are built in Tyk order: policies, developer, session tags, tag headers, API tags, key, org, api', () => {
-    const src = testSource(pools, { tags: ['t-api'], tag_headers: ['X-Team', 'x-region'] }, {
+    const src = testContext(pools, { tags: ['t-api'], tag_headers: ['X-Team', 'x-region'] }, {
       headers: ['host', 'gw', 'x-team', 'blue', 'x-region', 'eu', 'x-team', 'red'],
       session: { apply_policies: ['p1', 'p2'], meta_data: { tyk_developer_id: 'd9' }, tags: ['t-key', 't-key'] },
       sessionKey: 'abc123',
@@ -61,12 +64,17 @@ describe('tags (spec analytics.md §3)', () => {
   });
 
   it('no key or org tag when they are empty; a non-string developer id adds nothing', () => {
-    const src = testSource(pools, { org_id: '' }, { session: { meta_data: { tyk_developer_id: 7 } } });
+    const src = testContext(pools, { org_id: '' }, { session: { meta_data: { tyk_developer_id: 7 } } });
     assert.deepEqual(buildTags(src, ''), ['api-a1']);
   });
 
+  it('ip_address is the client IP as IP lists resolve it (X-Real-IP first); user_agent and content_length as sent', () => {
+    const r = createRecordBuilder({ clientIp: testDeps.clientIp })(testContext(pools, {}, { headers: ['host', 'gw', 'x-real-ip', '203.0.113.5'] }));
+    assert.deepEqual([r.ip_address, r.user_agent, r.content_length], ['203.0.113.5', '', 0]);
+  });
+
   it('header values are kept as sent (no normalisation)', () => {
-    const src = testSource(pools, { tag_headers: ['X-Request-ID'] }, { headers: ['host', 'gw', 'x-request-id', 'Ab.C 1'] });
+    const src = testContext(pools, { tag_headers: ['X-Request-ID'] }, { headers: ['host', 'gw', 'x-request-id', 'Ab.C 1'] });
     assert.deepEqual(buildTags(src, ''), ['x-request-id-Ab.C 1', 'org-org1', 'api-a1']);
   });
 });

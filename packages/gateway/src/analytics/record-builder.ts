@@ -1,10 +1,13 @@
 import { ZERO_GEO, ZERO_NETWORK, type AnalyticsRecord } from '@tollgate/store';
-import type { RecordSource } from './record-source.js';
+import type { ClientIpResolver } from '../pipeline/client-ip.js';
+import type { RequestContext } from '../pipeline/request-context.js';
 
 /** Builds the analytics record of one finished exchange (spec analytics.md §2 and §3). */
-export type RecordBuilder = (src: RecordSource) => AnalyticsRecord;
+export type RecordBuilder = (ctx: RequestContext) => AnalyticsRecord;
 
 export interface RecordBuilderOptions {
+  /** The client IP as IP lists resolve it (spec §2 `ip_address`). */
+  readonly clientIp: ClientIpResolver;
   /** Clock in unix ms (injected by tests). */
   readonly now?: () => number;
 }
@@ -42,7 +45,7 @@ class SecondClock {
  * `<lower-cased header>-<value>` per `tag_headers` value, the API's tags, then `key-<api_key>`,
  * `org-<org_id>` and `api-<api_id>`. Duplicates are kept, as Tyk keeps them.
  */
-export function buildTags(src: RecordSource, apiKey: string): string[] {
+export function buildTags(src: RequestContext, apiKey: string): string[] {
   const tags: string[] = [];
   const session = src.session;
   if (session !== null) {
@@ -67,13 +70,21 @@ export function buildTags(src: RecordSource, apiKey: string): string[] {
   return tags;
 }
 
-function headerValue(headers: readonly string[], name: string): string {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1] ?? '';
-  return '';
+/** Request Content-Length, −1 when absent or not a number (chunked). */
+function contentLength(ctx: RequestContext): number {
+  const raw = ctx.header('content-length');
+  if (raw === '') return ctx.method === 'GET' || ctx.method === 'HEAD' ? 0 : -1;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : -1;
+}
+
+/** Ms from sending upstream to its response head; 0 when no upstream answered (gateway errors). */
+export function upstreamLatency(ctx: RequestContext): number {
+  return ctx.upstreamHeadMs > 0 && ctx.upstreamSentMs > 0 ? Math.max(0, ctx.upstreamHeadMs - ctx.upstreamSentMs) : 0;
 }
 
 /** The request path the record shows: listen path removed when `strip_listen_path`, always starting with `/`. */
-function recordPath(src: RecordSource): string {
+function recordPath(src: RequestContext): string {
   if (!src.api.stripListenPath) return src.path;
   const rest = src.path.slice(src.matchedLength);
   return rest.charCodeAt(0) === 47 /* / */ ? rest : `/${rest}`;
@@ -83,30 +94,30 @@ function recordPath(src: RecordSource): string {
  * A record builder: one object literal per record (one stable shape), time parts cached per second.
  *
  * @example
- * const build = createRecordBuilder();
- * batcher.push(build(exchange));
+ * const build = createRecordBuilder({ clientIp: deps.clientIp });
+ * batcher.push(build(ctx));
  */
-export function createRecordBuilder(options: RecordBuilderOptions = {}): RecordBuilder {
+export function createRecordBuilder(options: RecordBuilderOptions): RecordBuilder {
   const now = options.now ?? Date.now;
   const clock = new SecondClock();
-  return (src) => {
+  return (src: RequestContext) => {
     const ms = now();
     const timestamp = clock.timestamp(ms);
     const api = src.api;
     const session = src.session;
     const apiKey = src.sessionKey;
-    const total = Math.max(0, Math.round(src.endMs - src.startMs));
-    const upstream = Math.min(total, Math.max(0, Math.round(src.upstreamMs)));
+    const total = Math.max(0, Math.round((src.endMs || ms) - src.startMs));
+    const upstream = Math.min(total, Math.round(upstreamLatency(src)));
     const path = recordPath(src);
     return {
       method: src.method,
-      host: src.upstreamHost,
+      host: src.target.host,
       path,
       raw_path: path,
       original_path: src.path,
       listen_path: api.listenPath,
-      content_length: src.contentLength,
-      user_agent: headerValue(src.headers, 'user-agent'),
+      content_length: contentLength(src),
+      user_agent: src.header('user-agent'),
       day: clock.day,
       month: clock.month,
       year: clock.year,
@@ -114,7 +125,8 @@ export function createRecordBuilder(options: RecordBuilderOptions = {}): RecordB
       response_code: src.status,
       api_key: apiKey,
       timestamp,
-      api_version: src.apiVersion === '' ? 'Non Versioned' : src.apiVersion,
+      // Versioning middleware has not landed: every request is "Non Versioned" until it records one.
+      api_version: 'Non Versioned',
       api_name: api.name,
       api_id: api.apiId,
       org_id: api.orgId,
@@ -123,11 +135,11 @@ export function createRecordBuilder(options: RecordBuilderOptions = {}): RecordB
       latency: { total, upstream, gateway: total - upstream },
       raw_request: '',
       raw_response: '',
-      ip_address: src.peer,
+      ip_address: options.clientIp(src),
       geo: ZERO_GEO,
       network: ZERO_NETWORK,
       tags: buildTags(src, apiKey),
-      alias: session?.alias ?? '',
+      alias: session?.alias || src.keyAlias,
       track_path: false,
       expireAt: new Date(ms + api.analytics.expireAfterMs).toISOString(),
     };
