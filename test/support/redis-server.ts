@@ -12,14 +12,14 @@ export interface RedisServer {
 
 /**
  * Starts `redis-server --port P --save "" --appendonly no` in its own process group and resolves once
- * it accepts connections.
+ * it accepts connections. Pass the `port` of a stopped server to start it again (outage tests).
  *
  * @example
  * const redis = await startRedisServer(); // before()
  * await redis.stop();                      // after()
  */
-export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedisServer(options: { readonly port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

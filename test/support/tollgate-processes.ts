@@ -46,8 +46,20 @@ export interface GatewayProcess {
   waitForWorkers(n: number): Promise<number[]>;
 }
 
+/** A `tollgate analytics` consumer started by a test. */
+export interface AnalyticsProcess {
+  readonly pid: number;
+  /** Its own `/metrics`. */
+  readonly metricsUrl: string;
+  stop(): Promise<void>;
+}
+
 export interface Tollgate {
   readonly secret: string;
+  /** The gateway primary's `/metrics` (all workers). */
+  readonly metricsUrl: string;
+  /** Starts `tollgate analytics` on the same configuration (drains every 100 ms). */
+  startAnalytics(): Promise<AnalyticsProcess>;
   readonly gatewayPort: number;
   readonly controlPort: number;
   readonly gatewayUrl: string;
@@ -117,12 +129,13 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
   for (const [name, value] of Object.entries(options.apps ?? {})) {
     writeFileSync(join(appPath, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
   }
-  const [gatewayPort, controlPort] = [await freePort(), await freePort()];
+  const [gatewayPort, controlPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const secret = `e2e-secret-${process.pid}`;
   const configFile = join(dir, 'tollgate.json');
   writeFileSync(configFile, JSON.stringify({
     listen_port: gatewayPort,
     control_api_port: controlPort,
+    metrics_port: metricsPort,
     secret,
     app_path: appPath,
     storage: { host: '127.0.0.1', port: options.redisPort },
@@ -131,11 +144,14 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
   }, null, 2));
   const cpLog = join(dir, 'control-plane.log');
   const gwLog = join(dir, 'gateway.log');
+  const anLog = join(dir, 'analytics.log');
   const redis = new Redis({ host: '127.0.0.1', port: options.redisPort, lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Outage tests stop Redis on purpose: the failed reconnects are expected, commands still reject.
+  redis.on('error', () => undefined);
   await redis.connect();
 
   const spawned: Spawned[] = [];
-  const logs = (): string => [cpLog, gwLog].map((f) => {
+  const logs = (): string => [cpLog, gwLog, anLog].map((f) => {
     try { return `--- ${f}\n${readFileSync(f, 'utf8').slice(-8000)}`; } catch { return ''; }
   }).join('\n');
   let stopped = false;
@@ -169,7 +185,25 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
     cpDied.catch(() => undefined);
 
     const revision = async (): Promise<number> => Number((await redis.get(REVISION_KEY)) ?? 0);
+    const startAnalytics = async (): Promise<AnalyticsProcess> => {
+      const port = await freePort();
+      const an = spawnCli(['analytics', '--config', configFile, '--metrics-port', String(port), '--interval-ms', '100'], anLog);
+      spawned.push(an);
+      const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+      const died = an.exited.then((s) => { throw new Error(`analytics exited early (${s.code ?? s.signal})\n${logs()}`); });
+      await Promise.race([waitFor('analytics /metrics', () => httpOk(metricsUrl)), died]);
+      died.catch(() => undefined);
+      return {
+        pid: an.pid, metricsUrl,
+        async stop() {
+          killGroup(an.pid, 'SIGTERM');
+          await an.exited;
+        },
+      };
+    };
     return {
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      startAnalytics,
       secret, gatewayPort, controlPort, gatewayUrl, controlUrl, dir, appPath, redis,
       controlPlanePid: cp.pid,
       gateway,
