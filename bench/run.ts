@@ -10,7 +10,7 @@ import { parseArgs, UsageError, type Options } from "./args.js";
 import { ensureTools, type Tools } from "./install.js";
 import { installCleanupHandlers, stopAll } from "./processes.js";
 import { runScenarios, type Outcome } from "./scenarios.js";
-import { renderTable } from "./table.js";
+import { renderAnalyticsCost, renderTable } from "./table.js";
 
 // This file runs as bench/dist/run.js, so the repo root is two levels up.
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -43,7 +43,8 @@ function renderReport(opts: Options, tools: Tools, outcome: Outcome): string {
     "",
   ];
   const failures = outcome.failures.map((f) => `\n**failed** — ${f.split("\n")[0]}`);
-  return [...header, renderTable(outcome.rows), ...failures].join("\n") + "\n";
+  const cost = renderAnalyticsCost(outcome.rows);
+  return [...header, renderTable(outcome.rows), ...(cost.length > 0 ? ["", ...cost] : []), ...failures].join("\n") + "\n";
 }
 
 function writeReport(report: string): string {

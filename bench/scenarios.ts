@@ -7,7 +7,7 @@ import type { Tools } from "./install.js";
 import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
 import { stopChild, type Child } from "./processes.js";
 import type { Measurement } from "./table.js";
-import { LISTEN_PATH, startControlPlane, startGateway } from "./tollgate.js";
+import { LISTEN_PATH, startAnalyticsConsumer, startControlPlane, startGateway } from "./tollgate.js";
 import { runWrk, writeDoneHook } from "./wrk.js";
 
 const WARMUP = "2s";
@@ -82,12 +82,18 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure):
   if (!plan.tools.redis) throw new Error("redis-server was not located");
   const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort);
   try {
+    // Keyless, analytics off then on (records batched to Redis and consumed by `tollgate analytics`
+    // running beside it on the same cores): the issue asks for on ≥ 0.95 × off.
+    const consumer = startAnalyticsConsumer(plan.repoRoot, dir, cluster);
+    cluster.children.push(consumer);
     for (const workers of PROCESS_COUNTS) {
-      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers);
-      try {
-        await measure("tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`);
-      } finally {
-        await stopChild(gateway);
+      for (const withAnalytics of [false, true]) {
+        const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, withAnalytics);
+        try {
+          await measure(withAnalytics ? "tollgate+analytics" : "tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`);
+        } finally {
+          await stopChild(gateway);
+        }
       }
     }
   } finally {

@@ -11,6 +11,14 @@ export interface Measurement {
 
 const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / nginx", "p99 added ms"];
 
+/** Analytics on vs off at the same process count (the issue's cost criterion: ≥ 0.95). */
+export function renderAnalyticsCost(rows: Measurement[]): string[] {
+  return rows.filter((r) => r.scenario === "tollgate+analytics").flatMap((on) => {
+    const off = rows.find((r) => r.scenario === "tollgate" && r.processes === on.processes);
+    return off ? [`analytics on / off, ${on.processes} worker(s): ${(on.result.rps / off.result.rps).toFixed(3)}`] : [];
+  });
+}
+
 export function renderTable(rows: Measurement[]): string {
   const direct = rows.find((r) => r.scenario === "direct");
   const cells = rows.map((r) => {

@@ -11,6 +11,8 @@ export const LISTEN_PATH = "/bench/";
 
 export interface TollgateCluster {
   configFile: string;
+  /** The same configuration with `enable_analytics` on (the analytics-on rows). */
+  analyticsConfigFile: string;
   listenPort: number;
   children: Child[];
 }
@@ -31,15 +33,20 @@ export async function startControlPlane(repoRoot: string, redisBin: string, dir:
   const redis = startChild("redis", redisBin, ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], join(dir, "redis.log"));
   const [listenPort, controlPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const configFile = join(dir, "tollgate.json");
-  writeFileSync(configFile, JSON.stringify(gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort), null, 2));
+  const config = gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const analyticsConfigFile = join(dir, "tollgate-analytics.json");
+  writeFileSync(analyticsConfigFile, JSON.stringify({ ...config, enable_analytics: true }, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
-  return { configFile, listenPort, children: [redis, control] };
+  return { configFile, analyticsConfigFile, listenPort, children: [redis, control] };
 }
 
-export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number): Promise<Child> {
-  const args = [cliPath(repoRoot), "gateway", "--config", cluster.configFile, "--workers", String(workers)];
-  const gateway = startChild(`gateway x${workers}`, process.execPath, args, join(dir, `gateway-${workers}.log`), repoRoot);
+export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number, withAnalytics = false): Promise<Child> {
+  const configFile = withAnalytics ? cluster.analyticsConfigFile : cluster.configFile;
+  const args = [cliPath(repoRoot), "gateway", "--config", configFile, "--workers", String(workers)];
+  const label = `gateway x${workers}${withAnalytics ? " analytics" : ""}`;
+  const gateway = startChild(label, process.execPath, args, join(dir, `${label.replace(/ /g, "-")}.log`), repoRoot);
   try {
     await waitFor200(`http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`, gateway, 20_000);
   } catch (err) {
@@ -47,6 +54,12 @@ export async function startGateway(repoRoot: string, dir: string, cluster: Tollg
     throw err;
   }
   return gateway;
+}
+
+/** `tollgate analytics` consuming the records of the analytics-on rows while they run. */
+export function startAnalyticsConsumer(repoRoot: string, dir: string, cluster: TollgateCluster): Child {
+  const args = [cliPath(repoRoot), "analytics", "--config", cluster.analyticsConfigFile, "--metrics-port", "0"];
+  return startChild("analytics", process.execPath, args, join(dir, "analytics.log"), repoRoot);
 }
 
 function gatewayConfig(dir: string, listenPort: number, controlPort: number, metricsPort: number, redisPort: number) {
@@ -64,6 +77,7 @@ function keylessApi(upstreamPort: number) {
   return {
     api_id: "bench",
     name: "bench",
+    org_id: "bench",
     use_keyless: true,
     active: true,
     proxy: { listen_path: LISTEN_PATH, target_url: `http://127.0.0.1:${upstreamPort}/`, strip_listen_path: true },

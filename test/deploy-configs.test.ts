@@ -38,3 +38,38 @@ describe('deploy/ example configurations', () => {
     assert.equal(config.control_api_port, 9696);
   });
 });
+
+describe('deploy/ metrics: scrape config and Grafana dashboard', () => {
+  /** Every metric name declared in the packages' sources (`name: 'tollgate_...'` / `'tyk_...'`). */
+  function declaredMetrics(): Set<string> {
+    const names = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'dist') walk(path);
+        else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+          for (const m of readFileSync(path, 'utf8').matchAll(/name: '((?:tollgate|tyk)_[a-z_]+)'/g)) names.add(m[1]!);
+        }
+      }
+    };
+    walk(join(REPO_ROOT, 'packages'));
+    return names;
+  }
+
+  test('every metric the dashboard queries is one the code exports', () => {
+    const dashboard = JSON.parse(readFileSync(join(DEPLOY, 'grafana/dashboards/tollgate.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const declared = declaredMetrics();
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:tollgate|tyk)_[a-z_]+)/g)].map((m) => m[1]!))));
+    assert.ok(used.size >= 10);
+    const unknown = [...used].map((n) => n.replace(/_(bucket|count|sum)$/, '')).filter((n) => !declared.has(n));
+    assert.deepEqual(unknown, []);
+  });
+
+  test('Prometheus scrapes the gateway metrics_port, the control plane and the analytics consumer', () => {
+    const scrape = readFileSync(join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8');
+    const config = loadConfig({ file: join(DEPLOY, 'config/tollgate.json'), env: SECRET_ENV });
+    assert.match(scrape, new RegExp(`gateway-a:${config.metrics_port}`));
+    assert.match(scrape, new RegExp(`control-plane:${config.control_api_port}`));
+    assert.match(scrape, /analytics:9092/);
+  });
+});
