@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { Queue, Worker } from "bullmq";
-import { AnalyticsQueue, decodeRecordBatch, encodeRecordBatch, ZERO_GEO, ZERO_NETWORK, type AnalyticsRecord } from "@tollgate/store";
+import { AnalyticsQueue, decodeRecordBatch, encodeRecordBatch, type RecordApiInfo, type RecordTuple } from "@tollgate/store";
 import { freePort } from "./net.js";
 
 const args = new Map<string, string>();
@@ -16,16 +16,12 @@ const BATCHES = Number(args.get("--batches") ?? 2000);
 const PER_BATCH = Number(args.get("--records") ?? 500);
 const BULK = 8; // batches handed to Redis per call by a gateway worker
 
-function sampleRecord(i: number): AnalyticsRecord {
-  const now = new Date();
-  return {
-    method: "GET", host: "127.0.0.1:8000", path: `/items/${i % 50}`, raw_path: `/items/${i % 50}`, original_path: `/bench/items/${i % 50}`,
-    listen_path: "/bench/", content_length: -1, user_agent: "wrk", day: now.getDate(), month: now.getMonth() + 1, year: now.getFullYear(),
-    hour: now.getHours(), response_code: i % 20 === 0 ? 500 : 200, api_key: "", timestamp: now.toISOString(), api_version: "Non Versioned",
-    api_name: "bench", api_id: "bench", org_id: "org1", oauth_id: "", request_time: 2, latency: { total: 2, upstream: 1, gateway: 1 },
-    raw_request: "", raw_response: "", ip_address: "127.0.0.1", geo: ZERO_GEO, network: ZERO_NETWORK,
-    tags: [`x-team-${i % 5}`, "org-org1", "api-bench"], alias: "", track_path: false, expireAt: now.toISOString(),
-  };
+const API: RecordApiInfo = { apiId: "bench", apiName: "bench", orgId: "org1", listenPath: "/bench/", tags: ["public"], expireAfterMs: 3_155_760_000_000 };
+
+/** What a gateway worker queues per request (the consumer expands it into the full record). */
+function sampleRecord(i: number): RecordTuple {
+  return [API, "GET", "127.0.0.1:8000", `/items/${i % 50}`, `/bench/items/${i % 50}`, 0, "wrk", Date.now(), i % 20 === 0 ? 500 : 200, "", "",
+    2, 1, "127.0.0.1", [`x-team-${i % 5}`], "", false, ""];
 }
 
 async function startRedis(): Promise<{ port: number; stop(): void }> {

@@ -9,7 +9,7 @@ import { writeHour } from './aggregate-store.js';
 import { AnalyticsConsumer } from './consumer.js';
 import { createConsumerMetrics } from './metrics.js';
 import { hoursBetween, queryAggregates } from './queries.js';
-import { testRecord } from './test-records.js';
+import { testRecord, toTuple } from './test-records.js';
 
 let server: TestRedisServer;
 let redis: RedisClient;
@@ -78,20 +78,20 @@ describe('AnalyticsConsumer', () => {
     const { queue, consumer: c, metrics } = consumer();
     const records = Array.from({ length: 25 }, (_, i) => testRecord({ tags: [`x-request-id-${i}`, 'x-team-blue', 'api-a'], response_code: i < 5 ? 502 : 200 }));
     await queue.append([
-      { id: 'w:1', records: 20, bytes: encodeRecordBatch(records.slice(0, 20)) },
-      { id: 'w:2', records: 5, bytes: encodeRecordBatch(records.slice(20)) },
+      { id: 'w:1', records: 20, bytes: encodeRecordBatch(records.slice(0, 20).map(toTuple)) },
+      { id: 'w:2', records: 5, bytes: encodeRecordBatch(records.slice(20).map(toTuple)) },
     ]);
     assert.deepEqual(await c.drain(5000), { batches: 2, records: 25 });
     assert.equal(await queue.queuedRecords(), 0);
     const tags = await queryAggregates(redis, 'tags', DAY);
-    assert.deepEqual(Object.keys(tags), ['api-a', 'x-team-blue']);
+    assert.deepEqual(Object.keys(tags), ['api-a', 'org-o1', 'x-team-blue']);
     assert.deepEqual([tags['x-team-blue']!.hits, tags['x-team-blue']!.error], [25, 5]);
     assert.equal((await metrics.recordsAggregated.get()).values[0]!.value, 25);
   });
 
   it('a batch appended twice (a gateway retry after a lost reply) is aggregated once', async () => {
     const { queue, consumer: c, metrics } = consumer();
-    const batch = { id: 'w:7', records: 3, bytes: encodeRecordBatch([testRecord(), testRecord(), testRecord()]) };
+    const batch = { id: 'w:7', records: 3, bytes: encodeRecordBatch([testRecord(), testRecord(), testRecord()].map(toTuple)) };
     await queue.append([batch]);
     await queue.append([batch]);
     assert.deepEqual(await c.drain(5000), { batches: 2, records: 3 });
@@ -102,7 +102,7 @@ describe('AnalyticsConsumer', () => {
   it('after a crash between aggregating and acknowledging, the redelivered batch is not counted again', async () => {
     const first = consumer('c1');
     await first.queue.ensureGroup();
-    const batch = { id: 'w:8', records: 2, bytes: encodeRecordBatch([testRecord(), testRecord()]) };
+    const batch = { id: 'w:8', records: 2, bytes: encodeRecordBatch([testRecord(), testRecord()].map(toTuple)) };
     await first.queue.append([batch]);
     const [delivered] = await first.queue.read('c1', 10);
     for (const h of aggregateBatch([testRecord(), testRecord()], options).hours.values()) await writeHour(redis, delivered!.id, h);
@@ -117,7 +117,7 @@ describe('AnalyticsConsumer', () => {
     const { queue, consumer: c, metrics } = consumer();
     await queue.append([
       { id: 'bad', records: 1, bytes: Buffer.from('not msgpack at all') },
-      { id: 'w:9', records: 1, bytes: encodeRecordBatch([testRecord()]) },
+      { id: 'w:9', records: 1, bytes: encodeRecordBatch([testRecord()].map(toTuple)) },
     ]);
     assert.deepEqual(await c.drain(5000), { batches: 2, records: 1 });
     assert.equal((await metrics.badBatches.get()).values[0]!.value, 1);

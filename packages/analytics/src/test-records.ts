@@ -1,4 +1,4 @@
-import { ZERO_GEO, ZERO_NETWORK, type AnalyticsRecord } from '@tollgate/store';
+import { ZERO_GEO, ZERO_NETWORK, type AnalyticsRecord, type RecordTuple } from '@tollgate/store';
 
 /** A plain record for the aggregation and consumer tests. */
 export function testRecord(overrides: Partial<AnalyticsRecord> = {}): AnalyticsRecord {
@@ -9,4 +9,18 @@ export function testRecord(overrides: Partial<AnalyticsRecord> = {}): AnalyticsR
     latency: { total: 10, upstream: 6, gateway: 4 }, raw_request: '', raw_response: '', ip_address: '127.0.0.1', geo: ZERO_GEO,
     network: ZERO_NETWORK, tags: ['org-o1', 'api-a'], alias: '', track_path: false, expireAt: '2126-11-23T12:10:00.000Z', ...overrides,
   };
+}
+
+/**
+ * The queued form of a record (what a worker encodes): the inverse of `expandRecord`, with the
+ * `key-`/`org-`/`api-` tags left for the expansion to add back.
+ */
+export function toTuple(r: AnalyticsRecord): RecordTuple {
+  const derived = new Set([`key-${r.api_key}`, `org-${r.org_id}`, `api-${r.api_id}`]);
+  const api = { apiId: r.api_id, apiName: r.api_name, orgId: r.org_id, listenPath: r.listen_path, tags: [], expireAfterMs: Date.parse(r.expireAt) - Date.parse(r.timestamp) };
+  return [
+    api, r.method, r.host, r.path, r.original_path, r.content_length, r.user_agent, Date.parse(r.timestamp), r.response_code, r.api_key,
+    r.oauth_id, r.latency.total, r.latency.upstream, r.ip_address, r.tags.filter((t) => !derived.has(t)), r.alias, r.track_path,
+    r.api_version === 'Non Versioned' ? '' : r.api_version,
+  ];
 }

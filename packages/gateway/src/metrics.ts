@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { HotCounter, HotHistogram, register, type CounterChild, type HistogramChild } from './hot-metrics.js';
 import { upstreamLatency } from './analytics/record-builder.js';
 import type { RequestContext } from './pipeline/request-context.js';
 
@@ -36,13 +37,13 @@ export function rejectionReason(flag: string, code = ''): RejectionReason {
   return REASON_BY_FLAG.get(flag) ?? REASON_BY_CODE.get(code) ?? 'other';
 }
 
-/** Children of one API, cached so that a request costs no label-array allocation. */
+/** Series of one API, resolved once, so that a request costs two Map lookups and a few additions. */
 interface ApiChildren {
-  readonly latencyTotal: ReturnType<Histogram['labels']>;
-  readonly latencyUpstream: ReturnType<Histogram['labels']>;
-  readonly latencyGateway: ReturnType<Histogram['labels']>;
-  readonly upstreamSeconds: ReturnType<Histogram['labels']>;
-  readonly byStatus: Map<number, { status: ReturnType<Counter['labels']>; duration: ReturnType<Histogram['labels']> }>;
+  readonly latencyTotal: HistogramChild;
+  readonly latencyUpstream: HistogramChild;
+  readonly latencyGateway: HistogramChild;
+  readonly upstreamSeconds: HistogramChild;
+  readonly byStatus: Map<number, { status: CounterChild; duration: HistogramChild }>;
 }
 
 /** Values read when metrics are scraped (set by the worker once the parts exist). */
@@ -72,19 +73,16 @@ export interface GatewayMetrics {
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const registers = [registry];
   const sources: MetricSources = { configRevision: () => 0, isRedisUp: () => false, bufferedRecords: () => 0 };
-  const tykStatus = new Counter({ name: 'tyk_http_status', help: 'Requests per status code and API id (Tyk Pump name)', labelNames: ['code', 'api'], registers });
-  const tykLatency = new Histogram({
-    name: 'tyk_latency', help: 'Latency in ms by type (total, upstream, gateway) and API id (Tyk Pump name)',
-    labelNames: ['type', 'api'], buckets: TYK_LATENCY_BUCKETS_MS, registers,
-  });
-  const duration = new Histogram({
-    name: 'tollgate_request_duration_seconds', help: 'Request duration from arrival to response written, by API id and status code',
-    labelNames: ['api', 'code'], buckets: SECONDS_BUCKETS, registers,
-  });
-  const upstream = new Histogram({
-    name: 'tollgate_upstream_duration_seconds', help: 'Time from sending upstream to its response headers, by API id',
-    labelNames: ['api'], buckets: SECONDS_BUCKETS, registers,
-  });
+  const tykStatus = register(registry, new HotCounter('tyk_http_status', 'Requests per status code and API id (Tyk Pump name)', ['code', 'api']));
+  const tykLatency = register(registry, new HotHistogram(
+    'tyk_latency', 'Latency in ms by type (total, upstream, gateway) and API id (Tyk Pump name)', ['type', 'api'], TYK_LATENCY_BUCKETS_MS,
+  ));
+  const duration = register(registry, new HotHistogram(
+    'tollgate_request_duration_seconds', 'Request duration from arrival to response written, by API id and status code', ['api', 'code'], SECONDS_BUCKETS,
+  ));
+  const upstream = register(registry, new HotHistogram(
+    'tollgate_upstream_duration_seconds', 'Time from sending upstream to its response headers, by API id', ['api'], SECONDS_BUCKETS,
+  ));
   const rejections = new Counter({
     name: 'tollgate_rejections_total', help: 'Requests the gateway answered with an error of its own, by API id and reason (from the response flag)',
     labelNames: ['api', 'reason'], registers,
@@ -110,8 +108,8 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     let c = perApi.get(api);
     if (c === undefined) {
       c = {
-        latencyTotal: tykLatency.labels('total', api), latencyUpstream: tykLatency.labels('upstream', api),
-        latencyGateway: tykLatency.labels('gateway', api), upstreamSeconds: upstream.labels(api), byStatus: new Map(),
+        latencyTotal: tykLatency.child('total', api), latencyUpstream: tykLatency.child('upstream', api),
+        latencyGateway: tykLatency.child('gateway', api), upstreamSeconds: upstream.child(api), byStatus: new Map(),
       };
       perApi.set(api, c);
     }
@@ -124,7 +122,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     let s = c.byStatus.get(src.status);
     if (s === undefined) {
       const code = String(src.status);
-      s = { status: tykStatus.labels(code, api), duration: duration.labels(api, code) };
+      s = { status: tykStatus.child(code, api), duration: duration.child(api, code) };
       c.byStatus.set(src.status, s);
     }
     const totalMs = Math.max(0, src.endMs - src.startMs);

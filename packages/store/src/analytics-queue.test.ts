@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AnalyticsQueue } from './analytics-queue.js';
-import { decodeRecordBatch, encodeRecordBatch, ZERO_GEO, ZERO_NETWORK, type AnalyticsRecord } from './analytics-record.js';
+import { decodeRecordBatch, encodeRecordBatch, type RecordApiInfo, type RecordTuple } from './analytics-record.js';
 import { analyticsKeys, hourBucket } from './key-layout.js';
 import { createRedisClient, waitForReady, type RedisClient } from './redis-client.js';
 import { startTestRedis, type TestRedisServer } from './test-redis-server.js';
@@ -22,27 +22,41 @@ beforeEach(async () => {
   await redis.flushall();
 });
 
-function record(overrides: Partial<AnalyticsRecord> = {}): AnalyticsRecord {
-  return {
-    method: 'GET', host: 'up:80', path: '/x', raw_path: '/x', original_path: '/a/x', listen_path: '/a/', content_length: -1,
-    user_agent: 'ua', day: 23, month: 11, year: 2026, hour: 12, response_code: 200, api_key: '', timestamp: '2026-11-23T12:00:00.000Z',
-    api_version: 'Non Versioned', api_name: 'A', api_id: 'a', org_id: 'o', oauth_id: '', request_time: 3,
-    latency: { total: 3, upstream: 2, gateway: 1 }, raw_request: '', raw_response: '', ip_address: '127.0.0.1', geo: ZERO_GEO,
-    network: ZERO_NETWORK, tags: ['api-a'], alias: '', track_path: false, expireAt: '2126-11-23T12:00:00.000Z', ...overrides,
-  };
+const API: RecordApiInfo = { apiId: 'a', apiName: 'API A', orgId: 'o', listenPath: '/a/', tags: ['public'], expireAfterMs: 60_000 };
+const T0 = Date.parse('2026-11-23T12:00:00.000Z');
+
+function tuple(over: { path?: string; status?: number; tags?: string[]; apiKey?: string } = {}): RecordTuple {
+  return [API, 'GET', 'up:80', over.path ?? '/x', `/a${over.path ?? '/x'}`, -1, 'ua', T0, over.status ?? 200, over.apiKey ?? '', '', 3, 2,
+    '127.0.0.1', over.tags ?? [], '', false, ''];
 }
 
-const batch = (id: string, n: number) => ({ id, records: n, bytes: encodeRecordBatch(Array.from({ length: n }, (_, i) => record({ path: `/${i}` }))) });
+const batch = (id: string, n: number) => ({ id, records: n, bytes: encodeRecordBatch(Array.from({ length: n }, (_, i) => tuple({ path: `/${i}` }))) });
 
 describe('analytics record codec', () => {
-  it('round-trips a batch with every field', () => {
-    const records = [record(), record({ response_code: 503, tags: ['x-team-blue', 'api-a'] })];
-    assert.deepEqual(decodeRecordBatch(encodeRecordBatch(records)), records);
+  it('expands a queued batch into full records (spec analytics.md §2), tags in the order of §3', () => {
+    const [r] = decodeRecordBatch(encodeRecordBatch([tuple({ status: 503, tags: ['x-team-blue'], apiKey: 'h1' })], 60));
+    assert.deepEqual(r, {
+      method: 'GET', host: 'up:80', path: '/x', raw_path: '/x', original_path: '/a/x', listen_path: '/a/', content_length: -1,
+      user_agent: 'ua', day: 23, month: 11, year: 2026, hour: 13, response_code: 503, api_key: 'h1', timestamp: '2026-11-23T12:00:00.000Z',
+      api_version: 'Non Versioned', api_name: 'API A', api_id: 'a', org_id: 'o', oauth_id: '', request_time: 3,
+      latency: { total: 3, upstream: 2, gateway: 1 }, raw_request: '', raw_response: '', ip_address: '127.0.0.1',
+      geo: { country: { iso_code: '' }, city: { geoname_id: 0, names: {} }, location: { latitude: 0, longitude: 0, time_zone: '' } },
+      network: { open_connections: 0, closed_connections: 0, bytes_in: 0, bytes_out: 0 },
+      tags: ['x-team-blue', 'public', 'key-h1', 'org-o', 'api-a'], alias: '', track_path: false, expireAt: '2026-11-23T12:01:00.000Z',
+    });
   });
 
-  it('rejects bytes that are not a batch of records, naming what is wrong', () => {
-    assert.throws(() => decodeRecordBatch(encodeRecordBatch([{ ...record(), response_code: 'x' } as unknown as AnalyticsRecord])), /response_code/);
+  it('sends the fields of each API once per batch', () => {
+    const one = encodeRecordBatch([tuple()]).length;
+    const many = encodeRecordBatch(Array.from({ length: 100 }, () => tuple())).length;
+    assert.ok(many < one * 100 * 0.7, `${many} bytes for 100 records, ${one} for 1`);
+  });
+
+  it('rejects bytes that are not a batch, naming what is wrong', () => {
+    const bad = encodeRecordBatch([tuple()]);
     assert.throws(() => decodeRecordBatch(Buffer.from([0xc1])), Error);
+    assert.throws(() => decodeRecordBatch(Buffer.from([0x93, 1, 0, 0x90])), /not \[version, tz offset, apis, records\]/);
+    assert.throws(() => decodeRecordBatch(Buffer.concat([bad.subarray(0, 1), Buffer.from([2]), bad.subarray(2)])), /unknown version 2/);
   });
 
   it('hour buckets are UTC YYYYMMDDHH', () => {

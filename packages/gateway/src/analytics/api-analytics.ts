@@ -1,4 +1,5 @@
 import type { ApiDefinition } from '@tollgate/apidef';
+import type { RecordApiInfo } from '@tollgate/store';
 
 /** What the analytics record of one API needs from its definition, computed once at load. */
 export interface ApiAnalytics {
@@ -10,6 +11,8 @@ export interface ApiAnalytics {
   readonly tags: readonly string[];
   /** `expire_analytics_after` in ms; 0 = 100 years (spec analytics.md §2, `expireAt`). */
   readonly expireAfterMs: number;
+  /** What every record of the API shares; queued once per batch. */
+  readonly info: RecordApiInfo;
 }
 
 const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
@@ -18,15 +21,22 @@ const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
  * Compiles the analytics fields of a definition (spec api-definition.md §9, analytics.md §3 and §7).
  *
  * @example
- * compileApiAnalytics({ tag_headers: ['X-Team'], tags: ['public'] }).tagHeaders; // ['x-team']
+ * compileApiAnalytics({ api_id: 'a', tag_headers: ['X-Team'], tags: ['public'] }, '/a/').tagHeaders; // ['x-team']
  */
-export function compileApiAnalytics(def: Pick<ApiDefinition, 'do_not_track' | 'tag_headers' | 'tags' | 'expire_analytics_after'>): ApiAnalytics {
+export function compileApiAnalytics(
+  def: Pick<ApiDefinition, 'api_id' | 'name' | 'org_id' | 'do_not_track' | 'tag_headers' | 'tags' | 'expire_analytics_after'>, listenPath: string,
+): ApiAnalytics {
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   const expire = Number(def.expire_analytics_after ?? 0);
+  const tags = Object.freeze(strings(def.tags));
+  const expireAfterMs = Number.isFinite(expire) && expire > 0 ? expire * 1000 : HUNDRED_YEARS_MS;
   return Object.freeze({
     isTracked: def.do_not_track !== true,
     tagHeaders: Object.freeze([...new Set(strings(def.tag_headers).map((h) => h.toLowerCase()))]),
-    tags: Object.freeze(strings(def.tags)),
-    expireAfterMs: Number.isFinite(expire) && expire > 0 ? expire * 1000 : HUNDRED_YEARS_MS,
+    tags,
+    expireAfterMs,
+    info: Object.freeze({
+      apiId: String(def.api_id), apiName: String(def.name ?? ''), orgId: String(def.org_id ?? ''), listenPath, tags, expireAfterMs,
+    }),
   });
 }

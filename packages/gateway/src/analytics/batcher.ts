@@ -1,4 +1,4 @@
-import { encodeRecordBatch, type AnalyticsRecord, type QueuedBatch } from '@tollgate/store';
+import { encodeRecordBatch, type QueuedBatch, type RecordTuple } from '@tollgate/store';
 
 /** Where sealed batches go: resolves with how many of them (in order) were accepted. */
 export interface BatchSink {
@@ -28,7 +28,7 @@ export interface BatcherOptions {
 }
 
 interface PendingBatch {
-  readonly records: AnalyticsRecord[] | null;
+  readonly records: RecordTuple[] | null;
   batch: QueuedBatch | null;
   readonly count: number;
 }
@@ -49,7 +49,7 @@ interface PendingBatch {
  * batcher.push(record);
  */
 export class AnalyticsBatcher {
-  private open: AnalyticsRecord[] = [];
+  private open: RecordTuple[] = [];
   private readonly pending: PendingBatch[] = [];
   private buffered = 0;
   private sequence = 0;
@@ -75,7 +75,7 @@ export class AnalyticsBatcher {
   }
 
   /** Adds a record; returns false (and counts it) when the buffer is full. Never throws, never waits. */
-  push(record: AnalyticsRecord): boolean {
+  push(record: RecordTuple): boolean {
     if (this.buffered >= this.options.maxBufferedRecords) {
       this.options.onDropped(1);
       return false;
@@ -167,7 +167,7 @@ export class AnalyticsBatcher {
   private encoded(p: PendingBatch): QueuedBatch {
     if (p.batch === null) {
       p.batch = { id: `${this.options.idPrefix}:${++this.sequence}`, records: p.count, bytes: encodeRecordBatch(p.records!) };
-      (p as { records: AnalyticsRecord[] | null }).records = null;
+      (p as { records: RecordTuple[] | null }).records = null;
     }
     return p.batch;
   }

@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { UpstreamPools } from '../proxy/upstream-pools.js';
-import { buildTags, createRecordBuilder } from './record-builder.js';
+import { decodeRecordBatch, encodeRecordBatch, type AnalyticsRecord } from '@tollgate/store';
 import { errors } from '../errors.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { createRecordBuilder, requestTags } from './record-builder.js';
 import { testContext, testDeps } from './test-context.js';
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 after(() => pools.closeAll());
 const NOW = Date.parse('2026-11-23T12:34:56.007Z');
 
+/** Builds what a worker queues, then what the consumer reads back: the full record. */
+function record(ctx: RequestContext, now = NOW): AnalyticsRecord {
+  return decodeRecordBatch(encodeRecordBatch([createRecordBuilder({ clientIp: testDeps.clientIp, now: () => now })(ctx)]))[0]!;
+}
+
 describe('analytics record (spec analytics.md §2)', () => {
-  it('fills every field from the exchange', () => {
-    const build = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => NOW });
-    const r = build(testContext(pools, { tags: ['public'], tag_headers: ['X-Team'], expire_analytics_after: 60 }, {
+  it('fills every field from the request context', () => {
+    const r = record(testContext(pools, { tags: ['public'], tag_headers: ['X-Team'], expire_analytics_after: 60 }, {
       headers: ['host', 'gw', 'user-agent', 'curl/8', 'x-team', 'blue', 'content-length', '12'],
     }));
     const local = new Date(NOW);
@@ -29,52 +35,49 @@ describe('analytics record (spec analytics.md §2)', () => {
   });
 
   it('keeps the listen path in path when strip_listen_path is off; expireAt is 100 years out by default', () => {
-    const build = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => NOW });
-    const r = build(testContext(pools, { proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9', strip_listen_path: false } }));
+    const r = record(testContext(pools, { proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9', strip_listen_path: false } }));
     assert.equal(r.path, '/a/items/7');
     assert.equal(new Date(r.expireAt).getUTCFullYear(), 2126);
   });
 
   it('a gateway error has no upstream time: gateway latency = total', () => {
-    const r = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => NOW })(testContext(pools, {}, { status: 500, error: errors.upstreamRefused }));
+    const r = record(testContext(pools, {}, { status: 500, error: errors.upstreamRefused }));
     assert.deepEqual(r.latency, { total: 12, upstream: 0, gateway: 12 });
     assert.equal(r.response_code, 500);
   });
 
-  it('timestamps keep millisecond precision across the cached second', () => {
-    let now = NOW;
-    const build = createRecordBuilder({ clientIp: testDeps.clientIp, now: () => now });
-    const a = build(testContext(pools)).timestamp;
-    now += 995;
-    const b = build(testContext(pools)).timestamp;
-    assert.deepEqual([a, b], ['2026-11-23T12:34:56.007Z', '2026-11-23T12:34:57.002Z']);
+  it('key, alias and oauth client come from the session', () => {
+    const r = record(testContext(pools, {}, { sessionKey: 'hash9', session: { alias: 'alice', oauth_client_id: 'c1' } }));
+    assert.deepEqual([r.api_key, r.alias, r.oauth_id], ['hash9', 'alice', 'c1']);
+    assert.deepEqual(r.tags, ['key-hash9', 'org-org1', 'api-a1']);
+  });
+
+  it('ip_address is the client IP as IP lists resolve it (X-Real-IP first); user_agent and content_length as sent', () => {
+    const r = record(testContext(pools, {}, { headers: ['host', 'gw', 'x-real-ip', '203.0.113.5'] }));
+    assert.deepEqual([r.ip_address, r.user_agent, r.content_length], ['203.0.113.5', '', 0]);
   });
 });
 
 describe('tags (spec analytics.md §3)', () => {
   it('are built in Tyk order: policies, developer, session tags, tag headers, API tags, key, org, api', () => {
-    const src = testContext(pools, { tags: ['t-api'], tag_headers: ['X-Team', 'x-region'] }, {
+    const ctx = testContext(pools, { tags: ['t-api'], tag_headers: ['X-Team', 'x-region'] }, {
       headers: ['host', 'gw', 'x-team', 'blue', 'x-region', 'eu', 'x-team', 'red'],
       session: { apply_policies: ['p1', 'p2'], meta_data: { tyk_developer_id: 'd9' }, tags: ['t-key', 't-key'] },
       sessionKey: 'abc123',
     });
-    assert.deepEqual(buildTags(src, 'abc123'), [
+    assert.deepEqual(record(ctx).tags, [
       'pol-p1', 'pol-p2', 'dev-d9', 't-key', 't-key', 'x-team-blue', 'x-team-red', 'x-region-eu', 't-api', 'key-abc123', 'org-org1', 'api-a1',
     ]);
   });
 
   it('no key or org tag when they are empty; a non-string developer id adds nothing', () => {
-    const src = testContext(pools, { org_id: '' }, { session: { meta_data: { tyk_developer_id: 7 } } });
-    assert.deepEqual(buildTags(src, ''), ['api-a1']);
-  });
-
-  it('ip_address is the client IP as IP lists resolve it (X-Real-IP first); user_agent and content_length as sent', () => {
-    const r = createRecordBuilder({ clientIp: testDeps.clientIp })(testContext(pools, {}, { headers: ['host', 'gw', 'x-real-ip', '203.0.113.5'] }));
-    assert.deepEqual([r.ip_address, r.user_agent, r.content_length], ['203.0.113.5', '', 0]);
+    const ctx = testContext(pools, { org_id: '' }, { session: { meta_data: { tyk_developer_id: 7 } } });
+    assert.deepEqual(requestTags(ctx), []);
+    assert.deepEqual(record(ctx).tags, ['api-a1']);
   });
 
   it('header values are kept as sent (no normalisation)', () => {
-    const src = testContext(pools, { tag_headers: ['X-Request-ID'] }, { headers: ['host', 'gw', 'x-request-id', 'Ab.C 1'] });
-    assert.deepEqual(buildTags(src, ''), ['x-request-id-Ab.C 1', 'org-org1', 'api-a1']);
+    const ctx = testContext(pools, { tag_headers: ['X-Request-ID'] }, { headers: ['host', 'gw', 'x-request-id', 'Ab.C 1'] });
+    assert.deepEqual(record(ctx).tags, ['x-request-id-Ab.C 1', 'org-org1', 'api-a1']);
   });
 });

@@ -95,7 +95,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     disableStripSlash: Boolean(proxy.disable_strip_slash),
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
-    analytics: compileApiAnalytics(def),
+    analytics: compileApiAnalytics(def, listenPath),
     pipeline,
     nextTarget: 0,
     release: () => {
