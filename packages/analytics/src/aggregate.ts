@@ -1,4 +1,4 @@
-import { hourBucket, type AnalyticsRecord } from '@tollgate/store';
+import { hourBucket, type RecordApiInfo, type RecordTuple } from '@tollgate/store';
 
 /**
  * Tyk Pump's aggregation (spec analytics.md §5), applied to one batch: every record adds a counter to
@@ -72,7 +72,8 @@ export function isTagAggregated(tag: string, ignoreTagPrefixes: readonly string[
 
 /** The entry key of a tag: surrounding spaces trimmed, every `.` removed (§5). */
 export function tagEntry(tag: string): string {
-  return tag.trim().replace(/\./g, '');
+  const trimmed = tag.trim();
+  return trimmed.includes('.') ? trimmed.replace(/\./g, '') : trimmed;
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64').replace(/=+$/, '');
@@ -85,15 +86,15 @@ function newCounter(identifier: string, humanIdentifier: string): Counter {
   };
 }
 
-function add(counter: Counter, r: AnalyticsRecord, timeMs: number): void {
-  const code = r.response_code;
+function add(counter: Counter, t: RecordTuple): void {
+  const code = t[8];
   const isError = code >= 400;
-  const total = r.latency.total;
-  const upstream = r.latency.upstream;
+  const total = t[11];
+  const upstream = t[12];
   counter.hits++;
   if (code >= 200 && code < 300) counter.success++;
   if (isError) counter.error++;
-  counter.totalRequestTime += r.request_time;
+  counter.totalRequestTime += total; // request_time = latency.total (spec §2)
   counter.totalLatency += total;
   counter.totalUpstreamLatency += upstream;
   if (total > counter.maxLatency) counter.maxLatency = total;
@@ -103,71 +104,101 @@ function add(counter: Counter, r: AnalyticsRecord, timeMs: number): void {
     if (counter.minUpstreamLatency < 0 || upstream < counter.minUpstreamLatency) counter.minUpstreamLatency = upstream;
   }
   counter.codes.set(code, (counter.codes.get(code) ?? 0) + 1);
-  if (timeMs > counter.lastTime) counter.lastTime = timeMs;
+  if (t[7] > counter.lastTime) counter.lastTime = t[7];
 }
 
+function hit(h: HourAggregate, org: string, dimension: Dimension, value: string, identifier: string, human: string, t: RecordTuple): void {
+  const key = `${org}\u0000${dimension}\u0000${value}`;
+  let e = h.entries.get(key);
+  if (e === undefined) {
+    e = { org, dimension, value, counter: newCounter(identifier, human) };
+    h.entries.set(key, e);
+  }
+  add(e.counter, t);
+}
+
+/** Per API of a batch: strings every record of it would otherwise build again. */
+interface ApiStrings {
+  readonly tags: readonly string[];
+  readonly versionKey: string;
+}
+
+const HOUR_MS = 3600_000;
+
 /**
- * Aggregates one decoded batch. Pure: no I/O, so it is tested on plain records.
+ * Aggregates one decoded batch of queued records (the tuples a worker queued; the full record of §2 is
+ * not built for this). Pure: no I/O, so it is tested on plain records.
  *
  * @example
- * const { hours } = aggregateBatch(records, { ignoreTagPrefixes: ['x-request-id'], trackAllPaths: false });
+ * const { hours } = aggregateBatch(tuples, { ignoreTagPrefixes: ['x-request-id'], trackAllPaths: false });
  */
-export function aggregateBatch(records: readonly AnalyticsRecord[], options: AggregateOptions): BatchAggregate {
-  const hours = new Map<string, HourAggregate>();
+export function aggregateBatch(records: readonly RecordTuple[], options: AggregateOptions): BatchAggregate {
+  const hours = new Map<number, HourAggregate>();
+  const apis = new Map<RecordApiInfo, ApiStrings>();
   let skipped = 0;
-  for (const r of records) {
-    const timeMs = Date.parse(r.timestamp);
-    if (r.org_id === '' || Number.isNaN(timeMs)) {
+  let lastHour = -1;
+  let h: HourAggregate | undefined;
+  for (const t of records) {
+    const api = t[0];
+    const timeMs = t[7];
+    if (api.orgId === '' || !Number.isFinite(timeMs)) {
       skipped++;
       continue;
     }
-    const hour = hourBucket(timeMs);
-    let h = hours.get(hour);
-    if (h === undefined) {
-      h = { hour, orgs: new Set(), entries: new Map(), expireAt: 0 };
-      hours.set(hour, h);
-    }
-    h.orgs.add(r.org_id);
-    const expireAt = Math.floor(Date.parse(r.expireAt) / 1000);
-    if (Number.isFinite(expireAt) && expireAt > h.expireAt) h.expireAt = expireAt;
-    const hit = (dimension: Dimension, value: string, identifier: string, human: string): void => {
-      const key = `${r.org_id}\u0000${dimension}\u0000${value}`;
-      let e = h!.entries.get(key);
-      if (e === undefined) {
-        e = { org: r.org_id, dimension, value, counter: newCounter(identifier, human) };
-        h!.entries.set(key, e);
+    const hourNumber = Math.floor(timeMs / HOUR_MS);
+    if (hourNumber !== lastHour || h === undefined) {
+      h = hours.get(hourNumber);
+      if (h === undefined) {
+        h = { hour: hourBucket(hourNumber * HOUR_MS), orgs: new Set(), entries: new Map(), expireAt: 0 };
+        hours.set(hourNumber, h);
       }
-      add(e.counter, r, timeMs);
-    };
-    forEachEntry(r, options, hit);
+      lastHour = hourNumber;
+    }
+    h.orgs.add(api.orgId);
+    const expireAt = Math.floor((timeMs + api.expireAfterMs) / 1000);
+    if (expireAt > h.expireAt) h.expireAt = expireAt;
+    let strings = apis.get(api);
+    if (strings === undefined) {
+      // The tags every record of the API ends with (§3); `key-` is never aggregated, so it is not built.
+      strings = { tags: [...api.tags, ...(api.orgId === '' ? [] : [`org-${api.orgId}`]), `api-${api.apiId}`], versionKey: b64(`${api.apiId}:Non Versioned`) };
+      apis.set(api, strings);
+    }
+    forEachEntry(h, t, strings, options);
   }
-  return { hours, skipped };
+  return { hours: new Map([...hours.values()].map((x) => [x.hour, x])), skipped };
 }
 
 /** The dimension table of §5: which entries one record adds to. */
-function forEachEntry(
-  r: AnalyticsRecord, options: AggregateOptions, hit: (d: Dimension, value: string, identifier: string, human: string) => void,
-): void {
-  const code = String(r.response_code);
-  hit('total', 'all', '', '');
-  if (r.api_id !== '') hit('apiid', r.api_id, r.api_id, r.api_name);
-  hit('codes', code, code, code);
-  if (r.response_code >= 400) hit('errors', code, code, '');
-  if (r.api_version !== '') hit('versions', b64(`${r.api_id}:${r.api_version}`), r.api_version, r.api_version);
-  if (r.api_key !== '') hit('apikeys', r.api_key, r.api_key, r.alias);
-  if (r.oauth_id !== '') hit('oauthids', r.oauth_id, r.oauth_id, '');
-  for (const tag of r.tags) {
-    if (!isTagAggregated(tag, options.ignoreTagPrefixes)) continue;
-    const entry = tagEntry(tag);
-    // As Tyk Pump: a tag listed twice in one record counts twice.
-    if (entry !== '') hit('tags', entry, entry, entry);
+function forEachEntry(h: HourAggregate, t: RecordTuple, strings: ApiStrings, options: AggregateOptions): void {
+  const api = t[0];
+  const org = api.orgId;
+  const status = t[8];
+  const apiKey = t[9];
+  const oauthId = t[10];
+  const version = t[17] || 'Non Versioned';
+  const code = String(status);
+  hit(h, org, 'total', 'all', '', '', t);
+  if (api.apiId !== '') hit(h, org, 'apiid', api.apiId, api.apiId, api.apiName, t);
+  hit(h, org, 'codes', code, code, code, t);
+  if (status >= 400) hit(h, org, 'errors', code, code, '', t);
+  hit(h, org, 'versions', t[17] === '' ? strings.versionKey : b64(`${api.apiId}:${version}`), version, version, t);
+  if (apiKey !== '') hit(h, org, 'apikeys', apiKey, apiKey, t[15], t);
+  if (oauthId !== '') hit(h, org, 'oauthids', oauthId, oauthId, '', t);
+  for (const tag of t[14]) tagHit(h, org, tag, options, t);
+  for (const tag of strings.tags) tagHit(h, org, tag, options, t);
+  if (!t[16] && !options.trackAllPaths) return;
+  const path = t[3];
+  hit(h, org, 'endpoints', path.replace(/\./g, '\\u2e'), path, path, t);
+  hit(h, org, 'apiendpoints', Buffer.from(`${api.apiId}:${version}:${path}`).toString('hex'), path, path, t);
+  if (apiKey !== '') {
+    const value = b64(`${api.apiId}:${path}`);
+    hit(h, org, 'keyendpoints', `${apiKey}:${value}`, value, value, t);
   }
-  if (!r.track_path && !options.trackAllPaths) return;
-  const path = r.path;
-  hit('endpoints', path.replace(/\./g, '\\u2e'), path, path);
-  hit('apiendpoints', Buffer.from(`${r.api_id}:${r.api_version}:${path}`).toString('hex'), path, path);
-  if (r.api_key !== '') {
-    const value = b64(`${r.api_id}:${path}`);
-    hit('keyendpoints', `${r.api_key}:${value}`, value, value);
-  }
+}
+
+function tagHit(h: HourAggregate, org: string, tag: string, options: AggregateOptions, t: RecordTuple): void {
+  if (!isTagAggregated(tag, options.ignoreTagPrefixes)) return;
+  const entry = tagEntry(tag);
+  // As Tyk Pump: a tag listed twice in one record counts twice.
+  if (entry !== '') hit(h, org, 'tags', entry, entry, entry, t);
 }

@@ -38,7 +38,7 @@ function consumer(name = 'c1') {
 
 describe('aggregates in Redis', () => {
   it('a batch applied twice to the same hour counts once', async () => {
-    const { hours } = aggregateBatch([testRecord(), testRecord({ response_code: 500 })], options);
+    const { hours } = aggregateBatch([testRecord(), testRecord({ response_code: 500 })].map(toTuple), options);
     const hour = [...hours.values()][0]!;
     assert.equal(await writeHour(redis, 'w:1', hour), true);
     assert.equal(await writeHour(redis, 'w:1', hour), false);
@@ -54,7 +54,7 @@ describe('aggregates in Redis', () => {
       testRecord({ latency: { total: 30, upstream: 20, gateway: 10 }, request_time: 30, timestamp: '2026-11-23T11:05:00.000Z', org_id: 'o2' }),
       testRecord({ response_code: 429, latency: { total: 1, upstream: 0, gateway: 1 }, request_time: 1, timestamp: '2026-11-23T11:06:00.000Z' }),
     ];
-    for (const h of aggregateBatch(records, options).hours.values()) await writeHour(redis, 'w:1', h);
+    for (const h of aggregateBatch(records.map(toTuple), options).hours.values()) await writeHour(redis, 'w:1', h);
     const api = (await queryAggregates(redis, 'apiid', DAY)).a!;
     assert.deepEqual(
       [api.hits, api.success, api.error, api.total_latency, api.latency, api.max_latency, api.min_latency, api.upstream_latency, api.last_time],
@@ -105,7 +105,7 @@ describe('AnalyticsConsumer', () => {
     const batch = { id: 'w:8', records: 2, bytes: encodeRecordBatch([testRecord(), testRecord()].map(toTuple)) };
     await first.queue.append([batch]);
     const [delivered] = await first.queue.read('c1', 10);
-    for (const h of aggregateBatch([testRecord(), testRecord()], options).hours.values()) await writeHour(redis, delivered!.id, h);
+    for (const h of aggregateBatch([testRecord(), testRecord()].map(toTuple), options).hours.values()) await writeHour(redis, delivered!.id, h);
     // c1 "crashed" before its ack; a new consumer with the same name starts with its pending entries.
     const restarted = consumer('c1');
     assert.deepEqual(await restarted.consumer.drain(5000), { batches: 1, records: 0 });

@@ -1,4 +1,4 @@
-import { AnalyticsQueue, decodeRecordBatch, type RedisClient, type StreamBatch } from '@tollgate/store';
+import { AnalyticsQueue, decodeRecordTuples, type RedisClient, type StreamBatch } from '@tollgate/store';
 import type { Logger } from 'pino';
 import { aggregateBatch, type AggregateOptions } from './aggregate.js';
 import { writeHour } from './aggregate-store.js';
@@ -83,7 +83,7 @@ export class AnalyticsConsumer {
     if (batch.bytes.length === 0) return 0; // deleted while pending: nothing left to aggregate
     let records;
     try {
-      records = decodeRecordBatch(batch.bytes);
+      records = decodeRecordTuples(batch.bytes).records;
     } catch (err) {
       // A poison entry must not block the queue: counted, logged, acknowledged with the rest.
       metrics.badBatches.inc();

@@ -163,23 +163,32 @@ export function expandRecord(t: RecordTuple, tzOffsetMinutes: number): Analytics
 const ROW_TYPES = ['number', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'number', 'string', 'string', 'number', 'number', 'string', 'object', 'string', 'boolean', 'string'];
 
 /**
- * Decodes a batch written by `encodeRecordBatch` into full records. Throws with a message saying what is
- * wrong when the bytes are not such a batch (the consumer counts and skips those entries).
+ * Decodes a batch written by `encodeRecordBatch` into the queued tuples (what aggregation reads). Throws
+ * with a message saying what is wrong when the bytes are not such a batch (the consumer counts and skips
+ * those entries).
  */
-export function decodeRecordBatch(bytes: Buffer): AnalyticsRecord[] {
+export function decodeRecordTuples(bytes: Buffer): { tzOffsetMinutes: number; records: RecordTuple[] } {
   const value: unknown = packr.unpack(bytes);
   if (!Array.isArray(value) || value.length !== 4) fail('not [version, tz offset, apis, records]');
   const [version, tz, apisRaw, rows] = value as unknown[];
   if (version !== WIRE_VERSION) fail(`unknown version ${JSON.stringify(version)}`);
   if (typeof tz !== 'number' || !Array.isArray(apisRaw) || !Array.isArray(rows)) fail('tz offset, apis and records have the wrong types');
   const apis = apisRaw.map(decodeApi);
-  return rows.map((row: unknown, i) => {
+  const records = rows.map((row: unknown, i) => {
     if (!Array.isArray(row) || row.length !== ROW_TYPES.length) fail(`record ${i} is not a ${ROW_TYPES.length}-field row`);
     for (let k = 0; k < ROW_TYPES.length; k++) {
       if (typeof row[k] !== ROW_TYPES[k]) fail(`record ${i}: field ${k} must be a ${ROW_TYPES[k]}`);
     }
     const api = apis[row[0] as number] ?? fail(`record ${i}: no api ${row[0]}`);
     if (!isStrings(row[14])) fail(`record ${i}: tags must be a list of strings`);
-    return expandRecord([api, ...row.slice(1)] as RecordTuple, tz);
+    row[0] = api;
+    return row as RecordTuple;
   });
+  return { tzOffsetMinutes: tz, records };
+}
+
+/** Decodes a batch into full records (spec analytics.md §2): what a Tyk-Pump-style exporter reads. */
+export function decodeRecordBatch(bytes: Buffer): AnalyticsRecord[] {
+  const { tzOffsetMinutes, records } = decodeRecordTuples(bytes);
+  return records.map((t) => expandRecord(t, tzOffsetMinutes));
 }
