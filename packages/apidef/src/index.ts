@@ -6,7 +6,7 @@ export { validateApiDefinition, type ValidationResult } from "./validate.js";
 export { apiDefinitionSchema } from "./api-schema.js";
 export { normalizeListenPath, listenPathSortLength, compileListenPath, type CompiledListenPath } from "./listen-path.js";
 export { compileDomain, hostMatches, type CompiledDomain } from "./domain.js";
-export { isValidIpOrCidr } from "./ip.js";
+export { compileIpMatcher, isValidIpOrCidr, parseIpAddress } from "./ip.js";
 export { generateApiId } from "./ids.js";
 export type * from "./session.js";
 export type * from "./policy.js";

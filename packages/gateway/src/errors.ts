@@ -63,6 +63,8 @@ export const errors = Object.freeze({
   upstreamError: tykError('TOLLGATE_ERR_UPSTREAM', 500, 'UPE', 'There was a problem proxying the request'),
   allHostsDown: textError('TOLLGATE_ERR_NO_HEALTHY_UPSTREAM', 503, 'NHU', 'all hosts are down\n'),
   requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
+  ipDisallowed: tykError('TOLLGATE_ERR_IP_DISALLOWED', 403, '', 'access from this IP has been disallowed'),
+  internal: tykError('TOLLGATE_ERR_INTERNAL', 500, '', 'There was a problem proxying the request'),
   entityTooLarge: textError('TOLLGATE_ERR_ENTITY_TOO_LARGE', 413, '', 'Request Entity Too Large\n'),
 });
 

@@ -4,6 +4,7 @@ import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, type ChangeMes
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
+import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { ApiSet } from './routing/api-set.js';
 import { VERSION } from './version.js';
@@ -29,6 +30,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const apis = new ApiSet({
     pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
+    pipelineDeps: createPipelineDeps({ config, logger }),
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',
@@ -77,6 +79,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
       [`/${config.health_check_endpoint_name || 'hello'}`, hello],
       [`/${config.readiness_check_endpoint_name || 'ready'}`, ready],
     ]),
+    onPipelineError(err, ctx): void {
+      logger.error({ api_id: ctx.api.apiId, err: err instanceof Error ? err.stack : String(err) }, 'middleware failed; answered 500');
+    },
   });
   const socket: us_listen_socket = await listen(app, config.listen_address ?? '', config.listen_port);
   logger.info({ port: config.listen_port, apis: state.table.size, revision: feed.revision }, 'gateway worker listening');

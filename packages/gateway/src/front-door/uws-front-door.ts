@@ -1,8 +1,11 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { errors, statusLine } from '../errors.js';
+import type { Decision } from '../pipeline/decision.js';
+import { RequestContext } from '../pipeline/request-context.js';
+import { runPipeline } from '../pipeline/run-pipeline.js';
 import { pickTarget } from '../proxy/load-balancer.js';
-import { ProxyExchange, writeError, type ExchangeListener } from '../proxy/proxy-exchange.js';
+import { ProxyExchange, writeReply, type ExchangeListener } from '../proxy/proxy-exchange.js';
 import { REQUEST_HOP_BY_HOP } from '../proxy/response-headers.js';
 import { cleanPathOrNull } from '../proxy/upstream-path.js';
 import type { RoutingTable } from '../routing/routing-table.js';
@@ -28,6 +31,8 @@ export interface FrontDoorOptions {
   readonly maxRequestBodySize: number;
   /** Answers the gateway's own health endpoints (`/hello`, `/ready`). */
   readonly health: ReadonlyMap<string, () => { status: number; body: string }>;
+  /** Called when a middleware throws or rejects (a programmer error): the request gets a 500. */
+  readonly onPipelineError: (err: unknown, ctx: RequestContext) => void;
 }
 
 /**
@@ -64,19 +69,19 @@ export function createUwsFrontDoor(options: FrontDoorOptions): TemplatedApp {
     const declaredSize = declaredLength === '' ? -1 : Number(declaredLength);
     if (maxBody > 0 && declaredSize > maxBody) {
       // Enforced before routing (api-definition.md §5, step 0 of the pipeline).
-      writeError(res, errors.entityTooLarge, true);
+      writeReply(res, errors.entityTooLarge, true);
       return;
     }
     const host = req.getHeader('host');
     const match = state.table.match(host, path);
     if (match === null) {
-      writeError(res, errors.notFound, closeConnection());
+      writeReply(res, errors.notFound, closeConnection());
       return;
     }
     const api = match.api;
     const target = pickTarget(api, Date.now());
     if (target === null) {
-      writeError(res, errors.allHostsDown, closeConnection());
+      writeReply(res, errors.allHostsDown, closeConnection());
       return;
     }
     const method = req.getCaseSensitiveMethod();
@@ -102,18 +107,19 @@ export function createUwsFrontDoor(options: FrontDoorOptions): TemplatedApp {
     if (!hasUserAgent) headers.push('user-agent', options.userAgent);
 
     const size = declaredLength === '' ? (isChunked ? -1 : 0) : declaredSize;
-    const exchange = new ProxyExchange(res, api, {
-      method, path, query, matchedLength: match.matchedLength, headers, body: null, isHead: method === 'HEAD',
-    }, target, listener, closeConnection);
+    const ctx = new RequestContext(api, method, path, query, match.matchedLength, headers, peer, target, Date.now());
+    ctx.forwardedFor = xff;
+    const exchange = new ProxyExchange(res, ctx, listener, closeConnection);
     res.onAborted(() => exchange.clientAborted());
     state.inFlight++;
 
+    // uWS delivers body chunks only to a handler attached now, so reading starts before the pipeline runs.
     if (size === 0) {
-      exchange.dispatch();
+      exchange.bodyReady(true);
     } else if (size > 0 && size <= MAX_BUFFERED_BODY) {
       collectBody(res, size, (body) => {
-        exchange.setBody(body);
-        exchange.dispatch();
+        ctx.body = body;
+        exchange.bodyReady(true);
       }, () => exchange.failRequest(errors.requestBodyRead));
     } else {
       // A chunked body has no declared size: its bytes are counted as they stream.
@@ -121,8 +127,27 @@ export function createUwsFrontDoor(options: FrontDoorOptions): TemplatedApp {
       res.onData((chunk, isLast) => {
         if (!stream.feed(chunk, isLast)) exchange.failRequest(errors.entityTooLarge);
       });
-      exchange.setBody(stream);
-      exchange.dispatch();
+      ctx.body = stream;
+      exchange.bodyReady(false);
+    }
+    if (api.pipeline.length === 0) {
+      exchange.decide(undefined);
+      return;
+    }
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = runPipeline(ctx, api.pipeline);
+    } catch (err) {
+      options.onPipelineError(err, ctx);
+      decision = errors.internal;
+    }
+    if (decision instanceof Promise) {
+      decision.then((d) => exchange.decide(d), (err: unknown) => {
+        options.onPipelineError(err, ctx);
+        exchange.decide(errors.internal);
+      });
+    } else {
+      exchange.decide(decision);
     }
   });
   return app;

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { defaultConfig } from '@tollgate/apidef';
+import pino from 'pino';
+import { createPipelineDeps } from '../pipeline/pipeline-deps.js';
 import { compileApi, type CompiledApi } from '../routing/compiled-api.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { markDown, pickTarget, TARGET_DOWN_MS } from './load-balancer.js';
+
+const pipelineDeps = createPipelineDeps({ config: defaultConfig(), logger: pino({ level: 'silent' }) });
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 after(() => pools.closeAll());
@@ -10,7 +15,7 @@ after(() => pools.closeAll());
 function api(targetList: string[]): CompiledApi {
   return compileApi(
     { api_id: 'lb', proxy: { listen_path: '/lb/', target_url: 'http://127.0.0.1:9', enable_load_balancing: true, target_list: targetList } },
-    { pools, enableCustomDomains: false, hostname: '' },
+    { pools, enableCustomDomains: false, hostname: '', pipelineDeps },
   );
 }
 
@@ -41,7 +46,7 @@ describe('pickTarget', () => {
   });
 
   it('always returns the only target of a single-target API, even marked down', () => {
-    const single = compileApi({ api_id: 's', proxy: { listen_path: '/s/', target_url: 'http://127.0.0.1:7009/base' } }, { pools, enableCustomDomains: false, hostname: '' });
+    const single = compileApi({ api_id: 's', proxy: { listen_path: '/s/', target_url: 'http://127.0.0.1:7009/base' } }, { pools, enableCustomDomains: false, hostname: '', pipelineDeps });
     markDown(single.targets[0]!, 0);
     assert.equal(pickTarget(single, 1)?.host, '127.0.0.1:7009');
     assert.equal(pickTarget(single, 1)?.path, '/base');
@@ -50,7 +55,7 @@ describe('pickTarget', () => {
   it('uses target_url alone when load balancing is off', () => {
     const off = compileApi(
       { api_id: 'o', proxy: { listen_path: '/o/', target_url: 'http://127.0.0.1:7010', enable_load_balancing: false, target_list: ['127.0.0.1:7011'] } },
-      { pools, enableCustomDomains: false, hostname: '' },
+      { pools, enableCustomDomains: false, hostname: '', pipelineDeps },
     );
     assert.deepEqual(hosts([pickTarget(off, 0), pickTarget(off, 0)]), ['127.0.0.1:7010', '127.0.0.1:7010']);
   });

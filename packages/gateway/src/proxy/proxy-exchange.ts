@@ -1,8 +1,8 @@
-import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpResponse } from 'uWebSockets.js';
 import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.js';
-import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
+import type { Decision, Reply } from '../pipeline/decision.js';
+import type { RequestContext } from '../pipeline/request-context.js';
 import { markDown, pickTarget } from './load-balancer.js';
 import { classifyHeader, HeaderKind } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
@@ -12,9 +12,16 @@ export interface ExchangeListener {
   onExchangeDone(exchange: ProxyExchange): void;
 }
 
-/** Writes a gateway error on a uWS response (caller must be inside the handler or a cork). */
-export function writeError(res: HttpResponse, error: GatewayError, closeConnection: boolean): void {
-  res.writeStatus(error.statusLine).writeHeader('Content-Type', error.contentType).end(error.body, closeConnection);
+/**
+ * Writes a reply (a catalogue error or a pipeline reply) on a uWS response, with its own headers and the
+ * request's extra response headers (caller must be inside the handler or a cork).
+ */
+export function writeReply(res: HttpResponse, reply: Reply, closeConnection: boolean, extraHeaders: readonly string[] | null = null): void {
+  res.writeStatus(reply.statusLine).writeHeader('Content-Type', reply.contentType);
+  const own = reply.headers;
+  if (own !== undefined) for (let i = 0; i < own.length; i += 2) res.writeHeader(own[i]!, own[i + 1]!);
+  if (extraHeaders !== null) for (let i = 0; i < extraHeaders.length; i += 2) res.writeHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
+  res.end(reply.body, closeConnection);
 }
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -28,9 +35,10 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EH
  * next target is tried.
  */
 export class ProxyExchange implements Dispatcher.DispatchHandler {
-  status = 0;
-  error: GatewayError | null = null;
   private clientGone = false;
+  /** Two gates before the request goes upstream: the pipeline's decision and a dispatchable body. */
+  private gates = 2;
+  private isBodyComplete = false;
   private done = false;
   private headWritten = false;
   private rawHeaders: Buffer[] | null = null;
@@ -40,46 +48,32 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private pending: Buffer | null = null;
   private pendingOffset = 0;
   private attempts = 0;
-  private target: UpstreamTarget;
 
   constructor(
     private readonly res: HttpResponse,
-    private readonly api: CompiledApi,
-    private readonly request: {
-      readonly method: string;
-      readonly path: string;
-      readonly query: string;
-      readonly matchedLength: number;
-      /** Flat [name, value, ...]; index 1 holds the Host value, rewritten per target. */
-      readonly headers: string[];
-      /** null (no body), a whole Buffer (replayable), or a stream (not replayable). */
-      body: Buffer | Readable | null;
-      readonly isHead: boolean;
-    },
-    target: UpstreamTarget,
+    readonly ctx: RequestContext,
     private readonly listener: ExchangeListener,
     private readonly closeConnection: () => boolean,
-  ) {
-    this.target = target;
+  ) {}
+
+  /**
+   * The body can be dispatched: it is complete (`isComplete`), or it is a stream that feeds itself while
+   * the request is in flight.
+   */
+  bodyReady(isComplete: boolean): void {
+    if (this.clientGone || this.done) return;
+    this.isBodyComplete = isComplete;
+    if (--this.gates === 0) this.dispatch();
   }
 
-  /** Sends the request to the current target. */
-  dispatch(): void {
-    const { request, api, target } = this;
-    if (!api.preserveHostHeader) request.headers[1] = target.host;
-    const path = upstreamPath(request.path, request.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
-    const query = joinQuery(target.query, request.query);
-    this.attempts++;
-    target.pool.dispatch({
-      path: query.length === 0 ? path : `${path}?${query}`,
-      method: request.method,
-      headers: request.headers,
-      body: request.body as Buffer | null,
-    }, this);
-  }
-
-  setBody(body: Buffer | Readable): void {
-    this.request.body = body;
+  /** The pipeline's decision: go upstream, or answer with a reply. */
+  decide(decision: Decision): void {
+    if (this.clientGone || this.done) return;
+    if (decision === undefined) {
+      if (--this.gates === 0) this.dispatch();
+      return;
+    }
+    this.respond(decision);
   }
 
   /** Answers with a gateway error before anything was sent upstream. */
@@ -89,12 +83,44 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.endWithError(error, true);
   }
 
+  /** Sends the request to the current target. */
+  private dispatch(): void {
+    const ctx = this.ctx;
+    const { api, target } = ctx;
+    if (!api.preserveHostHeader) ctx.headers[1] = target.host;
+    const path = upstreamPath(ctx.path, ctx.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
+    const query = joinQuery(target.query, ctx.query);
+    this.attempts++;
+    target.pool.dispatch({
+      path: query.length === 0 ? path : `${path}?${query}`,
+      method: ctx.method,
+      headers: ctx.headers,
+      body: ctx.body as Buffer | null,
+    }, this);
+  }
+
+  /**
+   * Answers with a pipeline reply. A body the client is still sending is not read: the connection closes
+   * after the reply, so its unread bytes cannot be taken for the next request.
+   */
+  private respond(reply: Reply): void {
+    const ctx = this.ctx;
+    ctx.status = reply.status;
+    ctx.flag = reply.flag;
+    if ('code' in reply) ctx.error = reply as GatewayError;
+    const body = ctx.body;
+    const isBodyUnread = !this.isBodyComplete;
+    if (body !== null && !Buffer.isBuffer(body)) body.destroy();
+    this.res.cork(() => writeReply(this.res, reply, isBodyUnread || this.closeConnection(), ctx.responseHeaders));
+    this.finish();
+  }
+
   /** The client went away (uWS onAborted): never touch `res` again. */
   clientAborted(): void {
     this.clientGone = true;
-    this.status = 499;
+    this.ctx.status = 499;
     this.abortUpstream?.(new Error('client closed request'));
-    const body = this.request.body;
+    const body = this.ctx.body;
     if (body !== null && !Buffer.isBuffer(body)) {
       (body as unknown as { clientGone(): void; destroy(): void }).clientGone();
       (body as unknown as { destroy(): void }).destroy();
@@ -109,7 +135,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: undici handles 100-continue; nothing to relay
-    this.status = statusCode;
+    this.ctx.status = statusCode;
+    this.ctx.upstreamHeadMs = Date.now();
     this.rawHeaders = rawHeaders;
     this.resumeUpstream = resume;
     for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -122,7 +149,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.clientGone || this.done) return true;
     const res = this.res;
     if (!this.headWritten) {
-      if (this.contentLength === chunk.length && !this.request.isHead) {
+      if (this.contentLength === chunk.length && !this.ctx.isHead) {
         res.cork(() => {
           this.writeHead();
           res.end(chunk, this.closeConnection());
@@ -141,8 +168,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (!this.headWritten) {
       res.cork(() => {
         this.writeHead();
-        const status = this.status;
-        if (this.request.isHead || status === 204 || status === 304) {
+        const status = this.ctx.status;
+        if (this.ctx.isHead || status === 204 || status === 304) {
           res.endWithoutBody(this.contentLength >= 0 && status !== 204 ? this.contentLength : undefined, this.closeConnection());
         } else {
           res.end(undefined, this.closeConnection());
@@ -170,23 +197,26 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   /** Records the error and answers with it; once the head is out, closing the connection is all that is left. */
   private endWithError(error: GatewayError, closeConnection: boolean): void {
-    this.error = error;
-    this.status = error.status;
+    const ctx = this.ctx;
+    ctx.error = error;
+    ctx.flag = error.flag;
+    ctx.status = error.status;
     if (this.headWritten) this.res.close();
-    else this.res.cork(() => writeError(this.res, error, closeConnection));
+    else this.res.cork(() => writeReply(this.res, error, closeConnection, ctx.responseHeaders));
     this.finish();
   }
 
   private retryOnNextTarget(err: Error & { code?: string }): boolean {
-    if (!CONNECT_FAILURES.has(err.code ?? '') || this.api.targets.length < 2) return false;
+    const ctx = this.ctx;
+    if (!CONNECT_FAILURES.has(err.code ?? '') || ctx.api.targets.length < 2) return false;
     const now = Date.now();
-    markDown(this.target, now);
-    const body = this.request.body;
+    markDown(ctx.target, now);
+    const body = ctx.body;
     if (body !== null && !Buffer.isBuffer(body)) return false;
-    if (this.attempts >= this.api.targets.length) return false;
-    const next = pickTarget(this.api, now);
+    if (this.attempts >= ctx.api.targets.length) return false;
+    const next = pickTarget(ctx.api, now);
     if (next === null) return false;
-    this.target = next;
+    ctx.target = next;
     this.abortUpstream = null;
     this.dispatch();
     return true;
@@ -196,10 +226,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const res = this.res;
     const raw = this.rawHeaders!;
     this.headWritten = true;
-    res.writeStatus(statusLine(this.status));
+    res.writeStatus(statusLine(this.ctx.status));
     for (let i = 0; i < raw.length; i += 2) {
       if (classifyHeader(raw[i]!) === HeaderKind.Forward) res.writeHeader(raw[i]!, raw[i + 1]!);
     }
+    const extra = this.ctx.responseHeaders;
+    if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
   }
 
   private writeChunked(chunk: Buffer): boolean {
@@ -246,6 +278,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    this.ctx.endMs = Date.now();
     this.listener.onExchangeDone(this);
   }
 }

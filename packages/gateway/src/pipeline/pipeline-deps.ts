@@ -1,0 +1,19 @@
+import type { GatewayConfig } from '@tollgate/apidef';
+import type { Logger } from 'pino';
+import { createClientIpResolver } from './client-ip.js';
+import type { PipelineDeps } from './middleware.js';
+
+/**
+ * The dependencies every worker hands its middleware factories, built once at start.
+ *
+ * @example
+ * const deps = createPipelineDeps({ config, logger }); compileApi(def, { ..., pipelineDeps: deps });
+ */
+export function createPipelineDeps(options: {
+  readonly config: Readonly<GatewayConfig>;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}): PipelineDeps {
+  const { config, logger } = options;
+  return Object.freeze({ config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config) });
+}
