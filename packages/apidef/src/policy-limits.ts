@@ -136,13 +136,13 @@ export function mergeEndpointLimits(
   const result = endpointMap(policy);
   if (result.size === 0) return endpointList(currentMap);
   for (const [key, currentLimit] of currentMap) {
-    const policyLimit = result.get(key);
-    if (policyLimit === undefined) {
+    const fromPolicy = result.get(key);
+    if (fromPolicy === undefined) {
       result.set(key, currentLimit);
       continue;
     }
-    const [policyDuration, currentDuration] = [rateDuration(policyLimit), rateDuration(currentLimit)];
-    if (policyDuration > currentDuration || (policyDuration === currentDuration && num(currentLimit.rate) > num(policyLimit.rate))) {
+    const [policyDuration, currentDuration] = [rateDuration(fromPolicy), rateDuration(currentLimit)];
+    if (policyDuration > currentDuration || (policyDuration === currentDuration && num(currentLimit.rate) > num(fromPolicy.rate))) {
       result.set(key, currentLimit);
     }
   }
