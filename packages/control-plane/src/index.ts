@@ -2,3 +2,5 @@ export { createControlPlane, VERSION, type ControlPlane, type ControlPlaneOption
 export { ApiRegistry, findRouteConflict, isSafeApiId, type RegistryResult } from './api-registry.js';
 export { createAdminSecretCheck } from './admin-auth.js';
 export { ANALYTICS_ROUTES, parseRange, type AnalyticsReader, type AnalyticsDimension } from './routes/analytics.js';
+export { PolicyRegistry, type PolicyResult } from './policy-registry.js';
+export { redactKeyPath } from './server.js';

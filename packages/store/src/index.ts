@@ -11,3 +11,6 @@ export {
   type AnalyticsRecord, type RecordApiInfo, type RecordTuple, type RecordLatency, type RecordGeo, type RecordNetwork,
 } from './analytics-record.js';
 export { AnalyticsQueue, type AnalyticsQueueOptions, type QueuedBatch, type StreamBatch } from './analytics-queue.js';
+export { counterIdentity } from './key-layout.js';
+export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
+export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';

@@ -15,6 +15,9 @@ export interface TollgateCommands {
   analyticsAck(streamKey: string, counterKey: string, group: string, ...pairs: Arg[]): Promise<number>;
   /** Variable key count: the first argument is the number of keys. */
   analyticsAggregate(numberOfKeys: number, ...keysThenArgs: Arg[]): Promise<number>;
+  sessionWrite(
+    sessionKey: string, op: 'put' | 'delete', json: string, ttlSeconds: string, channel: string, storageId: string,
+  ): Promise<number>;
 }
 
 const SCRIPTS: ReadonlyArray<{ command: keyof TollgateCommands; file: string; keys: number | undefined }> = [
@@ -22,6 +25,7 @@ const SCRIPTS: ReadonlyArray<{ command: keyof TollgateCommands; file: string; ke
   { command: 'analyticsAppend', file: 'analytics-append-2.lua', keys: 2 },
   { command: 'analyticsAck', file: 'analytics-ack-2.lua', keys: 2 },
   { command: 'analyticsAggregate', file: 'analytics-aggregate-n.lua', keys: undefined },
+  { command: 'sessionWrite', file: 'session-write-1.lua', keys: 1 },
 ];
 
 /** Registers every script once per client (ioredis sends EVALSHA and falls back to EVAL by itself). */
