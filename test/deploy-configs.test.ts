@@ -40,7 +40,7 @@ describe('deploy/ example configurations', () => {
 });
 
 describe('deploy/ metrics: scrape config and Grafana dashboard', () => {
-  /** Every metric name declared in the packages' sources (`name: 'tollgate_...'` / `'tyk_...'`). */
+  /** Every metric name declared in the packages' sources (prom-client's `name: '...'`, or the gateway's hot metrics). */
   function declaredMetrics(): Set<string> {
     const names = new Set<string>();
     const walk = (dir: string): void => {
@@ -48,7 +48,7 @@ describe('deploy/ metrics: scrape config and Grafana dashboard', () => {
         const path = join(dir, entry.name);
         if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'dist') walk(path);
         else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-          for (const m of readFileSync(path, 'utf8').matchAll(/name: '((?:tollgate|tyk)_[a-z_]+)'/g)) names.add(m[1]!);
+          for (const m of readFileSync(path, 'utf8').matchAll(/(?:name: |new Hot(?:Counter|Histogram)\(\s*)'((?:tollgate|tyk)_[a-z_]+)'/g)) names.add(m[1]!);
         }
       }
     };
