@@ -8,12 +8,16 @@ export interface Options {
   connections: number;
   threads: number;
   only: ScenarioName[];
+  /** Alternating analytics-off/on pairs per worker count (the on/off ratio is their median). */
+  rounds: number;
+  /** Run `tollgate analytics` beside the analytics-on rows (true), or leave the records queued in Redis. */
+  consumer: boolean;
 }
 
-const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate]`;
+const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate] [--rounds 1] [--consumer on|off]`;
 
 export function parseArgs(argv: string[]): Options {
-  const opts: Options = { duration: "10s", connections: 64, threads: 1, only: [...SCENARIOS] };
+  const opts: Options = { duration: "10s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 1, consumer: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--help" || flag === "-h") throw new UsageError(USAGE);
@@ -33,6 +37,13 @@ export function parseArgs(argv: string[]): Options {
         break;
       case "--only":
         opts.only = parseOnly(value);
+        break;
+      case "--consumer":
+        if (value !== "on" && value !== "off") throw new UsageError(`--consumer must be on or off, got ${value}`);
+        opts.consumer = value === "on";
+        break;
+      case "--rounds":
+        opts.rounds = positiveInt(flag, value);
         break;
       default:
         throw new UsageError(`unknown flag ${flag}\n${USAGE}`);

@@ -7,16 +7,43 @@ export interface Measurement {
   scenario: string;
   processes: number;
   result: WrkResult;
+  /** CPU µs per request: the proxy's process tree, and what analytics adds outside it (consumer + Redis). */
+  cpu?: { proxyUs: number; analyticsUs: number };
 }
 
 const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / nginx", "p99 added ms"];
 
-/** Analytics on vs off at the same process count (the issue's cost criterion: ≥ 0.95). */
+/**
+ * Analytics on vs off at the same process count (the issue's cost criterion: ≥ 0.95): each on row is
+ * paired with the off row measured just before it; with several rounds the median of the pairs is shown.
+ */
 export function renderAnalyticsCost(rows: Measurement[]): string[] {
-  return rows.filter((r) => r.scenario === "tollgate+analytics").flatMap((on) => {
-    const off = rows.find((r) => r.scenario === "tollgate" && r.processes === on.processes);
-    return off ? [`analytics on / off, ${on.processes} worker(s): ${(on.result.rps / off.result.rps).toFixed(3)}`] : [];
+  const ratios = new Map<number, number[]>();
+  rows.forEach((on, i) => {
+    const off = rows[i - 1];
+    if (on.scenario !== "tollgate+analytics" || off?.scenario !== "tollgate" || off.processes !== on.processes) return;
+    ratios.set(on.processes, [...(ratios.get(on.processes) ?? []), on.result.rps / off.result.rps]);
   });
+  const median = (list: number[]): number => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  };
+  const lines = [...ratios].map(([processes, list]) =>
+    `analytics on / off, ${processes} worker(s), rps: median ${median(list).toFixed(3)} of ${list.length} pair(s) (${list.map((r) => r.toFixed(2)).join(", ")})`);
+  for (const processes of new Set(rows.map((r) => r.processes))) {
+    const cpu = (scenario: string) => rows.filter((r) => r.scenario === scenario && r.processes === processes && r.cpu).map((r) => r.cpu!);
+    const off = cpu("tollgate");
+    const on = cpu("tollgate+analytics");
+    if (off.length === 0 || on.length === 0) continue;
+    const offUs = median(off.map((c) => c.proxyUs));
+    const onUs = median(on.map((c) => c.proxyUs));
+    const offExtra = median(off.map((c) => c.analyticsUs));
+    const onExtra = median(on.map((c) => c.analyticsUs));
+    lines.push(`CPU per request (medians), ${processes} worker(s): gateway off ${offUs.toFixed(1)} µs, on ${onUs.toFixed(1)} µs; ` +
+      `consumer + Redis off ${offExtra.toFixed(1)} µs, on ${onExtra.toFixed(1)} µs; off / on = ${(offUs / onUs).toFixed(3)} for the gateway, ` +
+      `${((offUs + offExtra) / (onUs + onExtra)).toFixed(3)} with the consumer and Redis on the same machine`);
+  }
+  return lines;
 }
 
 export function renderTable(rows: Measurement[]): string {
