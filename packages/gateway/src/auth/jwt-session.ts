@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ApiDefinition, Policy, SessionState } from '@tollgate/apidef';
+import { generateKeyId, storageIdForKey, type ApiDefinition, type Policy, type SessionState } from '@tollgate/apidef';
 import { LRUCache } from 'lru-cache';
 import { errors, tykError, type GatewayError } from '../errors.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -39,13 +39,14 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
   const policyField = String(def.jwt_policy_field_name ?? '');
   const defaults = (def.jwt_default_policies ?? []).filter((p: unknown): p is string => typeof p === 'string' && p !== '');
   const mapsClientId = def['idp_client_id_mapping_disabled'] !== true;
-  const { sessions, policies, keyIds, logger } = deps;
+  const { sessions, policies, logger } = deps;
+  const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
   const refs = new LRUCache<string, KeyRef>({ max: IDENTITY_CACHE_SIZE });
   const refFor = (identity: string): KeyRef => {
     let ref = refs.get(identity);
     if (ref === undefined) {
-      const keyId = keyIds.build(orgId, createHash('md5').update(identity).digest('hex'));
-      ref = { keyId, storageId: keyIds.storageId(keyId) };
+      const keyId = generateKeyId({ orgId, customId: createHash('md5').update(identity).digest('hex'), hashKeyFunction });
+      ref = { keyId, storageId: storageIdForKey(keyId, hashKeys) };
       refs.set(identity, ref);
     }
     return ref;

@@ -1,4 +1,4 @@
-import type { SessionState } from '@tollgate/apidef';
+import { keyIdCandidates, storageIdForKey, type SessionState } from '@tollgate/apidef';
 import { LRUCache } from 'lru-cache';
 import type { PipelineDeps } from '../pipeline/middleware.js';
 
@@ -21,7 +21,6 @@ interface Candidate {
 
 /** Distinct credentials per API whose candidate storage IDs are remembered (hashing is not redone). */
 const CANDIDATE_CACHE_SIZE = 10_000;
-const HEX24 = /^[0-9a-f]{24}/i;
 
 /**
  * Lookup of a presented key in an API's org (gateway-api.md §6.4): too short → unknown; a key that carries
@@ -35,24 +34,18 @@ const HEX24 = /^[0-9a-f]{24}/i;
 export function createKeyLookup(orgId: string, deps: PipelineDeps): KeyLookup {
   const config = deps.config;
   const minLength = config.min_token_length > 0 ? config.min_token_length : 0;
-  const byUsername = config['disable_key_actions_by_username'] !== true;
-  const fallbacks = Array.isArray(config['hash_key_function_fallback'])
-    ? (config['hash_key_function_fallback'] as unknown[]).filter((a): a is string => typeof a === 'string') : [];
-  const { keyIds, sessions } = deps;
+  const options = {
+    orgId, hashKeyFunction: config.hash_key_function, hashKeyFunctionFallback: config.hash_key_function_fallback,
+    disableKeyActionsByUsername: config.disable_key_actions_by_username,
+  };
+  const hashKeys = config.hash_keys;
+  const sessions = deps.sessions;
   const cache = new LRUCache<string, readonly Candidate[]>({ max: CANDIDATE_CACHE_SIZE });
 
   const candidatesFor = (key: string): readonly Candidate[] => {
     let candidates = cache.get(key);
     if (candidates !== undefined) return candidates;
-    const ids: string[] = [];
-    if (keyOrg(key) === orgId) {
-      ids.push(key);
-    } else {
-      if (byUsername) ids.push(keyIds.build(orgId, key));
-      ids.push(key);
-      for (const algorithm of fallbacks) ids.push(keyIds.build(orgId, key, algorithm));
-    }
-    candidates = Object.freeze([...new Set(ids)].map((keyId) => Object.freeze({ keyId, storageId: keyIds.storageId(keyId) })));
+    candidates = Object.freeze(keyIdCandidates(key, options).map((keyId) => Object.freeze({ keyId, storageId: storageIdForKey(keyId, hashKeys) })));
     cache.set(key, candidates);
     return candidates;
   };
@@ -77,19 +70,4 @@ export function createKeyLookup(orgId: string, deps: PipelineDeps): KeyLookup {
 
 function found(candidate: Candidate, session: SessionState): FoundKey {
   return { keyId: candidate.keyId, storageId: candidate.storageId, session };
-}
-
-/** The org a key carries: the `org` of a base64-JSON key, or its first 24 characters when they are hex. */
-export function keyOrg(key: string): string | undefined {
-  if (key.startsWith('ey')) {
-    try {
-      const parsed = JSON.parse(Buffer.from(key, 'base64').toString('utf8')) as unknown;
-      if (parsed !== null && typeof parsed === 'object' && typeof (parsed as { org?: unknown }).org === 'string') {
-        return (parsed as { org: string }).org;
-      }
-    } catch {
-      // Not base64 JSON: fall through to the hex-prefix rule.
-    }
-  }
-  return key.length >= 24 && HEX24.test(key) ? key.slice(0, 24) : undefined;
 }

@@ -1,4 +1,4 @@
-import type { ApiDefinition, SessionState } from '@tollgate/apidef';
+import { generateKeyId, storageIdForKey, type ApiDefinition, type SessionState } from '@tollgate/apidef';
 import { credentialLocation, readCredential } from '../auth/credential.js';
 import { keepsIdentity, setIdentity } from '../auth/identity.js';
 import { createPasswordCheck } from '../auth/password-check.js';
@@ -29,8 +29,9 @@ export function createBasicAuth(def: ApiDefinition, deps: PipelineDeps): Middlew
   const isLegacyTried = deps.config.hash_key_function !== '';
   const meta = def.basic_auth ?? {};
   const ttl = meta.disable_caching === true ? 0 : typeof meta.cache_ttl === 'number' && meta.cache_ttl > 0 ? meta.cache_ttl : 60;
-  const checkPassword = createPasswordCheck(deps.keyIds, ttl);
-  const { keyIds, sessions } = deps;
+  const checkPassword = createPasswordCheck(ttl);
+  const { sessions } = deps;
+  const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
   const isIdentity = keepsIdentity(def, 'basic_auth_user');
 
   const verify = (ctx: RequestContext, storageId: string, session: SessionState | null, password: string): Decision | Promise<Decision> => {
@@ -45,8 +46,8 @@ export function createBasicAuth(def: ApiDefinition, deps: PipelineDeps): Middlew
   };
 
   const lookup = (ctx: RequestContext, user: string, password: string): Decision | Promise<Decision> => {
-    const primary = keyIds.storageId(keyIds.build(orgId, user));
-    const legacy = isLegacyTried ? keyIds.storageId(`${orgId}${user}`) : null;
+    const primary = storageIdForKey(generateKeyId({ orgId, customId: user, hashKeyFunction }), hashKeys);
+    const legacy = isLegacyTried ? storageIdForKey(`${orgId}${user}`, hashKeys) : null;
     const next = (session: SessionState | null): Decision | Promise<Decision> => {
       if (session !== null || legacy === null || legacy === primary) return verify(ctx, primary, session, password);
       const second = sessions.get(legacy);

@@ -19,19 +19,8 @@ export interface PolicySource {
   apply(session: SessionState, orgId: string): SessionState;
 }
 
-/** Key IDs and storage IDs as tyk.conf `hash_key_function` and `hash_keys` make them (gateway-api.md §6.4). */
-export interface KeyIdScheme {
-  /** The key ID for a custom ID in an org, with `algorithm` instead of `hash_key_function` when given. */
-  build(orgId: string, customId: string, algorithm?: string): string;
-  /** Where the key's session is stored: its hash with `hash_keys`, else the key ID itself. */
-  storageId(keyId: string): string;
-  /** Lower-case hex digest of `value` (basic-auth passwords stored with `hash_type` murmur32, murmur64, murmur128 or sha256). */
-  digest(algorithm: 'murmur32' | 'murmur64' | 'murmur128' | 'sha256', value: string): string;
-}
-
 /** What the auth middleware need beyond the basic PipelineDeps. */
 export interface AuthDeps {
   readonly sessions: SessionSource;
   readonly policies: PolicySource;
-  readonly keyIds: KeyIdScheme;
 }

@@ -8,14 +8,14 @@ import type { PipelineDeps } from './middleware.js';
  * The dependencies every worker hands its middleware factories, built once at start.
  *
  * @example
- * const deps = createPipelineDeps({ config, logger, auth: { sessions, policies, keyIds } }); compileApi(def, { ..., pipelineDeps: deps });
+ * const deps = createPipelineDeps({ config, logger, auth: { sessions, policies } }); compileApi(def, { ..., pipelineDeps: deps });
  */
 export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   readonly now?: () => number;
   /**
-   * Sessions, policies and key IDs for the auth middleware (the worker wires the sessions/ caches).
+   * Sessions and policies for the auth middleware (the worker wires the sessions/ caches).
    * Without it no key is ever found: for tests of middleware that never look one up.
    */
   readonly auth?: AuthDeps;
@@ -24,7 +24,7 @@ export function createPipelineDeps(options: {
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
     config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config),
-    sessions: auth.sessions, policies: auth.policies, keyIds: auth.keyIds,
+    sessions: auth.sessions, policies: auth.policies,
   });
 }
 
@@ -32,5 +32,4 @@ export function createPipelineDeps(options: {
 const NO_KEY_STORE: AuthDeps = Object.freeze({
   sessions: { get: () => null, save: () => Promise.reject(new Error('no key store configured')) },
   policies: { get: () => undefined, apply: () => { throw new Error('no key store configured'); } },
-  keyIds: { build: (orgId: string, id: string) => (id.startsWith(orgId) ? id : `${orgId}${id}`), storageId: (keyId: string) => keyId, digest: () => '' },
 });
