@@ -1,6 +1,6 @@
 /**
- * Endpoint patterns as Tyk converts them (api-definition.md §5): `{name}` → `([^/]+)`, `/*​/` → `/[^/]+/`,
- * a remaining `/*` → `/.*`, everything else a regex as written. Anchors come from tyk.conf
+ * Endpoint patterns as Tyk converts them (api-definition.md §5): `{name}` → `([^/]+)`, a `/*` segment
+ * between slashes → `/[^/]+/`, a remaining `/*` → `/.*`, everything else a regex as written. Anchors come from tyk.conf
  * `enable_path_prefix_matching` (`^`) and `enable_path_suffix_matching` (`$`). An invalid pattern never
  * matches (Tyk skips it with a log line).
  *
