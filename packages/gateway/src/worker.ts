@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
-import type { GatewayConfig } from '@tollgate/apidef';
-import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import type { GatewayConfig, SessionState } from '@tollgate/apidef';
+import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, SessionStore, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
+import { PolicyIndex } from './sessions/policy-index.js';
+import { SessionCache } from './sessions/session-cache.js';
 import { ApiSet } from './routing/api-set.js';
 import { VERSION } from './version.js';
 
@@ -27,10 +29,18 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
+  // Sessions for the auth middleware: cached per worker, evicted by the key-change channel; policies
+  // come with the configuration feed and are applied when a session is read.
+  const sessionStore = new SessionStore(redis);
+  const policies = new PolicyIndex(logger);
+  const sessions = new SessionCache({ store: sessionStore, subscriber, policies, logger });
+  const sessionWriter = {
+    save: (storageId: string, session: SessionState, ttlSeconds: number) => sessionStore.put(storageId, JSON.stringify(session), ttlSeconds),
+  };
   const apis = new ApiSet({
     pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
-    pipelineDeps: createPipelineDeps({ config, logger }),
+    pipelineDeps: createPipelineDeps({ config, logger, auth: { sessions, sessionWriter, policies } }),
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',
@@ -42,10 +52,12 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     store, subscriber, logger, workerId,
     handlers: {
       onSnapshot(snapshot: ConfigSnapshot): void {
+        policies.onSnapshot(snapshot);
         apis.replaceAll(snapshot.objects.get('api') ?? new Map());
         state.table = apis.table();
       },
       onChange(change: ChangeMessage, json: string | null): void {
+        if (change.kind === 'policy') policies.onChange(change, json);
         if (change.kind !== 'api') return;
         if (json === null) apis.delete(change.id);
         else apis.put(change.id, json);
@@ -53,6 +65,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
       },
     },
   });
+  await sessions.start();
   await feed.start();
   health.start();
 
@@ -99,6 +112,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     (app as unknown as { close(): void }).close(); // present at run time, missing from the typings
     health.stop();
     await feed.stop().catch(() => undefined);
+    await sessions.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();
     redis.disconnect();

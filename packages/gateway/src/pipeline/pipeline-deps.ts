@@ -8,7 +8,7 @@ import type { PipelineDeps } from './middleware.js';
  * The dependencies every worker hands its middleware factories, built once at start.
  *
  * @example
- * const deps = createPipelineDeps({ config, logger, auth: { sessions, policies } }); compileApi(def, { ..., pipelineDeps: deps });
+ * const deps = createPipelineDeps({ config, logger, auth: { sessions, sessionWriter, policies } }); compileApi(def, { ..., pipelineDeps: deps });
  */
 export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
@@ -24,12 +24,13 @@ export function createPipelineDeps(options: {
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
     config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config),
-    sessions: auth.sessions, policies: auth.policies,
+    sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies,
   });
 }
 
 /** A key store with no keys and no policies. */
 const NO_KEY_STORE: AuthDeps = Object.freeze({
-  sessions: { get: () => null, save: () => Promise.reject(new Error('no key store configured')) },
-  policies: { get: () => undefined, apply: () => { throw new Error('no key store configured'); } },
+  sessions: { peek: () => ({ found: false }) as const, get: () => Promise.resolve({ found: false } as const) },
+  sessionWriter: { save: () => Promise.reject(new Error('no key store configured')) },
+  policies: { get: () => undefined, apply: () => ({ ok: false, error: 'no key store configured' }) as const },
 });
