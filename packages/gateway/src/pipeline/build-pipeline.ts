@@ -1,5 +1,6 @@
 import type { ApiDefinition } from '@tollgate/apidef';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
+import { createMutualTls } from '../middleware/mutual-tls.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
 /**
@@ -13,6 +14,7 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createIpAccessList,
+  createMutualTls,
 ]);
 
 /**

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createClientIpResolver } from './client-ip.js';
+import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { PipelineDeps } from './middleware.js';
 
 /**
@@ -13,7 +14,10 @@ export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   readonly now?: () => number;
+  readonly certificates?: CertificateRegistry;
 }): PipelineDeps {
   const { config, logger } = options;
-  return Object.freeze({ config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config) });
+  return Object.freeze({
+    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), certificates: options.certificates,
+  });
 }
