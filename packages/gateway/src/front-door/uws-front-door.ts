@@ -15,8 +15,13 @@ export type { FrontDoorOptions, FrontDoorState } from './serve-request.js';
  */
 export function createUwsFrontDoor(options: FrontDoorOptions, tls: AppOptions | null = null): TemplatedApp {
   const app = tls === null ? uWS.App() : uWS.SSLApp(tls);
-  const proto = tls === null ? 'http' : 'https';
-  app.any('/*', (res: HttpResponse, req: HttpRequest) => {
+  app.any('/*', createUwsHandler(options, tls === null ? 'http' : 'https'));
+  return app;
+}
+
+/** The route handler; an SNI server name added to an SSLApp needs it registered under its domain too. */
+export function createUwsHandler(options: FrontDoorOptions, proto: 'http' | 'https'): (res: HttpResponse, req: HttpRequest) => void {
+  return (res: HttpResponse, req: HttpRequest) => {
     const host = req.getHeader('host');
     const collector = new HeaderCollector(host);
     req.forEach((name, value) => collector.add(name, value));
@@ -30,8 +35,7 @@ export function createUwsFrontDoor(options: FrontDoorOptions, tls: AppOptions | 
       proto,
       tlsSocket: null,
     }, collector);
-  });
-  return app;
+  };
 }
 
 /** Listens on `port` (all interfaces, or `address`); resolves with the listen socket. */

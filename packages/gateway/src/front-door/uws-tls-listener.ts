@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { generateCertificate } from '@tollgate/store';
 import { DEFAULT_TLS12_CIPHERS } from '../tls/cipher-suites.js';
 import { toServerCertificate, type ServerCertificate, type ServerCertificateSet } from '../tls/server-certificates.js';
-import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorOptions } from './uws-front-door.js';
+import { closeListenSocket, createUwsFrontDoor, createUwsHandler, listen, type FrontDoorOptions } from './uws-front-door.js';
 
 /** Server names given their own context per app; beyond this the default certificate answers. */
 const MAX_SERVER_NAMES = 1024;
@@ -30,8 +30,11 @@ export class UwsTlsListener {
   private address = '';
   private port = 0;
   private placeholder: ServerCertificate | null = null;
+  private readonly handler: ReturnType<typeof createUwsHandler>;
 
-  constructor(private readonly options: FrontDoorOptions, private readonly logger: Logger) {}
+  constructor(private readonly options: FrontDoorOptions, private readonly logger: Logger) {
+    this.handler = createUwsHandler(options, 'https');
+  }
 
   get apps(): readonly TemplatedApp[] {
     return this.current === null ? this.retired : [...this.retired, this.current.app];
@@ -54,7 +57,8 @@ export class UwsTlsListener {
       const cert = set.select(name);
       if (cert === null || cert.id === fallback.id || added >= MAX_SERVER_NAMES) return;
       added++;
-      app.addServerName(name, { ...this.files(cert), ssl_ciphers: DEFAULT_TLS12_CIPHERS.join(':') });
+      // A server name has its own router in uWS: the same handler is registered under it.
+      app.addServerName(name, { ...this.files(cert), ssl_ciphers: DEFAULT_TLS12_CIPHERS.join(':') }).domain(name).any('/*', this.handler);
     });
     const socket = await listen(app, this.address, this.port);
     const previous = this.current;
