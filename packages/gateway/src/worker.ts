@@ -32,6 +32,9 @@ const DRAIN_TIMEOUT_MS = 30_000;
 export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger): Promise<void> {
   const choice = chooseFrontDoor(config);
   for (const warning of choice.warnings) logger.warn(warning);
+  if (choice.kind === 'node-tls') {
+    logger.warn({ front_door: choice.kind, because: choice.reasons }, 'TLS served by the node:tls front door (uWS cannot honour these options; slower)');
+  }
   const redis = createRedisClient(config.storage, { name: 'tollgate:gateway' });
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));

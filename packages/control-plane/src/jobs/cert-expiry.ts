@@ -52,7 +52,7 @@ export interface CertificateExpiryJobOptions {
 
 /**
  * The scheduled expiry check: a BullMQ job scheduler runs it every `intervalMs` (once per cluster however
- * many control planes run) and right away at start. Failures are logged and counted; BullMQ retries.
+ * many control planes run); BullMQ runs the first one right away. Failures are logged and counted; BullMQ retries.
  *
  * @example
  * const job = await startCertificateExpiryJob({ certs, queueConnection, workerConnection, thresholdDays: 30, intervalMs: 3_600_000, logger });
@@ -72,7 +72,7 @@ export async function startCertificateExpiryJob(options: CertificateExpiryJobOpt
   });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'certificate expiry worker error'));
   queue.on('error', (err) => logger.warn({ err: err.message }, 'certificate expiry queue error'));
-  await queue.upsertJobScheduler(SCHEDULER_ID, { every: options.intervalMs, immediately: true }, {
+  await queue.upsertJobScheduler(SCHEDULER_ID, { every: options.intervalMs }, {
     name: 'check', opts: { removeOnComplete: 10, removeOnFail: 50 },
   });
   return {
