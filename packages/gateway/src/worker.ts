@@ -100,9 +100,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     if (choice.kind === 'http') return;
     const definitions = apis.definitions();
     const set = ServerCertificateSet.build({ config, apis: definitions, registry, logger, files: certificateFiles });
-    if (uwsTls !== null && state.table !== undefined) {
-      uwsTls.update(set).catch((err: Error) => logger.error({ err: err.message }, 'TLS listener not updated'));
-    }
+    uwsTls?.update(set).catch((err: Error) => logger.error({ err: err.message }, 'TLS listener not updated'));
     nodeTls?.update(set, clientCertPolicies({ apis: definitions, config, registry }));
   };
   let isListening = false;

@@ -11,6 +11,11 @@ import { closeListenSocket, createUwsFrontDoor, createUwsHandler, listen, type F
 
 /** Server names given their own context per app; beyond this the default certificate answers. */
 const MAX_SERVER_NAMES = 1024;
+/**
+ * Replaced apps kept open so their keep-alive connections can finish; past this many the oldest is closed
+ * (its connections are cut), bounding what a long series of certificate changes can hold.
+ */
+const MAX_RETIRED_APPS = 8;
 
 /**
  * TLS on the uWS fast path (uWS's SSLApp, BoringSSL; TLS 1.2-1.3 only, the six ECDHE AEAD suites for 1.2).
@@ -30,6 +35,8 @@ export class UwsTlsListener {
   private address = '';
   private port = 0;
   private placeholder: ServerCertificate | null = null;
+  /** Updates run one at a time, in order (each listens before the previous socket closes). */
+  private queue: Promise<void> = Promise.resolve();
   private readonly handler: ReturnType<typeof createUwsHandler>;
 
   constructor(private readonly options: FrontDoorOptions, private readonly logger: Logger) {
@@ -47,7 +54,13 @@ export class UwsTlsListener {
   }
 
   /** Serves `set` from now on (no-op when nothing changed). */
-  async update(set: ServerCertificateSet): Promise<void> {
+  update(set: ServerCertificateSet): Promise<void> {
+    const next = this.queue.then(() => this.swap(set));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async swap(set: ServerCertificateSet): Promise<void> {
     const signature = set.signature;
     if (this.current?.signature === signature) return;
     const fallback = set.select('') ?? this.placeholderCertificate();
@@ -66,6 +79,7 @@ export class UwsTlsListener {
     if (previous !== null) {
       closeListenSocket(previous.socket);
       this.retired.push(previous.app);
+      if (this.retired.length > MAX_RETIRED_APPS) (this.retired.shift() as unknown as { close(): void }).close();
     }
   }
 
