@@ -4,4 +4,7 @@ export { decodeChangeMessage, type ChangeMessage } from './change-message.js';
 export { ConfigStore, type ConfigSnapshot } from './config-store.js';
 export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type ConfigFeedOptions } from './config-feed.js';
 export { RedisHealth, type HealthReport } from './redis-health.js';
+export { counterIdentity } from './key-layout.js';
+export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
+export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
 export * from './certs/index.js';
