@@ -7,3 +7,4 @@ export { RedisHealth, type HealthReport } from './redis-health.js';
 export { counterIdentity } from './key-layout.js';
 export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
+export * from './certs/index.js';

@@ -1,6 +1,7 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import type { AuthDeps } from './auth-deps.js';
+import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -19,6 +20,8 @@ export interface PipelineDeps extends AuthDeps {
   readonly now: () => number;
   /** The address a request counts as coming from (cached on the context). */
   readonly clientIp: ClientIpResolver;
+  /** The worker's certificate store copy (mutual TLS allow lists); absent in tests that need none. */
+  readonly certificates?: CertificateRegistry;
 }
 
 /**
