@@ -1,6 +1,6 @@
 // Command-line flags. Defaults keep a full run (5 measured runs + warm-ups + start-ups) under ~3 minutes.
 
-export const SCENARIOS = ["direct", "nginx", "tollgate"] as const;
+export const SCENARIOS = ["direct", "nginx", "tollgate", "nginx-tls", "tollgate-tls"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -14,7 +14,7 @@ export interface Options {
   consumer: boolean;
 }
 
-const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate] [--rounds 1] [--consumer on|off]`;
+const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls] [--rounds 1] [--consumer on|off]`;
 
 export function parseArgs(argv: string[]): Options {
   const opts: Options = { duration: "10s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 1, consumer: true };
@@ -38,12 +38,12 @@ export function parseArgs(argv: string[]): Options {
       case "--only":
         opts.only = parseOnly(value);
         break;
+      case "--rounds":
+        opts.rounds = positiveInt(flag, value);
+        break;
       case "--consumer":
         if (value !== "on" && value !== "off") throw new UsageError(`--consumer must be on or off, got ${value}`);
         opts.consumer = value === "on";
-        break;
-      case "--rounds":
-        opts.rounds = positiveInt(flag, value);
         break;
       default:
         throw new UsageError(`unknown flag ${flag}\n${USAGE}`);

@@ -1,14 +1,16 @@
 // The benchmark plan: one fast upstream, then each proxy in turn in front of it, each loaded by the
 // same wrk invocation. Proxies run one at a time so they never compete for the two cores.
 
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { Options } from "./args.js";
 import type { Tools } from "./install.js";
 import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
 import { stopChild, type Child } from "./processes.js";
 import type { Measurement } from "./table.js";
-import { LISTEN_PATH, startAnalyticsConsumer, startControlPlane, startGateway } from "./tollgate.js";
+import { expectAuthorised, JWT_PATH, TOKEN_PATH } from "./auth-apis.js";
 import { treeCpuMs } from "./cpu.js";
+import { LISTEN_PATH, startAnalyticsConsumer, startControlPlane, startGateway, type TollgateCluster } from "./tollgate.js";
 import { runWrk, writeDoneHook } from "./wrk.js";
 
 const WARMUP = "2s";
@@ -33,8 +35,11 @@ export async function runScenarios(plan: Plan): Promise<Outcome> {
   const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
   try {
     if (plan.opts.only.includes("direct")) await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
+    const tls = benchCertificate(plan.workDir);
     if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure));
-    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure));
+    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false));
+    if (plan.opts.only.includes("nginx-tls")) await attempt(outcome, "nginx-tls", () => nginxRuns(plan, upstream.port, measure, tls));
+    if (plan.opts.only.includes("tollgate-tls")) await attempt(outcome, "tollgate-tls", () => tollgateRuns(plan, upstream.port, measure, tls, true));
   } finally {
     await stopChild(upstream.child);
   }
@@ -47,18 +52,18 @@ export interface CpuWatch {
   analyticsPids: number[];
 }
 
-type Measure = (scenario: string, processes: number, url: string, watch?: CpuWatch) => Promise<void>;
+type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[], watch?: CpuWatch) => Promise<void>;
 
 function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
   const { duration, connections, threads } = plan.opts;
-  return async (scenario, processes, url, watch) => {
+  return async (scenario, processes, url, headers = [], watch) => {
     console.log(`→ ${scenario} x${processes}: warm-up ${WARMUP}, then ${duration} at ${connections} connections, ${threads} thread(s)`);
-    await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads });
+    await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads, headers });
     const sample = (): [number, number] => (watch ? [treeCpuMs(watch.proxyPid), watch.analyticsPids.reduce((t, p) => t + treeCpuMs(p), 0)] : [0, 0]);
     const before = sample();
-    const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads });
+    const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads, headers });
     // A consumer drains what the run queued for a moment after it: give it that moment before sampling.
-    if (watch && watch.analyticsPids.length > 0) await new Promise((r) => setTimeout(r, 1500));
+    if (watch && watch.analyticsPids.length > 1) await new Promise((r) => setTimeout(r, 1500));
     const after = sample();
     const cpu = watch ? { proxyUs: ((after[0] - before[0]) * 1000) / result.requests, analyticsUs: ((after[1] - before[1]) * 1000) / result.requests } : undefined;
     console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${cpu ? `, ${cpu.proxyUs.toFixed(1)} µs CPU/request (+${cpu.analyticsUs.toFixed(1)} µs consumer and Redis)` : ""}`);
@@ -77,43 +82,79 @@ async function attempt(outcome: Outcome, scenario: string, fn: () => Promise<voi
   }
 }
 
-async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure): Promise<void> {
+/** One self-signed certificate (RSA 2048, CN/SAN 127.0.0.1) for both TLS proxies, made with openssl. */
+function benchCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "bench.crt");
+  const key = join(dir, "bench.key");
+  const res = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`openssl could not make the benchmark certificate: ${res.stderr}`);
+  return { cert, key };
+}
+
+async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls?: { cert: string; key: string }): Promise<void> {
+  const name = tls ? "nginx-tls" : "nginx";
   for (const workers of PROCESS_COUNTS) {
-    const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections);
-    const dir = join(plan.workDir, `nginx-${workers}`);
-    const proxy = await startNginx(plan.tools.nginx, dir, `nginx x${workers}`, workers, server, LISTEN_PATH);
+    const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections, tls);
+    const dir = join(plan.workDir, `${name}-${workers}`);
+    const proxy = await startNginx(plan.tools.nginx, dir, `${name} x${workers}`, workers, server, LISTEN_PATH);
     try {
-      await measure("nginx", workers, `http://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
+      await measure(name, workers, `${tls ? "https" : "http"}://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
     } finally {
       await stopChild(proxy.child);
     }
   }
 }
 
-async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure): Promise<void> {
-  const dir = join(plan.workDir, "tollgate");
+async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean): Promise<void> {
+  const dir = join(plan.workDir, isTls ? "tollgate-tls" : "tollgate");
   if (!plan.tools.redis) throw new Error("redis-server was not located");
-  const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort);
+  const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort, tls);
   try {
-    // Keyless, analytics off then on (records batched to Redis and consumed by `tollgate analytics`
-    // running beside it on the same cores): the issue asks for on ≥ 0.95 × off. Each round is an
-    // adjacent off/on pair, so both see the same background load; --rounds repeats the pair.
-    const consumer = plan.opts.consumer ? startAnalyticsConsumer(plan.repoRoot, dir, cluster) : null;
-    if (consumer) cluster.children.push(consumer);
-    const redisPid = cluster.children[0]!.proc.pid!;
     for (const workers of PROCESS_COUNTS) {
-      for (const withAnalytics of Array.from({ length: plan.opts.rounds }, () => [false, true]).flat()) {
-        const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, withAnalytics);
-        try {
-          const watch = { proxyPid: gateway.proc.pid!, analyticsPids: [redisPid, ...(consumer ? [consumer.proc.pid!] : [])] };
-          await measure(withAnalytics ? "tollgate+analytics" : "tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`, watch);
-        } finally {
-          await stopChild(gateway);
+      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, isTls);
+      try {
+        if (isTls) {
+          await measure("tollgate-tls", workers, `https://127.0.0.1:${cluster.tlsListenPort}${LISTEN_PATH}`);
+        } else {
+          const base = `http://127.0.0.1:${cluster.listenPort}`;
+          await measure("tollgate", workers, `${base}${LISTEN_PATH}`);
+          // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
+          await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
+          await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
+          await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+          await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
         }
+      } finally {
+        await stopChild(gateway);
       }
     }
+    // After the rows above, so "rps / keyless" keeps comparing the auth rows with their own gateway.
+    if (!isTls) await analyticsRuns(plan, dir, cluster, measure);
   } finally {
     await stopAllOf(cluster.children);
+  }
+}
+
+/**
+ * Keyless, analytics off then on (records batched to Redis and consumed by `tollgate analytics` running
+ * beside it on the same cores, unless `--consumer off`): the issue asks for on ≥ 0.95 × off. Each round is
+ * an adjacent off/on pair, so both see the same background load; `--rounds` repeats the pair.
+ */
+async function analyticsRuns(plan: Plan, dir: string, cluster: TollgateCluster, measure: Measure): Promise<void> {
+  const consumer = plan.opts.consumer ? startAnalyticsConsumer(plan.repoRoot, dir, cluster) : null;
+  if (consumer) cluster.children.push(consumer);
+  const redisPid = cluster.children[0]!.proc.pid!;
+  for (const workers of PROCESS_COUNTS) {
+    for (const withAnalytics of Array.from({ length: plan.opts.rounds }, () => [false, true]).flat()) {
+      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, false, withAnalytics);
+      try {
+        const watch = { proxyPid: gateway.proc.pid!, analyticsPids: [redisPid, ...(consumer ? [consumer.proc.pid!] : [])] };
+        await measure(withAnalytics ? "tollgate+analytics" : "tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`, [], watch);
+      } finally {
+        await stopChild(gateway);
+      }
+    }
   }
 }
 

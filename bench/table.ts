@@ -11,7 +11,7 @@ export interface Measurement {
   cpu?: { proxyUs: number; analyticsUs: number };
 }
 
-const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / nginx", "p99 added ms"];
+const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / nginx", "rps / keyless", "p99 added ms"];
 
 /**
  * Analytics on vs off at the same process count (the issue's cost criterion: ≥ 0.95): each on row is
@@ -49,7 +49,12 @@ export function renderAnalyticsCost(rows: Measurement[]): string[] {
 export function renderTable(rows: Measurement[]): string {
   const direct = rows.find((r) => r.scenario === "direct");
   const cells = rows.map((r) => {
-    const nginx = rows.find((n) => n.scenario === "nginx" && n.processes === r.processes);
+    // The baseline of a TLS row is nginx terminating TLS with the same certificate.
+    const baseline = r.scenario.endsWith("-tls") ? "nginx-tls" : "nginx";
+    const nginx = rows.find((n) => n.scenario === baseline && n.processes === r.processes);
+    // Authenticated tollgate rows against the keyless tollgate row at the same worker count.
+    const keyless = rows.find((k) => k.scenario === "tollgate" && k.processes === r.processes);
+    const isAuthRow = r.scenario.startsWith("tollgate ") && keyless !== undefined;
     return [
       r.scenario,
       String(r.processes),
@@ -57,6 +62,7 @@ export function renderTable(rows: Measurement[]): string {
       r.result.p50Ms.toFixed(2),
       r.result.p99Ms.toFixed(2),
       nginx && r.scenario !== "direct" ? (r.result.rps / nginx.result.rps).toFixed(2) : "—",
+      isAuthRow ? (r.result.rps / keyless!.result.rps).toFixed(2) : "—",
       direct && r !== direct ? (r.result.p99Ms - direct.result.p99Ms).toFixed(2) : "—",
     ];
   });

@@ -6,14 +6,22 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, waitFor200 } from "./net.js";
 import { startChild, stopChild, type Child } from "./processes.js";
+import { createCredentials, writeAuthApis, type AuthFixtures } from "./auth-apis.js";
 
 export const LISTEN_PATH = "/bench/";
 
 export interface TollgateCluster {
   configFile: string;
-  /** The same configuration with `enable_analytics` on (the analytics-on rows). */
-  analyticsConfigFile: string;
   listenPort: number;
+  controlUrl: string;
+  secret: string;
+  /** wrk headers of the authenticated rows (auth-apis.ts). */
+  auth: AuthFixtures;
+  /** A second configuration: the same cluster with `use_ssl` and the benchmark certificate. */
+  tlsConfigFile: string;
+  tlsListenPort: number;
+  /** The plain configuration with `enable_analytics` on (the analytics-on rows). */
+  analyticsConfigFile: string;
   children: Child[];
 }
 
@@ -26,29 +34,48 @@ export function cliPath(repoRoot: string): string {
 }
 
 /** Starts redis and the control plane; the gateway is started per worker count by startGateway. */
-export async function startControlPlane(repoRoot: string, redisBin: string, dir: string, upstreamPort: number): Promise<TollgateCluster> {
+export async function startControlPlane(
+  repoRoot: string, redisBin: string, dir: string, upstreamPort: number, tls: { cert: string; key: string },
+): Promise<TollgateCluster> {
   const cli = cliPath(repoRoot);
   mkdirSync(join(dir, "apps"), { recursive: true });
   const redisPort = await freePort();
   const redis = startChild("redis", redisBin, ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], join(dir, "redis.log"));
   const [listenPort, controlPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const configFile = join(dir, "tollgate.json");
-  const config = gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort);
+  const { policyPath, jwtSecret } = writeAuthApis(dir, upstreamPort);
+  const config = gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort, policyPath);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const tlsListenPort = await freePort();
+  const tlsConfigFile = join(dir, "tollgate-tls.json");
+  writeFileSync(tlsConfigFile, JSON.stringify({
+    ...config, listen_port: tlsListenPort,
+    http_server_options: { use_ssl: true, certificates: [{ domain_name: "127.0.0.1", cert_file: tls.cert, key_file: tls.key }] },
+  }, null, 2));
   const analyticsConfigFile = join(dir, "tollgate-analytics.json");
   writeFileSync(analyticsConfigFile, JSON.stringify({ ...config, enable_analytics: true }, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
-  return { configFile, analyticsConfigFile, listenPort, children: [redis, control] };
+  const controlUrl = `http://127.0.0.1:${controlPort}`;
+  try {
+    await waitFor200(`${controlUrl}/hello`, control, 20_000);
+    const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
+    return { configFile, analyticsConfigFile, listenPort, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
+  } catch (err) {
+    await stopChild(control);
+    await stopChild(redis);
+    throw err;
+  }
 }
 
-export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number, withAnalytics = false): Promise<Child> {
-  const configFile = withAnalytics ? cluster.analyticsConfigFile : cluster.configFile;
-  const args = [cliPath(repoRoot), "gateway", "--config", configFile, "--workers", String(workers)];
-  const label = `gateway x${workers}${withAnalytics ? " analytics" : ""}`;
-  const gateway = startChild(label, process.execPath, args, join(dir, `${label.replace(/ /g, "-")}.log`), repoRoot);
+export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number, isTls = false, withAnalytics = false): Promise<Child> {
+  const config = isTls ? cluster.tlsConfigFile : withAnalytics ? cluster.analyticsConfigFile : cluster.configFile;
+  const args = [cliPath(repoRoot), "gateway", "--config", config, "--workers", String(workers)];
+  const kind = isTls ? "tls-" : withAnalytics ? "analytics-" : "";
+  const gateway = startChild(`gateway ${kind}x${workers}`, process.execPath, args, join(dir, `gateway-${kind}${workers}.log`), repoRoot);
   try {
-    await waitFor200(`http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`, gateway, 20_000);
+    const url = isTls ? `https://127.0.0.1:${cluster.tlsListenPort}` : `http://127.0.0.1:${cluster.listenPort}`;
+    await waitFor200(`${url}${LISTEN_PATH}`, gateway, 20_000);
   } catch (err) {
     await stopChild(gateway);
     throw err;
@@ -62,7 +89,7 @@ export function startAnalyticsConsumer(repoRoot: string, dir: string, cluster: T
   return startChild("analytics", process.execPath, args, join(dir, "analytics.log"), repoRoot);
 }
 
-function gatewayConfig(dir: string, listenPort: number, controlPort: number, metricsPort: number, redisPort: number) {
+function gatewayConfig(dir: string, listenPort: number, controlPort: number, metricsPort: number, redisPort: number, policyPath: string) {
   return {
     listen_port: listenPort,
     control_api_port: controlPort,
@@ -70,6 +97,7 @@ function gatewayConfig(dir: string, listenPort: number, controlPort: number, met
     secret: randomBytes(16).toString("hex"),
     app_path: join(dir, "apps"),
     storage: { host: "127.0.0.1", port: redisPort },
+    policies: { policy_source: "file", policy_path: policyPath },
   };
 }
 

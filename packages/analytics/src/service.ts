@@ -50,7 +50,7 @@ export function ignoredTagPrefixes(config: Readonly<GatewayConfig>): string[] {
 export async function startAnalyticsService(options: AnalyticsServiceOptions): Promise<AnalyticsService> {
   const { config, logger } = options;
   const redis: RedisClient = createRedisClient(config.storage, { name: 'tollgate:analytics' });
-  const bullConnection = createRedisClient(config.storage, { name: 'tollgate:analytics:jobs', forQueue: true });
+  const bullConnection = createRedisClient(config.storage, { name: 'tollgate:analytics:jobs', isQueue: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
   bullConnection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (jobs) error'));
   const queue = new AnalyticsQueue(redis, { maxQueuedRecords: config.analytics_config.max_queued_records });

@@ -4,3 +4,5 @@ export { createAdminSecretCheck } from './admin-auth.js';
 export { ANALYTICS_ROUTES, parseRange, type AnalyticsReader, type AnalyticsDimension } from './routes/analytics.js';
 export { PolicyRegistry, type PolicyResult } from './policy-registry.js';
 export { redactKeyPath } from './server.js';
+export { controlPlaneMetrics, controlPlaneRegistry } from './metrics.js';
+export { checkExpiry, startCertificateExpiryJob, type ExpiryReport } from './jobs/cert-expiry.js';

@@ -1,14 +1,42 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
-/** The control plane's own metrics (style.md §12), served on `/metrics` of the admin port. */
+/**
+ * Every metric the control plane exposes, declared in one place with fixed names and bounded labels
+ * (style.md §12). The registry is exported for the endpoint that serves it.
+ */
+export const controlPlaneRegistry = new Registry();
+
+export const controlPlaneMetrics = Object.freeze({
+  /** Certificates whose `not_after` is within `security.certificate_expiry_monitor.warning_threshold_days`. */
+  certificatesExpiringSoon: new Gauge({
+    name: 'tollgate_certificates_expiring_soon',
+    help: 'Stored certificates that expire within the warning threshold (not yet expired)',
+    registers: [controlPlaneRegistry],
+  }),
+  certificatesExpired: new Gauge({
+    name: 'tollgate_certificates_expired',
+    help: 'Stored certificates whose not_after has passed',
+    registers: [controlPlaneRegistry],
+  }),
+  certificateExpiryChecks: new Counter({
+    name: 'tollgate_certificate_expiry_checks_total',
+    help: 'Runs of the certificate expiry check, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [controlPlaneRegistry],
+  }),
+});
+
+/** The control plane's request and health metrics (one set per control plane instance). */
 export interface ControlPlaneMetrics {
-  readonly registry: Registry;
+  /** Everything `/metrics` serves: this instance's metrics and the module-level ones above. */
+  metrics(): Promise<string>;
+  readonly contentType: string;
   readonly adminRequests: Counter;
 }
 
 /**
- * Declares the control plane metrics in a registry of their own (the `up` command runs the gateway
- * primary in the same process, which has its own).
+ * Declares the per-instance metrics in a registry of their own (the `up` command runs the gateway primary
+ * in the same process, which has its own), served together with `controlPlaneRegistry`.
  *
  * @example
  * const metrics = createControlPlaneMetrics({ revision: () => store.revision(), isRedisUp: () => health.isRedisUp });
@@ -25,5 +53,9 @@ export function createControlPlaneMetrics(sources: { revision: () => Promise<num
   const adminRequests = new Counter({
     name: 'tollgate_admin_requests_total', help: 'Admin API requests by route group and status code', labelNames: ['route', 'code'], registers,
   });
-  return { registry, adminRequests };
+  return {
+    metrics: () => Registry.merge([registry, controlPlaneRegistry]).metrics(),
+    contentType: registry.contentType,
+    adminRequests,
+  };
 }

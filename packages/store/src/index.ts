@@ -14,3 +14,4 @@ export { AnalyticsQueue, type AnalyticsQueueOptions, type QueuedBatch, type Stre
 export { counterIdentity } from './key-layout.js';
 export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
+export * from './certs/index.js';

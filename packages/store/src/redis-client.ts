@@ -32,8 +32,8 @@ export interface RedisClientOptions {
    * lost is not also replayed behind their back (the analytics emitter).
    */
   readonly failFast?: boolean;
-  /** For BullMQ: no command timeout (it blocks on purpose) and unlimited retries, as BullMQ requires. */
-  readonly forQueue?: boolean;
+  /** A BullMQ connection: blocking commands, so no command timeout and no retry limit (BullMQ's rule). */
+  readonly isQueue?: boolean;
 }
 
 /**
@@ -51,11 +51,11 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
     password: storage.password || undefined,
     db: storage.database ?? 0,
     connectTimeout: timeoutMs,
-    commandTimeout: options.isSubscriber || options.forQueue ? undefined : timeoutMs,
-    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout.
+    commandTimeout: options.isSubscriber || options.isQueue ? undefined : timeoutMs,
+    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout (unless failFast).
     enableOfflineQueue: !options.failFast,
     autoResendUnfulfilledCommands: !options.failFast,
-    maxRetriesPerRequest: options.forQueue ? null : options.retry === false || options.failFast ? 0 : 1,
+    maxRetriesPerRequest: options.isQueue ? null : options.retry === false || options.failFast ? 0 : 1,
     retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
     lazyConnect: false,

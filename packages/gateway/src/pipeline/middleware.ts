@@ -1,5 +1,7 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
+import type { AuthDeps } from './auth-deps.js';
+import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -11,13 +13,15 @@ export type Middleware = (ctx: RequestContext) => Decision | Promise<Decision>;
  * What middleware factories may use, injected once per worker (style.md §10): no factory reaches for a
  * global. Extend it as middleware needs more (a Redis client, a session cache, a clock).
  */
-export interface PipelineDeps {
+export interface PipelineDeps extends AuthDeps {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   /** Unix ms; injected so tests can move time. */
   readonly now: () => number;
   /** The address a request counts as coming from (cached on the context). */
   readonly clientIp: ClientIpResolver;
+  /** The worker's certificate store copy (mutual TLS allow lists); absent in tests that need none. */
+  readonly certificates?: CertificateRegistry;
 }
 
 /**
