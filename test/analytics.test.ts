@@ -3,9 +3,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { hashKeyId } from '@tollgate/apidef';
 import { analyticsKeys, decodeRecordBatch, type AnalyticsRecord } from '@tollgate/store';
 import { Agent } from 'undici';
 import { AdminClient, keylessApi } from './support/admin-client.js';
+import { createKey, keyedApi, rightsTo } from './support/auth-fixtures.js';
 import { gatewayRequest } from './support/gateway-client.js';
 import { scrape, sum } from './support/metrics-client.js';
 import { waitFor } from './support/processes.js';
@@ -57,6 +59,7 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
   let tg: Tollgate;
   let admin: AdminClient;
   let analytics: AnalyticsProcess | undefined;
+  let keyHash = '';
   const N = 600;
 
   before(async () => {
@@ -76,6 +79,7 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
       tag_headers: ['X-Team', 'X-Request-ID'], tags: ['public', 'legacy-plan'],
     })));
     await admin.ok(admin.createApi(keylessApi('quiet', '/quiet/', upstream.url, { do_not_track: true })));
+    await admin.ok(admin.createApi(keyedApi('keyed', '/keyed/', upstream.url, { use_standard_auth: true })));
     await tg.waitForConvergence();
   });
   after(async () => {
@@ -99,6 +103,29 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
     assert.equal(sum(after, 'tollgate_redis_up'), 1);
     assert.equal(sum(after, 'tollgate_config_revision'), await tg.revision());
     assert.ok(!after.some((s) => Object.values(s.labels).some((v) => v.includes('/counted/item'))), 'no raw path in any label');
+  });
+
+  test('a keyed API: records carry the hashed key, alias and session tags; refusals count as auth rejections', async () => {
+    const key = await createKey(admin, 'analytics-key', { alias: 'alice', tags: ['gold'], access_rights: rightsTo('keyed') });
+    keyHash = hashKeyId(key);
+    const before = await scrape(tg.metricsUrl);
+    const ok = await load(tg.gatewayUrl, 5, (i) => ({ path: `/keyed/${i}`, headers: { authorization: key } }));
+    const refused = await load(tg.gatewayUrl, 3, (i) => ({ path: `/keyed/none/${i}` }));
+    assert.deepEqual([ok, refused], [[200, 200, 200, 200, 200], [401, 401, 401]]);
+    const after = await waitFor('the keyed records handed to Redis', async () => {
+      const m = await scrape(tg.metricsUrl);
+      return sum(m, 'tollgate_analytics_queued_total') - sum(before, 'tollgate_analytics_queued_total') === 8 ? m : undefined;
+    });
+    assert.equal(sum(after, 'tollgate_rejections_total', { api: 'keyed', reason: 'auth' }) - sum(before, 'tollgate_rejections_total', { api: 'keyed', reason: 'auth' }), 3);
+    assert.equal(sum(after, 'tyk_http_status', { api: 'keyed', code: '401' }), 3);
+    assert.ok(!after.some((s) => Object.values(s.labels).some((v) => v.includes(key) || v.includes(keyHash))), 'no key in any label');
+    const records = (await queuedRecords(tg)).filter((r) => r.api_id === 'keyed');
+    const good = records.filter((r) => r.response_code === 200);
+    assert.equal(good.length, 5);
+    assert.deepEqual([good[0]!.api_key, good[0]!.alias, good[0]!.tags], [keyHash, 'alice', ['gold', `key-${keyHash}`, 'org-e2e', 'api-keyed']]);
+    const bad = records.filter((r) => r.response_code === 401);
+    assert.equal(bad.length, 3);
+    assert.deepEqual([bad[0]!.api_key, bad[0]!.latency.upstream, bad[0]!.tags], ['', 0, ['org-e2e', 'api-keyed']]);
   });
 
   test(`${N} requests: raw records keep every tag; do_not_track records nothing but is still counted in metrics`, async () => {
@@ -136,23 +163,25 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
     analytics = await tg.startAnalytics();
     const apis = await waitFor('every record aggregated', async () => {
       const res = await admin.call<{ apis: Record<string, Counter> }>('GET', '/tollgate/analytics/apis');
-      return res.json.apis.tracked?.hits === N && res.json.apis.counted?.hits === 100 ? res.json.apis : undefined;
+      return res.json.apis.tracked?.hits === N && res.json.apis.counted?.hits === 100 && res.json.apis.keyed?.hits === 8 ? res.json.apis : undefined;
     });
-    assert.deepEqual(Object.keys(apis).sort(), ['counted', 'tracked']);
+    assert.deepEqual(Object.keys(apis).sort(), ['counted', 'keyed', 'tracked']);
+    assert.deepEqual([apis.keyed!.hits, apis.keyed!.status_codes], [8, { 200: 5, 401: 3 }]);
     assert.deepEqual([apis.tracked!.success, apis.tracked!.error, apis.tracked!.status_codes], [N * 0.8, N * 0.2, { 200: N * 0.8, 500: N * 0.2 }]);
     await waitFor('the queue to be empty', async () => (Number(await tg.redis.get(analyticsKeys.queuedRecords)) === 0 ? true : undefined));
 
     const tags = (await admin.call<{ tags: Record<string, Counter> }>('GET', '/tollgate/analytics/tags')).json.tags;
-    assert.deepEqual(Object.keys(tags).sort(), ['api-counted', 'api-tracked', 'org-e2e', 'public', 'x-team-blue', 'x-team-red']);
-    assert.deepEqual([tags['x-team-blue']!.hits, tags['x-team-red']!.hits, tags.public!.hits, tags['org-e2e']!.hits], [N / 2, N / 2, N, N + 100]);
+    assert.deepEqual(Object.keys(tags).sort(), ['api-counted', 'api-keyed', 'api-tracked', 'gold', 'org-e2e', 'public', 'x-team-blue', 'x-team-red']);
+    assert.deepEqual([tags['x-team-blue']!.hits, tags['x-team-red']!.hits, tags.public!.hits, tags['org-e2e']!.hits, tags.gold!.hits], [N / 2, N / 2, N, N + 108, 5]);
     assert.equal(tags['x-team-blue']!.error, N / 5 / 2);
     const codes = (await admin.call<{ status_codes: Record<string, Counter> }>('GET', '/tollgate/analytics/status_codes')).json.status_codes;
-    assert.deepEqual(Object.fromEntries(Object.entries(codes).map(([c, v]) => [c, v.hits])), { 200: N * 0.8 + 100, 500: N * 0.2 });
-    const keys = (await admin.call<{ keys: Record<string, Counter> }>('GET', '/tollgate/analytics/keys')).json.keys;
-    assert.deepEqual(keys, {}, 'keyless requests have no key entry');
+    assert.deepEqual(Object.fromEntries(Object.entries(codes).map(([c, v]) => [c, v.hits])), { 200: N * 0.8 + 105, 401: 3, 500: N * 0.2 });
+    const keys = (await admin.call<{ keys: Record<string, Counter & { human_identifier: string }> }>('GET', '/tollgate/analytics/keys')).json.keys;
+    assert.deepEqual(Object.keys(keys), [keyHash], 'only the keyed requests have a key entry');
+    assert.deepEqual([keys[keyHash]!.hits, keys[keyHash]!.human_identifier], [5, 'alice']);
 
     const consumer = await scrape(analytics.metricsUrl);
-    assert.equal(sum(consumer, 'tollgate_analytics_records_aggregated_total'), N + 100);
+    assert.equal(sum(consumer, 'tollgate_analytics_records_aggregated_total'), N + 108);
     assert.equal(sum(consumer, 'tollgate_analytics_duplicate_batches_total'), 0);
   });
 
@@ -171,7 +200,7 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'analytics', 'top-tags', '--config', join(tg.dir, 'tollgate.json'), '--limit', '3']);
     const lines = stdout.trim().split('\n');
     assert.match(lines[0]!, /^tag\s+hits\s+success\s+error/);
-    assert.match(lines[2]!, new RegExp(`^org-e2e\\s+${N + 100}\\s`));
+    assert.match(lines[2]!, new RegExp(`^org-e2e\\s+${N + 108}\\s`));
     assert.equal(lines.length, 5);
   });
 });
