@@ -10,6 +10,7 @@ import { compileDomain } from "./domain.js";
 import { isValidIpOrCidr } from "./ip.js";
 import { compileListenPath } from "./listen-path.js";
 import { timeoutRule } from "./validate-timeouts.js";
+import { cacheRule, corsRule, versionsRule } from "./validate-traffic.js";
 
 export type Rule = (def: ApiDefinition) => string | null;
 
@@ -136,4 +137,7 @@ export const semanticRules: readonly Rule[] = [
   authSourcesRule,
   ipListRule,
   timeoutRule,
+  versionsRule,
+  corsRule,
+  cacheRule,
 ];

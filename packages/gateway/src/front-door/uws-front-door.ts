@@ -130,7 +130,8 @@ export function createUwsFrontDoor(options: FrontDoorOptions): TemplatedApp {
       ctx.body = stream;
       exchange.bodyReady(false);
     }
-    if (api.pipeline.length === 0) {
+    // options_passthrough: Tyk runs no middleware at all for OPTIONS (api-definition.md §6).
+    if (api.pipeline.length === 0 || (api.isOptionsPassthrough && method === 'OPTIONS')) {
       exchange.decide(undefined);
       return;
     }

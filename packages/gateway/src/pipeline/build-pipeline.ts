@@ -1,5 +1,8 @@
 import type { ApiDefinition } from '@tollgate/apidef';
+import { createHeaderTransforms } from '../middleware/header-transforms.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
+import { createSizeLimits } from '../middleware/size-limits.js';
+import { createVersionCheck } from '../middleware/version-check.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
 /**
@@ -12,7 +15,10 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  *   17 header transforms
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
+  createVersionCheck,
   createIpAccessList,
+  createSizeLimits,
+  createHeaderTransforms,
 ]);
 
 /**

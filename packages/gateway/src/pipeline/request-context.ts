@@ -3,6 +3,13 @@ import type { SessionState } from '@tollgate/apidef';
 import type { GatewayError } from '../errors.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 
+/** Receives a complete upstream response (status, raw headers, body chunks) to cache it. */
+export interface ResponseCapture {
+  /** Body chunks are copied; returns false once the body is larger than it will keep (capture stops). */
+  push(chunk: Buffer): boolean;
+  complete(status: number, rawHeaders: readonly Buffer[]): void;
+}
+
 /**
  * Everything the pipeline and the proxy know about one request. One instance per request, every field
  * set in the constructor so all contexts share one hidden class (style.md §4).
@@ -32,6 +39,21 @@ export class RequestContext {
   forwardedFor = '';
   /** The client IP once resolved (see client-ip.ts); null until asked for. */
   resolvedIp: string | null = null;
+  /**
+   * Set by the version step when the request matched an `ignored` endpoint rule: auth, key checks, access
+   * rights, per-key rate limit and quota are skipped for it (api-definition.md §5, §12).
+   */
+  isIgnored = false;
+  /** Name of the API version the request was resolved to ('' for an API without versions). */
+  versionName = '';
+  /** Path sent upstream before listen-path stripping (the version step may remove a URL version). */
+  forwardPath: string;
+  /** Path without listen path and URL version segment when URL versioning strips it; '' otherwise. */
+  versionlessPath = '';
+  /** Path without the listen path (leading '/'), computed on first use by endpoint matching. */
+  private subPathCache: string | null = null;
+  /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
+  cacheCapture: ResponseCapture | null = null;
 
   constructor(
     readonly api: CompiledApi,
@@ -49,7 +71,17 @@ export class RequestContext {
     /** Upstream chosen by load balancing; a middleware may replace it. */
     public target: UpstreamTarget,
     readonly startMs: number,
-  ) {}
+  ) {
+    this.forwardPath = path;
+  }
+
+  /** The request path without the listen path, always starting with '/'. */
+  get subPath(): string {
+    if (this.subPathCache !== null) return this.subPathCache;
+    const sub = this.path.slice(this.matchedLength);
+    this.subPathCache = sub.charCodeAt(0) === 47 /* / */ ? sub : `/${sub}`;
+    return this.subPathCache;
+  }
 
   get isHead(): boolean {
     return this.method === 'HEAD';

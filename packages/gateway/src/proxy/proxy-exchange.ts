@@ -88,7 +88,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const { api, target } = ctx;
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
-    const path = upstreamPath(ctx.path, ctx.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
+    const path = upstreamPath(ctx.forwardPath, ctx.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
     const query = joinQuery(target.query, ctx.query);
     this.attempts++;
     target.pool.dispatch({

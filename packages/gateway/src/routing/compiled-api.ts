@@ -35,6 +35,10 @@ export interface CompiledApi {
   readonly disableStripSlash: boolean;
   readonly preserveHostHeader: boolean;
   readonly targets: readonly UpstreamTarget[];
+  /** `override_target` of each version that has one (versioned APIs only), by version name. */
+  readonly versionTargets: ReadonlyMap<string, UpstreamTarget>;
+  /** `CORS.options_passthrough`: every OPTIONS request skips the whole chain and goes upstream (Tyk). */
+  readonly isOptionsPassthrough: boolean;
   /** The middleware chain, built once from the definition (pipeline/build-pipeline.ts). */
   readonly pipeline: readonly Middleware[];
   /** Round-robin position for load balancing (per worker, as the spec allows). */
@@ -74,6 +78,16 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     origins.push(target.origin);
     return { ...target, pool: options.pools.acquire(target.origin), downUntil: 0 };
   });
+  const versionTargets = new Map<string, UpstreamTarget>();
+  if (def.version_data?.not_versioned !== true) {
+    for (const [name, info] of Object.entries(def.version_data?.versions ?? {})) {
+      const raw = info.override_target ?? '';
+      if (raw === '') continue;
+      const target = parseTarget(raw, `version_data.versions.${name}.override_target`);
+      origins.push(target.origin);
+      versionTargets.set(name, { ...target, pool: options.pools.acquire(target.origin), downUntil: 0 });
+    }
+  }
   const hostRule = options.enableCustomDomains ? (def.domain_disabled ? '' : String(def.domain ?? '')) : options.hostname;
   const host = hostRule ? compileDomain(hostRule) : null;
   let released = false;
@@ -92,6 +106,8 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     disableStripSlash: Boolean(proxy.disable_strip_slash),
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
+    versionTargets,
+    isOptionsPassthrough: def.CORS?.options_passthrough === true,
     pipeline,
     nextTarget: 0,
     release: () => {
@@ -102,17 +118,17 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   };
 }
 
-function parseTarget(raw: string): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
+function parseTarget(raw: string, field = 'proxy.target_url'): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
   // target_list entries may be bare host:port (scheme defaults to http).
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new Error(`proxy.target_url "${raw}" is not a valid URL`);
+    throw new Error(`${field} "${raw}" is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`proxy.target_url "${raw}" must use http or https`);
+    throw new Error(`${field} "${raw}" must use http or https`);
   }
   return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host };
 }
