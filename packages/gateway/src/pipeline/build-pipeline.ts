@@ -1,4 +1,5 @@
 import type { ApiDefinition } from '@tollgate/apidef';
+import { createCors } from '../middleware/cors.js';
 import { createHeaderTransforms } from '../middleware/header-transforms.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
 import { createSizeLimits } from '../middleware/size-limits.js';
@@ -16,6 +17,7 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createVersionCheck,
+  createCors,
   createIpAccessList,
   createSizeLimits,
   createHeaderTransforms,

@@ -112,7 +112,10 @@ export class RequestContext {
     headers.length = out;
   }
 
-  /** Adds a header to the response the client gets, whatever it is. */
+  /**
+   * Adds a header (lower-case name) to the response the client gets, whatever it is; an upstream header
+   * of the same name is then not relayed (except `vary`, which adds up).
+   */
   addResponseHeader(name: string, value: string): void {
     (this.responseHeaders ??= []).push(name, value);
   }

@@ -4,7 +4,7 @@ import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { markDown, pickTarget } from './load-balancer.js';
-import { classifyHeader, HeaderKind } from './response-headers.js';
+import { classifyHeader, HeaderKind, isSetByGateway } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
 
 /** What the exchange reports when it is over, exactly once. */
@@ -17,11 +17,25 @@ export interface ExchangeListener {
  * request's extra response headers (caller must be inside the handler or a cork).
  */
 export function writeReply(res: HttpResponse, reply: Reply, closeConnection: boolean, extraHeaders: readonly string[] | null = null): void {
-  res.writeStatus(reply.statusLine).writeHeader('Content-Type', reply.contentType);
+  res.writeStatus(reply.statusLine);
+  if (reply.contentType !== '') res.writeHeader('Content-Type', reply.contentType);
   const own = reply.headers;
   if (own !== undefined) for (let i = 0; i < own.length; i += 2) res.writeHeader(own[i]!, own[i + 1]!);
   if (extraHeaders !== null) for (let i = 0; i < extraHeaders.length; i += 2) res.writeHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
-  res.end(reply.body, closeConnection);
+  // 204 and 304 carry no body and no Content-Length (RFC 9110 §8.6).
+  if (reply.status === 204 || reply.status === 304) endWithoutBody(res, -1, closeConnection);
+  else res.end(reply.body, closeConnection);
+}
+
+/**
+ * Ends a response that has no body, reporting `length` as its Content-Length when >= 0. uWS's binding
+ * does not end the response when given `undefined` for the length, and only writes no Content-Length
+ * when called without arguments; closing the connection then needs a length (0).
+ */
+export function endWithoutBody(res: HttpResponse, length: number, closeConnection: boolean): void {
+  if (length >= 0) res.endWithoutBody(length, closeConnection);
+  else if (closeConnection) res.endWithoutBody(0, true);
+  else res.endWithoutBody();
 }
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -170,7 +184,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
         this.writeHead();
         const status = this.ctx.status;
         if (this.ctx.isHead || status === 204 || status === 304) {
-          res.endWithoutBody(this.contentLength >= 0 && status !== 204 ? this.contentLength : undefined, this.closeConnection());
+          endWithoutBody(res, status !== 204 ? this.contentLength : -1, this.closeConnection());
         } else {
           res.end(undefined, this.closeConnection());
         }
@@ -227,10 +241,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const raw = this.rawHeaders!;
     this.headWritten = true;
     res.writeStatus(statusLine(this.ctx.status));
-    for (let i = 0; i < raw.length; i += 2) {
-      if (classifyHeader(raw[i]!) === HeaderKind.Forward) res.writeHeader(raw[i]!, raw[i + 1]!);
-    }
     const extra = this.ctx.responseHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (classifyHeader(raw[i]!) !== HeaderKind.Forward) continue;
+      // A header the gateway sets (CORS, global_response_headers) replaces the upstream's copy.
+      if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
+      res.writeHeader(raw[i]!, raw[i + 1]!);
+    }
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
   }
 
