@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { GatewayConfig } from '@tollgate/apidef';
-import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, ResponseCache, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
@@ -30,7 +30,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const apis = new ApiSet({
     pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
-    pipelineDeps: createPipelineDeps({ config, logger }),
+    pipelineDeps: createPipelineDeps({ config, logger, responseCache: new ResponseCache(redis) }),
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',

@@ -2,6 +2,7 @@ import type { ApiDefinition } from '@tollgate/apidef';
 import { createCors } from '../middleware/cors.js';
 import { createHeaderTransforms } from '../middleware/header-transforms.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
+import { createResponseCache } from '../middleware/response-cache.js';
 import { createSizeLimits } from '../middleware/size-limits.js';
 import { createVersionCheck } from '../middleware/version-check.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
@@ -13,7 +14,7 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  *
  *   1 version rules · 2 CORS · 4 IP lists · 5 mutual TLS · 7 size limits · 9 auth · 11 strip_auth_data ·
  *   12 key inactive/expired · 13 access rights · 14 allowed_urls · 15-16 rate limit and quota ·
- *   17 header transforms
+ *   17 header transforms · 18 response cache
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createVersionCheck,
@@ -21,6 +22,7 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createIpAccessList,
   createSizeLimits,
   createHeaderTransforms,
+  createResponseCache,
 ]);
 
 /**

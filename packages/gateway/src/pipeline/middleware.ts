@@ -1,4 +1,5 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
+import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
@@ -18,6 +19,8 @@ export interface PipelineDeps {
   readonly now: () => number;
   /** The address a request counts as coming from (cached on the context). */
   readonly clientIp: ClientIpResolver;
+  /** The Redis response cache of `cache_options`; null where there is no Redis (unit tests of other steps). */
+  readonly responseCache: ResponseCache | null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '@tollgate/apidef';
+import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import { createClientIpResolver } from './client-ip.js';
 import type { PipelineDeps } from './middleware.js';
@@ -13,7 +14,10 @@ export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   readonly now?: () => number;
+  readonly responseCache?: ResponseCache | null;
 }): PipelineDeps {
   const { config, logger } = options;
-  return Object.freeze({ config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config) });
+  return Object.freeze({
+    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), responseCache: options.responseCache ?? null,
+  });
 }

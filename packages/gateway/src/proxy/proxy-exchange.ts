@@ -160,6 +160,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    const capture = this.ctx.cacheCapture;
+    if (capture !== null && !capture.push(chunk)) this.ctx.cacheCapture = null;
     if (this.clientGone || this.done) return true;
     const res = this.res;
     if (!this.headWritten) {
@@ -177,6 +179,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    const capture = this.ctx.cacheCapture;
+    if (capture !== null) {
+      // The upstream response is complete (whether or not the client is still there): it may be cached.
+      this.ctx.cacheCapture = null;
+      capture.complete(this.ctx.status, this.rawHeaders ?? []);
+    }
     if (this.clientGone || this.done) return;
     const res = this.res;
     if (!this.headWritten) {
