@@ -16,3 +16,4 @@ export { loadConfig, configWarnings, type LoadConfigOptions } from "./config.js"
 export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
 export { compileEndpointPattern, endpointPatternSource, endpointPatternError, type PatternOptions } from "./endpoint-pattern.js";
 export { parseTykExpiry, isNeverExpiry, formatRfc1123Utc } from "./tyk-time.js";
+export { discoveredTargets, usesServiceDiscovery, valueAtPath } from "./service-discovery.js";

@@ -141,3 +141,25 @@ export function cacheRule(def: ApiDefinition): Reason {
     if ((c.cache_control_ttl_header ?? "") !== "") yield headerNameReason("cache_options.cache_control_ttl_header", c.cache_control_ttl_header!);
   })());
 }
+
+/** `uptime_tests.check_list` URLs and methods; `proxy.service_discovery` endpoint and data path. */
+export function uptimeAndDiscoveryRule(def: ApiDefinition): Reason {
+  return first((function* () {
+    if (def.uptime_tests?.disabled !== true) {
+      for (const [i, check] of (def.uptime_tests?.check_list ?? []).entries()) {
+        const field = `uptime_tests.check_list[${i}]`;
+        if ((check.url ?? "") === "") yield `${field}.url is required`;
+        yield urlReason(`${field}.url`, check.url);
+        if ((check.method ?? "") !== "" && !TOKEN.test(check.method!)) yield `${field}.method ${q(check.method)} is not an HTTP method`;
+        yield* headerMapReasons(`${field}.headers`, check.headers);
+      }
+    }
+    const sd = def.proxy?.service_discovery;
+    if (sd?.use_discovery_service === true) {
+      if ((sd.query_endpoint ?? "") === "") yield "proxy.service_discovery.query_endpoint is required when use_discovery_service is true";
+      yield urlReason("proxy.service_discovery.query_endpoint", sd.query_endpoint);
+      if ((sd.data_path ?? "") === "") yield "proxy.service_discovery.data_path is required when use_discovery_service is true";
+      if (sd.use_nested_query === true && (sd.parent_data_path ?? "") === "") yield "proxy.service_discovery.parent_data_path is required when use_nested_query is true";
+    }
+  })());
+}

@@ -7,6 +7,7 @@ import { createAdminSecretCheck } from './admin-auth.js';
 import { ApiRegistry } from './api-registry.js';
 import { sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
+import { startUptimeJob } from './jobs/uptime-job.js';
 import { handleApis } from './routes/apis.js';
 import { handleReload } from './routes/reload.js';
 
@@ -41,6 +42,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const store = new ConfigStore(redis);
   const registry = new ApiRegistry(store, { enableCustomDomains: Boolean(config.enable_custom_domains) });
   const isAdmin = createAdminSecretCheck(config.secret);
+  let uptimeJob: Promise<{ close(): Promise<void> }> | undefined;
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'tollgate control plane',
   });
@@ -86,15 +88,20 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     store,
     listen: () => new Promise((resolve, reject) => {
       health.start();
+      uptimeJob = startUptimeJob({ config, redis, logger, listApis: () => registry.list() });
+      uptimeJob.catch((err: Error) => logger.error({ err: err.message }, 'uptime checks not started'));
       server.once('error', reject);
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
         resolve((server.address() as AddressInfo).port);
       });
     }),
-    close: () => new Promise((resolve) => {
+    close: async () => {
       health.stop();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+      await uptimeJob?.then((job) => job.close(), () => undefined);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
   };
 }

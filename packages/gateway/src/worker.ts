@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
 import type { GatewayConfig } from '@tollgate/apidef';
-import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, ResponseCache, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import { ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
+import { HostHealthView } from './proxy/host-health-view.js';
+import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { ApiSet } from './routing/api-set.js';
 import { VERSION } from './version.js';
@@ -27,8 +29,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
+  const hostHealth = new HostHealthView(new HostHealthStore(redis), logger);
   const apis = new ApiSet({
-    pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
+    pools, hostHealth, discovery: new ServiceDiscovery(pools, logger), enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
     pipelineDeps: createPipelineDeps({ config, logger, responseCache: new ResponseCache(redis) }),
   }, logger);
@@ -55,6 +58,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   });
   await feed.start();
   health.start();
+  if (!config.uptime_tests.disable) hostHealth.start();
 
   const hello = (): { status: number; body: string } => ({ status: 200, body: JSON.stringify(health.report()) });
   const ready = (): { status: number; body: string } => {
@@ -98,6 +102,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     });
     (app as unknown as { close(): void }).close(); // present at run time, missing from the typings
     health.stop();
+    hostHealth.stop();
     await feed.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();

@@ -5,3 +5,4 @@ export { ConfigStore, type ConfigSnapshot } from './config-store.js';
 export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type ConfigFeedOptions } from './config-feed.js';
 export { RedisHealth, type HealthReport } from './redis-health.js';
 export { ResponseCache, encodeCachedResponse, decodeCachedResponse, type CachedResponse } from './response-cache.js';
+export { HostHealthStore, type HostTransition } from './host-health.js';

@@ -18,4 +18,8 @@ export const keyLayout = Object.freeze({
   workers: `${CONFIG_TAG}:workers`,
   /** The one channel that carries msgpack change messages. */
   changeChannel: 'tollgate:config:changes',
+  /** Hash: upstream host (`host:port` of a check URL) → unix ms since it is down (uptime tests). */
+  uptimeDown: '{tollgate:uptime}:down',
+  /** Hash: upstream host → consecutive failed checks. */
+  uptimeFailures: '{tollgate:uptime}:failures',
 });

@@ -26,6 +26,8 @@ export interface RedisClientOptions {
   readonly isSubscriber?: boolean;
   /** Keep reconnecting forever (true) or fail fast (false, for CLI one-shots). */
   readonly retry?: boolean;
+  /** A BullMQ connection: blocking commands, so no command timeout and no retry limit (BullMQ's rule). */
+  readonly isQueue?: boolean;
 }
 
 /**
@@ -43,10 +45,10 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
     password: storage.password || undefined,
     db: storage.database ?? 0,
     connectTimeout: timeoutMs,
-    commandTimeout: options.isSubscriber ? undefined : timeoutMs,
+    commandTimeout: options.isSubscriber || options.isQueue ? undefined : timeoutMs,
     // Commands issued while reconnecting wait in the queue, bounded by commandTimeout.
     enableOfflineQueue: true,
-    maxRetriesPerRequest: options.retry === false ? 0 : 1,
+    maxRetriesPerRequest: options.isQueue ? null : options.retry === false ? 0 : 1,
     retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
     lazyConnect: false,

@@ -1,9 +1,11 @@
 import type { Pool } from 'undici';
 import {
-  compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, type ApiDefinition, type CompiledDomain,
+  compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, usesServiceDiscovery, type ApiDefinition, type CompiledDomain,
+  type ServiceDiscoveryConfig,
 } from '@tollgate/apidef';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
+import type { HostHealthView } from '../proxy/host-health-view.js';
 import type { UpstreamPools } from '../proxy/upstream-pools.js';
 
 /** One upstream target of an API: where requests go and the pool that carries them. */
@@ -34,7 +36,10 @@ export interface CompiledApi {
   readonly stripListenPath: boolean;
   readonly disableStripSlash: boolean;
   readonly preserveHostHeader: boolean;
-  readonly targets: readonly UpstreamTarget[];
+  /** Replaced as a whole when service discovery finds a new list (never mutated in place). */
+  targets: readonly UpstreamTarget[];
+  /** Set when `proxy.check_host_against_uptime_tests`: hosts uptime tests marked down are skipped. */
+  readonly hostHealth: HostHealthView | null;
   /** `override_target` of each version that has one (versioned APIs only), by version name. */
   readonly versionTargets: ReadonlyMap<string, UpstreamTarget>;
   /** `CORS.options_passthrough`: every OPTIONS request skips the whole chain and goes upstream (Tyk). */
@@ -53,6 +58,10 @@ export interface CompileOptions {
   /** tyk.conf `hostname`: the host every API binds to when custom domains are off ("" = any). */
   readonly hostname: string;
   readonly pipelineDeps: PipelineDeps;
+  /** Host states from uptime tests (worker-wide); absent in unit tests. */
+  readonly hostHealth?: HostHealthView | null;
+  /** Keeps `targets` of APIs with `proxy.service_discovery` current; returns the watch's stop function. */
+  readonly discovery?: { watch(api: CompiledApi, sd: ServiceDiscoveryConfig): () => void } | null;
 }
 
 /**
@@ -70,8 +79,11 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   const listenPath = normalizeListenPath(rawListenPath);
   const pipeline = buildPipeline(def, options.pipelineDeps);
   const { prefix, regex } = compileListenPath(listenPath);
+  const sd = usesServiceDiscovery(proxy.service_discovery) ? proxy.service_discovery : null;
   const urls = proxy.enable_load_balancing && (proxy.target_list?.length ?? 0) > 0
     ? (proxy.target_list as string[]) : [proxy.target_url ?? ''];
+  // With service discovery and no target_url, there is no upstream until the first answer (503 meanwhile).
+  if (sd !== null && urls.length === 1 && urls[0] === '') urls.pop();
   const origins: string[] = [];
   const targets = urls.map((raw) => {
     const target = parseTarget(raw);
@@ -91,7 +103,8 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   const hostRule = options.enableCustomDomains ? (def.domain_disabled ? '' : String(def.domain ?? '')) : options.hostname;
   const host = hostRule ? compileDomain(hostRule) : null;
   let released = false;
-  return {
+  let stopDiscovery: (() => void) | null = null;
+  const api: CompiledApi = {
     apiId: String(def.api_id),
     orgId: String(def.org_id ?? ''),
     name: String(def.name ?? ''),
@@ -106,6 +119,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     disableStripSlash: Boolean(proxy.disable_strip_slash),
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
+    hostHealth: proxy.check_host_against_uptime_tests === true ? options.hostHealth ?? null : null,
     versionTargets,
     isOptionsPassthrough: def.CORS?.options_passthrough === true,
     pipeline,
@@ -113,12 +127,16 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     release: () => {
       if (released) return;
       released = true;
+      stopDiscovery?.();
       for (const origin of origins) options.pools.release(origin);
     },
   };
+  if (sd !== null && options.discovery) stopDiscovery = options.discovery.watch(api, sd);
+  return api;
 }
 
-function parseTarget(raw: string, field = 'proxy.target_url'): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
+/** Parses a target URL (`host:port` gets `http://`); throws naming `field` when it is not http(s). */
+export function parseTarget(raw: string, field = 'proxy.target_url'): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
   // target_list entries may be bare host:port (scheme defaults to http).
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL;
