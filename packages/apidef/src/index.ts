@@ -17,3 +17,4 @@ export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
 export { compileEndpointPattern, endpointPatternSource, endpointPatternError, type PatternOptions } from "./endpoint-pattern.js";
 export { parseTykExpiry, isNeverExpiry, formatRfc1123Utc } from "./tyk-time.js";
 export { discoveredTargets, usesServiceDiscovery, valueAtPath } from "./service-discovery.js";
+export { compileEventHandlers, EVENT_NAMES, WEBHOOK_HANDLER, LOG_HANDLER, type EventRoutes, type WebhookSpec } from "./event-handlers.js";

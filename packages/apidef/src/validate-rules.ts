@@ -10,6 +10,7 @@ import { compileDomain } from "./domain.js";
 import { isValidIpOrCidr } from "./ip.js";
 import { compileListenPath } from "./listen-path.js";
 import { timeoutRule } from "./validate-timeouts.js";
+import { eventHandlersRule } from "./event-handlers.js";
 import { cacheRule, corsRule, uptimeAndDiscoveryRule, versionsRule } from "./validate-traffic.js";
 
 export type Rule = (def: ApiDefinition) => string | null;
@@ -143,4 +144,5 @@ export const semanticRules: readonly Rule[] = [
   corsRule,
   cacheRule,
   uptimeAndDiscoveryRule,
+  eventHandlersRule,
 ];

@@ -8,6 +8,7 @@ import { ApiRegistry } from './api-registry.js';
 import { sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
 import { startUptimeJob } from './jobs/uptime-job.js';
+import { queueApiEvent, startWebhookDelivery, type WebhookDelivery } from './jobs/webhook-delivery.js';
 import { handleApis } from './routes/apis.js';
 import { handleReload } from './routes/reload.js';
 
@@ -43,6 +44,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const registry = new ApiRegistry(store, { enableCustomDomains: Boolean(config.enable_custom_domains) });
   const isAdmin = createAdminSecretCheck(config.secret);
   let uptimeJob: Promise<{ close(): Promise<void> }> | undefined;
+  let delivery: WebhookDelivery | undefined;
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'tollgate control plane',
   });
@@ -88,7 +90,18 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     store,
     listen: () => new Promise((resolve, reject) => {
       health.start();
-      uptimeJob = startUptimeJob({ config, redis, logger, listApis: () => registry.list() });
+      const events = startWebhookDelivery({ config, logger });
+      delivery = events;
+      uptimeJob = startUptimeJob({
+        config, redis, logger, listApis: () => registry.list(),
+        onTransition: (event, check) => {
+          for (const apiId of check.apiIds) {
+            registry.get(apiId).then((def) => def && queueApiEvent(events.queue, def, event, {
+              message: event === 'HostDown' ? `host ${check.host} is down` : `host ${check.host} is up`, path: check.url, origin: '', key: '',
+            }, logger)).catch((err: Error) => logger.warn({ err: err.message, event }, 'event not queued'));
+          }
+        },
+      });
       uptimeJob.catch((err: Error) => logger.error({ err: err.message }, 'uptime checks not started'));
       server.once('error', reject);
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
@@ -98,6 +111,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     close: async () => {
       health.stop();
       await uptimeJob?.then((job) => job.close(), () => undefined);
+      await delivery?.close().catch(() => undefined);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
+import { Queue } from 'bullmq';
+import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-events.js';
 import { HostHealthView } from './proxy/host-health-view.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
@@ -30,10 +32,17 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
   const hostHealth = new HostHealthView(new HostHealthStore(redis), logger);
+  const pipelineDeps = createPipelineDeps({ config, logger, responseCache: new ResponseCache(redis) });
+  // The events queue gets its own connection, opened when the first event is raised.
+  const events = new GatewayEvents(() => {
+    const connection = createRedisClient(config.storage, { name: 'tollgate:gateway:events', isQueue: true });
+    connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error (events)'));
+    return new Queue(EVENTS_QUEUE, { connection, prefix: JOBS_PREFIX });
+  }, pipelineDeps.clientIp, logger);
   const apis = new ApiSet({
     pools, hostHealth, discovery: new ServiceDiscovery(pools, logger), enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
-    pipelineDeps: createPipelineDeps({ config, logger, responseCache: new ResponseCache(redis) }),
+    pipelineDeps,
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',
@@ -69,8 +78,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const app = createUwsFrontDoor({
     state,
     listener: {
-      onExchangeDone(): void {
+      onExchangeDone(exchange): void {
         state.inFlight--;
+        events.onExchangeDone(exchange.ctx);
         if (state.inFlight === 0 && drained) drained();
       },
     },
@@ -103,6 +113,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     (app as unknown as { close(): void }).close(); // present at run time, missing from the typings
     health.stop();
     hostHealth.stop();
+    await events.close().catch(() => undefined);
     await feed.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();

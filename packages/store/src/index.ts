@@ -6,3 +6,4 @@ export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type Config
 export { RedisHealth, type HealthReport } from './redis-health.js';
 export { ResponseCache, encodeCachedResponse, decodeCachedResponse, type CachedResponse } from './response-cache.js';
 export { HostHealthStore, type HostTransition } from './host-health.js';
+export { EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMeta, type WebhookJob } from './event-jobs.js';

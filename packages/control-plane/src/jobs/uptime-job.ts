@@ -1,11 +1,9 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
-import { createRedisClient, HostHealthStore, type RedisClient } from '@tollgate/store';
+import { createRedisClient, HostHealthStore, JOBS_PREFIX, type RedisClient } from '@tollgate/store';
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { collectChecks, runUptimeRound, type UptimeCheck } from './uptime-checks.js';
 
-/** Queue keys share one hash tag so BullMQ's scripts run on Redis Cluster too. */
-export const JOBS_PREFIX = '{tollgate:jobs}';
 const QUEUE_NAME = 'uptime-checks';
 const SCHEDULER_ID = 'uptime-round';
 

@@ -1,7 +1,7 @@
 import type { Pool } from 'undici';
 import {
-  compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, usesServiceDiscovery, type ApiDefinition, type CompiledDomain,
-  type ServiceDiscoveryConfig,
+  compileDomain, compileEventHandlers, compileListenPath, listenPathSortLength, normalizeListenPath, usesServiceDiscovery, type ApiDefinition, type CompiledDomain,
+  type EventRoutes, type ServiceDiscoveryConfig,
 } from '@tollgate/apidef';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
@@ -44,6 +44,8 @@ export interface CompiledApi {
   readonly versionTargets: ReadonlyMap<string, UpstreamTarget>;
   /** `CORS.options_passthrough`: every OPTIONS request skips the whole chain and goes upstream (Tyk). */
   readonly isOptionsPassthrough: boolean;
+  /** `event_handlers` by event; null when the API has none. */
+  readonly events: EventRoutes | null;
   /** The middleware chain, built once from the definition (pipeline/build-pipeline.ts). */
   readonly pipeline: readonly Middleware[];
   /** Round-robin position for load balancing (per worker, as the spec allows). */
@@ -122,6 +124,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     hostHealth: proxy.check_host_against_uptime_tests === true ? options.hostHealth ?? null : null,
     versionTargets,
     isOptionsPassthrough: def.CORS?.options_passthrough === true,
+    events: compileEventHandlers(def),
     pipeline,
     nextTarget: 0,
     release: () => {
