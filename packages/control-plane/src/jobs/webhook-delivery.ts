@@ -1,5 +1,5 @@
 import { compileEventHandlers, type ApiDefinition, type GatewayConfig } from '@tollgate/apidef';
-import { createRedisClient, EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMeta, type RedisClient, type WebhookJob } from '@tollgate/store';
+import { createRedisClient, EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMeta, type WebhookJob } from '@tollgate/store';
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 
