@@ -43,7 +43,10 @@ describe('versions and endpoint rules through a running cluster', () => {
           white_list: [{ path: '/public/{item}', method: 'GET' }, { path: '/upload', method: 'POST' }],
           size_limits: [{ path: '/upload', method: 'POST', size_limit: 10 }],
           transform_headers: [{ path: '/public/{item}', method: 'GET', add_headers: { 'x-endpoint': 'yes' }, delete_headers: ['x-drop-here'] }],
+          transform_response_headers: [{ path: '/public/{item}', method: 'GET', delete_headers: ['x-upstream'], add_headers: {} }],
+          url_rewrites: [{ path: '/public/old/', method: 'GET', match_pattern: '/rules/public/old/(\\w+)', rewrite_to: '/rules/public/new/$1' }],
         },
+        global_response_headers_remove: ['x-remove-me'],
         global_headers: { 'x-global': 'on' },
         global_headers_remove: ['x-secret', 'X-Forwarded-For'],
         global_response_headers: { 'x-served-by': 'tollgate' },
@@ -119,6 +122,15 @@ describe('versions and endpoint rules through a running cluster', () => {
     assert.equal(h['x-endpoint'], 'yes');
     assert.equal(h['x-forwarded-for'], undefined);
     assert.equal(res.headers['x-served-by'], 'tollgate');
+  });
+
+  test('url_rewrites change the forwarded path; response headers are dropped as configured', async () => {
+    const res = await get('/rules/public/old/thing?header=x-remove-me:1&header=x-kept:1');
+    assert.equal(res.status, 200);
+    assert.equal(res.echo?.path, '/public/new/thing', 'rewritten, then the listen path stripped');
+    assert.equal(res.headers['x-remove-me'], undefined);
+    assert.equal(res.headers['x-upstream'], undefined, 'transform_response_headers delete');
+    assert.equal(res.headers['x-kept'], '1');
   });
 
   test('size limits: endpoint 400 BTL, global 400, 411 without Content-Length', async () => {

@@ -27,6 +27,18 @@ function patternReason(field: string, pattern: unknown): Reason {
   return error === null ? null : `${field} ${q(pattern)} is not a valid regular expression: ${error}`;
 }
 
+/** A raw regex (not an endpoint pattern: no template conversion). */
+function regexReason(field: string, source: unknown): Reason {
+  if (typeof source !== "string") return null;
+  try {
+    new RegExp(source);
+    return null;
+  } catch (e) {
+    const message = (e as Error).message;
+    return `${field} ${q(source)} is not a valid regular expression: ${message.slice(message.lastIndexOf(": ") + 2)}`;
+  }
+}
+
 function expiryReason(field: string, value: string | undefined): Reason {
   if (isNeverExpiry(value) || !Number.isNaN(parseTykExpiry(value))) return null;
   return `${field} ${q(value)} is not a date in the layout "YYYY-MM-DD HH:MM" (or "" / "-1" for never)`;
@@ -71,7 +83,7 @@ function* extendedPathReasons(base: string, ep: ExtendedPaths | undefined): Gene
       if (entry === null || typeof entry !== "object") continue;
       const e = entry as Record<string, unknown>;
       yield patternReason(`${field}.path`, e.path);
-      if (kind === "url_rewrites") yield patternReason(`${field}.match_pattern`, e.match_pattern);
+      if (kind === "url_rewrites") yield regexReason(`${field}.match_pattern`, e.match_pattern);
       if (typeof e.method === "string" && e.method !== "" && !TOKEN.test(e.method)) yield `${field}.method ${q(e.method)} is not an HTTP method`;
       if (kind === "size_limits" && typeof e.size_limit === "number" && e.size_limit < 0) yield `${field}.size_limit must not be negative (got ${e.size_limit})`;
       if (kind === "transform_headers" || kind === "transform_response_headers") {

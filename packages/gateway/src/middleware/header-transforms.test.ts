@@ -50,3 +50,21 @@ describe('createHeaderTransforms', () => {
     assert.deepEqual(ctx.responseHeaders, ['x-served-by', 'tollgate']);
   });
 });
+
+describe('createHeaderTransforms: response headers', () => {
+  it('global_response_headers_remove and transform_response_headers drop and add response headers', () => {
+    const step = createHeaderTransforms(def({
+      global_response_headers_remove: ['Server'],
+      use_extended_paths: true,
+      extended_paths: { transform_response_headers: [{ path: '/orders', method: 'GET', delete_headers: ['X-Internal'], add_headers: { 'X-Cache-Hint': 'short' } }] },
+    }), deps)!;
+    const hit = request('GET', '/api/orders');
+    step(hit);
+    assert.deepEqual(hit.dropResponseHeaders, ['server', 'x-internal']);
+    assert.deepEqual(hit.responseHeaders, ['x-cache-hint', 'short']);
+    const other = request('GET', '/api/other');
+    step(other);
+    assert.deepEqual(other.dropResponseHeaders, ['server']);
+    assert.equal(other.responseHeaders, null);
+  });
+});

@@ -16,6 +16,10 @@ interface VersionHeaders {
   readonly endpoints: readonly EndpointEntry<HeaderEdit>[];
   /** `global_response_headers`, added to the client response. */
   readonly response: readonly string[];
+  /** `global_response_headers_remove`: upstream response headers not relayed. */
+  readonly responseRemove: readonly string[] | null;
+  /** Extended `transform_response_headers`. */
+  readonly responseEndpoints: readonly EndpointEntry<HeaderEdit>[];
 }
 
 const META = /\$tyk_meta\.([A-Za-z0-9_.-]+)/g;
@@ -62,16 +66,42 @@ function compileVersion(def: ApiDefinition, name: string, info: VersionInfo, dep
       (e) => compileEdit(e.delete_headers, e.add_headers))
     : [];
   const response: string[] = [];
+  let responseRemove: string[] | null = null;
   if (info.global_response_headers_disabled !== true) {
     for (const [n, v] of Object.entries(info.global_response_headers ?? {})) response.push(n.toLowerCase(), v);
+    const remove = (info.global_response_headers_remove ?? []).map((n) => n.toLowerCase());
+    if (remove.length > 0) responseRemove = remove;
   }
-  return global === null && endpoints.length === 0 && response.length === 0 ? null : { global, endpoints, response };
+  const responseEndpoints = info.use_extended_paths === true
+    ? compileKind<HeaderTransform, HeaderEdit>(`version_data.versions.${name}.extended_paths.transform_response_headers`, info.extended_paths?.transform_response_headers, pc,
+      (e) => compileEdit(e.delete_headers, e.add_headers))
+    : [];
+  const isEmpty = global === null && endpoints.length === 0 && response.length === 0 && responseRemove === null && responseEndpoints.length === 0;
+  return isEmpty ? null : { global, endpoints, response, responseRemove, responseEndpoints };
+}
+
+/** Response-side edits: headers added to the client response, upstream headers dropped. */
+function applyResponseEdits(v: VersionHeaders, ctx: RequestContext): void {
+  const response = v.response;
+  for (let i = 0; i < response.length; i += 2) ctx.addResponseHeader(response[i]!, response[i + 1]!);
+  let drop = v.responseRemove;
+  if (v.responseEndpoints.length > 0) {
+    const entry = findEntry(v.responseEndpoints, ctx, false);
+    if (entry !== undefined) {
+      const set = entry.value.set;
+      for (let i = 0; i < set.length; i += 2) ctx.addResponseHeader(set[i]!, set[i + 1]!);
+      if (entry.value.remove.length > 0) drop = drop === null ? entry.value.remove : [...drop, ...entry.value.remove];
+    }
+  }
+  if (drop !== null) ctx.dropResponseHeaders = drop;
 }
 
 /**
  * `global_headers_remove`, `global_headers` and extended `transform_headers` of the request's version
  * (pipeline step 17), in Tyk's order: global removals, global sets, then the first matching endpoint
- * entry's deletions and additions. `global_response_headers` are added to the client's response.
+ * entry's deletions and additions. On the response: `global_response_headers` and the matching
+ * `transform_response_headers` entry's additions replace the upstream's copies, and
+ * `global_response_headers_remove` plus that entry's `delete_headers` are not relayed.
  * Listing `X-Forwarded-For` in a removal list keeps the gateway from sending it.
  *
  * @example
@@ -88,8 +118,7 @@ export function createHeaderTransforms(def: ApiDefinition, deps: PipelineDeps): 
       const entry = findEntry(v.endpoints, ctx, false);
       if (entry !== undefined) applyEdit(entry.value, ctx);
     }
-    const response = v.response;
-    for (let i = 0; i < response.length; i += 2) ctx.addResponseHeader(response[i]!, response[i + 1]!);
+    applyResponseEdits(v, ctx);
     return undefined;
   };
 }

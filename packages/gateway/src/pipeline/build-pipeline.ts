@@ -4,6 +4,7 @@ import { createHeaderTransforms } from '../middleware/header-transforms.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
 import { createResponseCache } from '../middleware/response-cache.js';
 import { createSizeLimits } from '../middleware/size-limits.js';
+import { createUrlRewrites } from '../middleware/url-rewrites.js';
 import { createVersionCheck } from '../middleware/version-check.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
@@ -22,6 +23,7 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createIpAccessList,
   createSizeLimits,
   createHeaderTransforms,
+  createUrlRewrites,
   createResponseCache,
 ]);
 

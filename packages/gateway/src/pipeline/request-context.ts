@@ -48,6 +48,10 @@ export class RequestContext {
   versionName = '';
   /** Path sent upstream before listen-path stripping (the version step may remove a URL version). */
   forwardPath: string;
+  /** How much of `forwardPath` is the listen path, removed with `strip_listen_path` (a URL rewrite may change it). */
+  stripLength: number;
+  /** Lower-case names of upstream response headers not to relay (`transform_response_headers`, ...). */
+  dropResponseHeaders: readonly string[] | null = null;
   /** Path without listen path and URL version segment when URL versioning strips it; '' otherwise. */
   versionlessPath = '';
   /** Path without the listen path (leading '/'), computed on first use by endpoint matching. */
@@ -73,6 +77,7 @@ export class RequestContext {
     readonly startMs: number,
   ) {
     this.forwardPath = path;
+    this.stripLength = matchedLength;
   }
 
   /** The request path without the listen path, always starting with '/'. */

@@ -4,7 +4,7 @@ import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { markDown, pickTarget } from './load-balancer.js';
-import { classifyHeader, HeaderKind, isSetByGateway } from './response-headers.js';
+import { classifyHeader, HeaderKind, isNamed, isSetByGateway } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
 
 /** What the exchange reports when it is over, exactly once. */
@@ -102,7 +102,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const { api, target } = ctx;
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
-    const path = upstreamPath(ctx.forwardPath, ctx.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
+    const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
     const query = joinQuery(target.query, ctx.query);
     this.attempts++;
     target.pool.dispatch({
@@ -250,10 +250,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.headWritten = true;
     res.writeStatus(statusLine(this.ctx.status));
     const extra = this.ctx.responseHeaders;
+    const drop = this.ctx.dropResponseHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       if (classifyHeader(raw[i]!) !== HeaderKind.Forward) continue;
       // A header the gateway sets (CORS, global_response_headers) replaces the upstream's copy.
       if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
+      if (drop !== null && isNamed(raw[i]!, drop)) continue;
       res.writeHeader(raw[i]!, raw[i + 1]!);
     }
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);

@@ -48,6 +48,12 @@ export function isSetByGateway(name: Buffer, extra: readonly string[]): boolean 
   return false;
 }
 
+/** Whether a raw header name is one of `names` (lower-case). */
+export function isNamed(name: Buffer, names: readonly string[]): boolean {
+  for (const own of names) if (own.length === name.length && equalsLowercase(name, own)) return true;
+  return false;
+}
+
 /** Request header names (already lower-cased by uWS) that never travel to the upstream. */
 export const REQUEST_HOP_BY_HOP: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP, 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
