@@ -18,3 +18,15 @@ export { compileEndpointPattern, endpointPatternSource, endpointPatternError, ty
 export { parseTykExpiry, isNeverExpiry, formatRfc1123Utc } from "./tyk-time.js";
 export { discoveredTargets, usesServiceDiscovery, valueAtPath } from "./service-discovery.js";
 export { compileEventHandlers, EVENT_NAMES, WEBHOOK_HANDLER, LOG_HANDLER, type EventRoutes, type WebhookSpec } from "./event-handlers.js";
+export {
+  generateKeyId, hashKeyId, hashString, isKeyHashAlgorithm, keyIdCandidates, keyIdHashAlgorithm, keyIdName, keyIdOrg,
+  storageIdForKey, KEY_HASH_ALGORITHMS, type KeyHashAlgorithm, type KeyIdOptions, type KeyLookupOptions,
+} from "./key-hash.js";
+export { basicAuthHashType, hashBasicAuthPassword, isBcryptHashType, verifyBasicAuthPassword, BCRYPT_COST } from "./basic-auth-password.js";
+export {
+  applyPolicies, sessionPolicyIds, MIXED_PER_API_ERROR, type ApplyPoliciesOptions, type ApplyPoliciesResult, type PolicyLookup,
+} from "./apply-policies.js";
+export { fullLimit, isEmptyLimit, type FullLimit } from "./policy-limits.js";
+export { parseSessionBody, withSessionDefaults, ZERO_DATE, type SessionCheck } from "./session-validation.js";
+export { sessionLifetime, type LifetimeApi, type LifetimeConfig } from "./session-lifetime.js";
+export { checkPolicy, isValidPolicyId, INVALID_POLICY_ID, POLICY_WITHOUT_ID, type PolicyCheck } from "./policy-validation.js";

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import type { GatewayConfig } from '@tollgate/apidef';
-import { ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import type { GatewayConfig, SessionState } from '@tollgate/apidef';
+import { ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
@@ -10,6 +10,8 @@ import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-event
 import { HostHealthView } from './proxy/host-health-view.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
+import { PolicyIndex } from './sessions/policy-index.js';
+import { SessionCache } from './sessions/session-cache.js';
 import { ApiSet } from './routing/api-set.js';
 import { VERSION } from './version.js';
 
@@ -31,8 +33,16 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
+  // Sessions for the auth middleware: cached per worker, evicted by the key-change channel; policies
+  // come with the configuration feed and are applied when a session is read.
+  const sessionStore = new SessionStore(redis);
+  const policies = new PolicyIndex(logger);
+  const sessions = new SessionCache({ store: sessionStore, subscriber, policies, logger });
+  const sessionWriter = {
+    save: (storageId: string, session: SessionState, ttlSeconds: number) => sessionStore.put(storageId, JSON.stringify(session), ttlSeconds),
+  };
   const hostHealth = new HostHealthView(new HostHealthStore(redis), logger);
-  const pipelineDeps = createPipelineDeps({ config, logger, responseCache: new ResponseCache(redis) });
+  const pipelineDeps = createPipelineDeps({ config, logger, responseCache: new ResponseCache(redis), auth: { sessions, sessionWriter, policies } });
   // The events queue gets its own connection, opened when the first event is raised.
   const events = new GatewayEvents(() => {
     const connection = createRedisClient(config.storage, { name: 'tollgate:gateway:events', isQueue: true });
@@ -54,10 +64,12 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     store, subscriber, logger, workerId,
     handlers: {
       onSnapshot(snapshot: ConfigSnapshot): void {
+        policies.onSnapshot(snapshot);
         apis.replaceAll(snapshot.objects.get('api') ?? new Map());
         state.table = apis.table();
       },
       onChange(change: ChangeMessage, json: string | null): void {
+        if (change.kind === 'policy') policies.onChange(change, json);
         if (change.kind !== 'api') return;
         if (json === null) apis.delete(change.id);
         else apis.put(change.id, json);
@@ -65,6 +77,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
       },
     },
   });
+  await sessions.start();
   await feed.start();
   health.start();
   if (!config.uptime_tests.disable) hostHealth.start();
@@ -115,6 +128,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     hostHealth.stop();
     await events.close().catch(() => undefined);
     await feed.stop().catch(() => undefined);
+    await sessions.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();
     redis.disconnect();

@@ -9,10 +9,14 @@ export interface TollgateCommands {
     objectsKey: string, revisionKey: string,
     kind: string, id: string, op: 'put' | 'delete', json: string, channel: string,
   ): Promise<number>;
+  sessionWrite(
+    sessionKey: string, op: 'put' | 'delete', json: string, ttlSeconds: string, channel: string, storageId: string,
+  ): Promise<number>;
 }
 
 const SCRIPTS: ReadonlyArray<{ command: keyof TollgateCommands; file: string; keys: number }> = [
   { command: 'configWrite', file: 'config-write-2.lua', keys: 2 },
+  { command: 'sessionWrite', file: 'session-write-1.lua', keys: 1 },
 ];
 
 /** Registers every script once per client (ioredis sends EVALSHA and falls back to EVAL by itself). */

@@ -2,22 +2,37 @@ import type { GatewayConfig } from '@tollgate/apidef';
 import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import { createClientIpResolver } from './client-ip.js';
+import type { AuthDeps } from './auth-deps.js';
 import type { PipelineDeps } from './middleware.js';
 
 /**
  * The dependencies every worker hands its middleware factories, built once at start.
  *
  * @example
- * const deps = createPipelineDeps({ config, logger }); compileApi(def, { ..., pipelineDeps: deps });
+ * const deps = createPipelineDeps({ config, logger, auth: { sessions, sessionWriter, policies } }); compileApi(def, { ..., pipelineDeps: deps });
  */
 export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   readonly now?: () => number;
   readonly responseCache?: ResponseCache | null;
+  /**
+   * Sessions and policies for the auth middleware (the worker wires the sessions/ caches).
+   * Without it no key is ever found: for tests of middleware that never look one up.
+   */
+  readonly auth?: AuthDeps;
 }): PipelineDeps {
   const { config, logger } = options;
+  const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
     config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), responseCache: options.responseCache ?? null,
+    sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies,
   });
 }
+
+/** A key store with no keys and no policies. */
+const NO_KEY_STORE: AuthDeps = Object.freeze({
+  sessions: { peek: () => ({ found: false }) as const, get: () => Promise.resolve({ found: false } as const) },
+  sessionWriter: { save: () => Promise.reject(new Error('no key store configured')) },
+  policies: { get: () => undefined, apply: () => ({ ok: false, error: 'no key store configured' }) as const },
+});

@@ -65,3 +65,15 @@ export function decidePath(rules: PathRules, ctx: RequestContext): Decision {
       return undefined;
   }
 }
+
+/** Whether any version of the API has an `ignored` rule (legacy or extended, enabled). */
+export function hasIgnoredRules(def: ApiDefinition): boolean {
+  for (const info of Object.values(def.version_data?.versions ?? {})) {
+    if (info.use_extended_paths === true) {
+      if ((info.extended_paths?.ignored ?? []).some((e) => e.disabled !== true && (e.path ?? '') !== '')) return true;
+    } else if ((info.paths?.ignored ?? []).length > 0) {
+      return true;
+    }
+  }
+  return false;
+}
