@@ -53,6 +53,10 @@ describe('versions and endpoint rules through a running cluster', () => {
         global_size_limit: 100,
       } } },
     })));
+    await admin.ok(admin.createApi(keylessApi('keyed', '/keyed/', `${main.url}/`, {
+      use_keyless: false, use_standard_auth: true, strip_auth_data: true,
+      version_data: { not_versioned: true, versions: { Default: { use_extended_paths: true, extended_paths: { ignored: [{ path: '/health', method: 'GET' }] } } } },
+    })));
     await admin.ok(admin.createApi(keylessApi('ambiguous', '/ambiguous/', `${main.url}/`, {
       version_data: { not_versioned: true, versions: { Default: {}, default: {} } },
     })));
@@ -142,6 +146,16 @@ describe('versions and endpoint rules through a running cluster', () => {
     const chunked = await post('/rules/upload', Readable.from([Buffer.alloc(5)]));
     assert.equal(chunked.status, 411);
     assert.equal(chunked.text, tykBody('Content length is required for this request'));
+  });
+
+  test('an ignored endpoint skips authentication; others still need a key', async () => {
+    const open = await get('/keyed/health', { authorization: 'whatever' });
+    assert.equal(open.status, 200, open.text);
+    assert.equal(open.echo?.headers.authorization, undefined, 'strip_auth_data still runs');
+    const closed = await get('/keyed/other');
+    assert.equal(closed.status, 401);
+    assert.equal(closed.text, tykBody('Authorization field missing'));
+    assert.equal((await gatewayRequest(tg.gatewayUrl, '/keyed/health', { method: 'POST' })).status, 401, 'the rule names GET only');
   });
 
   test('a non-versioned API with two default versions answers 403 Ambiguous', async () => {
