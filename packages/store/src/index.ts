@@ -10,3 +10,4 @@ export { EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMet
 export { counterIdentity } from './key-layout.js';
 export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
+export * from './certs/index.js';

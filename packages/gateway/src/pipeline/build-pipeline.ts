@@ -13,6 +13,7 @@ import { createStripAuthData } from '../middleware/strip-auth-data.js';
 import { createUrlRewrites } from '../middleware/url-rewrites.js';
 import { createVersionCheck } from '../middleware/version-check.js';
 import { hasIgnoredRules } from '../rules/path-rules.js';
+import { createMutualTls } from '../middleware/mutual-tls.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
 /**
@@ -31,6 +32,7 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createVersionCheck, // 1
   createCors, // 2
   createIpAccessList, // 4
+  skipIgnored(createMutualTls), // 5
   createSizeLimits, // 7
   // 9: every enabled mode runs and all must pass, in Tyk's order (api-definition.md §4); auth token last.
   skipIgnored(createBasicAuth),

@@ -3,6 +3,7 @@ import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import { createClientIpResolver } from './client-ip.js';
 import type { AuthDeps } from './auth-deps.js';
+import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { PipelineDeps } from './middleware.js';
 
 /**
@@ -21,11 +22,13 @@ export function createPipelineDeps(options: {
    * Without it no key is ever found: for tests of middleware that never look one up.
    */
   readonly auth?: AuthDeps;
+  readonly certificates?: CertificateRegistry;
 }): PipelineDeps {
   const { config, logger } = options;
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
     config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), responseCache: options.responseCache ?? null,
+    certificates: options.certificates,
     sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies,
   });
 }

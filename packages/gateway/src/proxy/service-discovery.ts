@@ -1,7 +1,7 @@
 import { discoveredTargets, type ServiceDiscoveryConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import { parseTarget, type CompiledApi, type UpstreamTarget } from '../routing/compiled-api.js';
+import type { AcquireTarget, CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 const QUERY_TIMEOUT_MS = 10_000;
@@ -36,7 +36,7 @@ export async function queryDiscovery(sd: ServiceDiscoveryConfig): Promise<string
 export class ServiceDiscovery {
   constructor(private readonly pools: UpstreamPools, private readonly logger: Logger, private readonly query = queryDiscovery) {}
 
-  watch(api: CompiledApi, sd: ServiceDiscoveryConfig): () => void {
+  watch(api: CompiledApi, sd: ServiceDiscoveryConfig, acquire: AcquireTarget): () => void {
     let isStopped = false;
     let timer: NodeJS.Timeout | null = null;
     let owned: string[] = [];
@@ -45,17 +45,19 @@ export class ServiceDiscovery {
       const key = urls.join('\n');
       if (key === current) return;
       const next: UpstreamTarget[] = [];
+      const keys: string[] = [];
       for (const url of urls) {
         try {
-          const t = parseTarget(url, 'discovered target');
-          next.push({ ...t, pool: this.pools.acquire(t.origin), downUntil: 0 });
+          const { target, key } = acquire(url, 'discovered target');
+          next.push(target);
+          keys.push(key);
         } catch (err) {
           this.logger.warn({ api_id: api.apiId, err: (err as Error).message }, 'service discovery: target skipped');
         }
       }
       if (next.length === 0) return;
-      for (const origin of owned) this.pools.release(origin);
-      owned = next.map((t) => t.origin);
+      for (const key of owned) this.pools.release(key);
+      owned = keys;
       current = key;
       api.targets = next;
       this.logger.info({ api_id: api.apiId, targets: urls }, 'service discovery: targets updated');
@@ -79,7 +81,7 @@ export class ServiceDiscovery {
     return () => {
       isStopped = true;
       if (timer !== null) clearTimeout(timer);
-      for (const origin of owned) this.pools.release(origin);
+      for (const key of owned) this.pools.release(key);
       owned = [];
     };
   }

@@ -6,7 +6,8 @@ import {
 import { buildPipeline } from '../pipeline/build-pipeline.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { HostHealthView } from '../proxy/host-health-view.js';
-import type { UpstreamPools } from '../proxy/upstream-pools.js';
+import { UpstreamPools } from '../proxy/upstream-pools.js';
+import type { UpstreamTlsSpec } from '../tls/upstream-tls.js';
 
 /** One upstream target of an API: where requests go and the pool that carries them. */
 export interface UpstreamTarget {
@@ -21,6 +22,9 @@ export interface UpstreamTarget {
   /** Unix ms until which the target is skipped after a failed connect. */
   downUntil: number;
 }
+
+/** Acquires a pool for a target URL of this API (its TLS settings applied); `key` releases it. */
+export type AcquireTarget = (raw: string, field?: string) => { readonly target: UpstreamTarget; readonly key: string };
 
 /** What a request needs of an API definition, computed once when the definition loads. */
 export interface CompiledApi {
@@ -63,7 +67,9 @@ export interface CompileOptions {
   /** Host states from uptime tests (worker-wide); absent in unit tests. */
   readonly hostHealth?: HostHealthView | null;
   /** Keeps `targets` of APIs with `proxy.service_discovery` current; returns the watch's stop function. */
-  readonly discovery?: { watch(api: CompiledApi, sd: ServiceDiscoveryConfig): () => void } | null;
+  readonly discovery?: { watch(api: CompiledApi, sd: ServiceDiscoveryConfig, acquire: AcquireTarget): () => void } | null;
+  /** Upstream TLS and proxy settings for one target of a definition; null = plain pool. */
+  readonly upstreamTls?: (def: ApiDefinition, url: URL) => UpstreamTlsSpec | null;
 }
 
 /**
@@ -86,20 +92,26 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     ? (proxy.target_list as string[]) : [proxy.target_url ?? ''];
   // With service discovery and no target_url, there is no upstream until the first answer (503 meanwhile).
   if (sd !== null && urls.length === 1 && urls[0] === '') urls.pop();
-  const origins: string[] = [];
+  const poolKeys: string[] = [];
+  const acquire: AcquireTarget = (raw, field) => {
+    const { url, ...parsed } = parseTarget(raw, field);
+    const spec = options.upstreamTls?.(def, url) ?? null;
+    const key = UpstreamPools.key(parsed.origin, spec);
+    return { target: { ...parsed, pool: options.pools.acquire(parsed.origin, spec), downUntil: 0 }, key };
+  };
   const targets = urls.map((raw) => {
-    const target = parseTarget(raw);
-    origins.push(target.origin);
-    return { ...target, pool: options.pools.acquire(target.origin), downUntil: 0 };
+    const { target, key } = acquire(raw);
+    poolKeys.push(key);
+    return target;
   });
   const versionTargets = new Map<string, UpstreamTarget>();
   if (def.version_data?.not_versioned !== true) {
     for (const [name, info] of Object.entries(def.version_data?.versions ?? {})) {
       const raw = info.override_target ?? '';
       if (raw === '') continue;
-      const target = parseTarget(raw, `version_data.versions.${name}.override_target`);
-      origins.push(target.origin);
-      versionTargets.set(name, { ...target, pool: options.pools.acquire(target.origin), downUntil: 0 });
+      const { target, key } = acquire(raw, `version_data.versions.${name}.override_target`);
+      poolKeys.push(key);
+      versionTargets.set(name, target);
     }
   }
   const hostRule = options.enableCustomDomains ? (def.domain_disabled ? '' : String(def.domain ?? '')) : options.hostname;
@@ -131,15 +143,15 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
       if (released) return;
       released = true;
       stopDiscovery?.();
-      for (const origin of origins) options.pools.release(origin);
+      for (const key of poolKeys) options.pools.release(key);
     },
   };
-  if (sd !== null && options.discovery) stopDiscovery = options.discovery.watch(api, sd);
+  if (sd !== null && options.discovery) stopDiscovery = options.discovery.watch(api, sd, acquire);
   return api;
 }
 
 /** Parses a target URL (`host:port` gets `http://`); throws naming `field` when it is not http(s). */
-export function parseTarget(raw: string, field = 'proxy.target_url'): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
+export function parseTarget(raw: string, field = 'proxy.target_url'): Omit<UpstreamTarget, 'pool' | 'downUntil'> & { url: URL } {
   // target_list entries may be bare host:port (scheme defaults to http).
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL;
@@ -151,5 +163,5 @@ export function parseTarget(raw: string, field = 'proxy.target_url'): Omit<Upstr
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`${field} "${raw}" must use http or https`);
   }
-  return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host };
+  return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host, url };
 }
