@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { gatewayRequest } from './support/gateway-client.js';
 import { waitFor } from './support/processes.js';
@@ -50,7 +51,13 @@ describe('event webhooks through a running cluster', () => {
     redis = await startRedisServer();
     upstream = await startUpstream({ name: 'ev' });
     receiver = await startReceiver(2);
-    tg = await startTollgate({ redisPort: redis.port, workers: 2, config: { uptime_tests: { config: { time_wait: 0.3, failure_trigger_sample_size: 1 } } } });
+    tg = await startTollgate({
+      redisPort: redis.port, workers: 2,
+      config: {
+        uptime_tests: { config: { time_wait: 0.3, failure_trigger_sample_size: 1 } },
+        security: { certificate_expiry_monitor: { check_interval_seconds: 1, warning_threshold_days: 30 } },
+      },
+    });
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
   });
   after(async () => {
@@ -94,6 +101,21 @@ describe('event webhooks through a running cluster', () => {
     assert.equal(delivered.body.event, 'HostDown');
     assert.equal(delivered.body.api_id, 'hd');
     assert.match(delivered.body.message ?? "", /^host 127\.0\.0\.1:\d+ is down$/);
+  });
+
+  test('CertificateExpiringSoon from the control plane\'s expiry job reaches the webhook of an API using the certificate', async () => {
+    const soon = generateCertificate({ commonName: 'soon.example', notAfter: new Date(Date.now() + 5 * 86_400_000) });
+    const uploaded = await admin.call<{ id: string }>('POST', '/tyk/certs?org_id=e2e', soon.certPem);
+    assert.equal(uploaded.status, 200, uploaded.text);
+    await admin.ok(admin.createApi(keylessApi('certapi', '/certapi/', `${upstream.url}/`, {
+      client_certificates: [uploaded.json.id],
+      event_handlers: { events: { CertificateExpiringSoon: [webhook('/cert')] } },
+    })));
+    const delivered = await waitFor('the CertificateExpiringSoon webhook', async () => receiver.received.find((r) => r.path === '/cert'), 20_000);
+    assert.equal(delivered.body.event, 'CertificateExpiringSoon');
+    assert.equal(delivered.body.api_id, 'certapi');
+    assert.equal(delivered.body.key, uploaded.json.id);
+    assert.match(delivered.body.message ?? '', /^certificate \S+ expires in [45] days/);
   });
 
   test('bad event handlers are refused when saved', async () => {

@@ -8,6 +8,7 @@ import { ApiRegistry } from './api-registry.js';
 import { decodeSegment, sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
 import { startCertificateExpiryJob } from './jobs/cert-expiry.js';
+import { certificateEvents } from './jobs/certificate-events.js';
 import { startUptimeJob } from './jobs/uptime-job.js';
 import { queueApiEvent, startWebhookDelivery, type WebhookDelivery } from './jobs/webhook-delivery.js';
 import { KeyContext } from './keys/key-context.js';
@@ -137,6 +138,9 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       startCertificateExpiryJob({
         certs, logger, queueConnection: queueRedis[0], workerConnection: queueRedis[1],
         thresholdDays: monitor?.warning_threshold_days ?? 30, intervalMs: (monitor?.check_interval_seconds ?? 3600) * 1000,
+        onReport: async (report) => {
+          for (const e of certificateEvents(report, await registry.list())) await queueApiEvent(events.queue, e.def, e.event, e.meta, logger);
+        },
       }).then((job) => { expiryJob = job; }, (err: Error) => logger.error({ err: err.message }, 'certificate expiry job not started'));
       server.once('error', reject);
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
