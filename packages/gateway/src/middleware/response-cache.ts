@@ -80,7 +80,7 @@ export function createResponseCache(def: ApiDefinition, deps: PipelineDeps): Mid
     if (!SAFE.has(ctx.method)) return false;
     if (isAllSafe) return true;
     const list = lists!(ctx);
-    return list !== undefined && list.some((e) => matchesRequest(e.regex, ctx));
+    return list !== undefined && list.some((e) => matchesRequest(e.regex, ctx, e.isContextFree));
   };
   return (ctx): Decision | Promise<Decision> => {
     if (!isCacheable(ctx)) return undefined;

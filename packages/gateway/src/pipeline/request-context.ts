@@ -87,6 +87,12 @@ export class RequestContext {
     this.stripLength = matchedLength;
   }
 
+  /** Whether `subPath` is the end of `path` (not so when a '/' had to be added, e.g. `/apiary` on `/api`). */
+  get isSubPathSuffix(): boolean {
+    const m = this.matchedLength;
+    return m === 0 || this.path.charCodeAt(m) === 47 /* / */ || this.path.charCodeAt(m - 1) === 47;
+  }
+
   /** The request path without the listen path, always starting with '/'. */
   get subPath(): string {
     if (this.subPathCache !== null) return this.subPathCache;

@@ -6,7 +6,22 @@ export interface EndpointEntry<T> {
   readonly regex: RegExp;
   readonly method: string;
   readonly value: T;
+  /**
+   * No `^`, `\b`, `\B` or lookbehind: whether it matches a string does not depend on what precedes it, so
+   * a match on a suffix of the path is a match on the path too (one test instead of two).
+   */
+  readonly isContextFree: boolean;
 }
+
+const CONTEXT_DEPENDENT = /\^|\\[bB]|\(\?<[=!]/;
+
+/** Whether a compiled pattern can be tested on the full path alone when the sub path is a suffix of it. */
+export function isContextFree(regex: RegExp): boolean {
+  // Character classes (`[^/]+` from `{id}`) hold no anchors; escaped characters are kept, so `\^` counts.
+  return !CONTEXT_DEPENDENT.test(regex.source.replace(CHARACTER_CLASS, ''));
+}
+
+const CHARACTER_CLASS = /\[(?:\\.|[^\]\\])*\]/g;
 
 /** How patterns of one version compile: anchoring from tyk.conf, case from the version, API and gateway. */
 export interface PatternContext {
@@ -35,7 +50,7 @@ export function patternContext(def: ApiDefinition, version: VersionInfo, config:
 export function compileEntry<T>(field: string, path: string, method: string, ignoreCase: boolean, pc: PatternContext, value: T): EndpointEntry<T> {
   try {
     const regex = compileEndpointPattern(path, { ignoreCase: ignoreCase || pc.ignoreCase, prefixMatching: pc.prefixMatching, suffixMatching: pc.suffixMatching });
-    return { regex, method, value };
+    return { regex, method, value, isContextFree: isContextFree(regex) };
   } catch (err) {
     throw new Error(`${field} ${JSON.stringify(path)} is not a valid regular expression: ${(err as Error).message}`);
   }
@@ -46,8 +61,9 @@ export function compileEntry<T>(field: string, path: string, method: string, ign
  * listen path and URL version (when URL versioning strips it), the path without listen path, and the
  * full request path.
  */
-export function matchesRequest(regex: RegExp, ctx: RequestContext): boolean {
+export function matchesRequest(regex: RegExp, ctx: RequestContext, isContextFree = false): boolean {
   if (ctx.versionlessPath !== '' && regex.test(ctx.versionlessPath)) return true;
+  if (isContextFree && ctx.isSubPathSuffix) return regex.test(ctx.path);
   return regex.test(ctx.subPath) || regex.test(ctx.path);
 }
 
@@ -60,7 +76,7 @@ export function findEntry<T>(entries: readonly EndpointEntry<T>[], ctx: RequestC
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     if (entry.method === '' ? !emptyMethodMatchesAll : entry.method !== method) continue;
-    if (matchesRequest(entry.regex, ctx)) return entry;
+    if (matchesRequest(entry.regex, ctx, entry.isContextFree)) return entry;
   }
   return undefined;
 }
