@@ -30,8 +30,11 @@ const versioned = (versions: Record<string, VersionInfo>, definition: VersionDef
 
 describe('createVersionCheck: non-versioned APIs', () => {
   it('is left out for a plain non-versioned API and one without versions', () => {
-    assert.equal(createVersionCheck(def({ version_data: { not_versioned: true, versions: { Default: {} } } }), deps()) !== null, true);
+    assert.equal(createVersionCheck(def({ version_data: { not_versioned: true, versions: { Default: {} } } }), deps()), null);
     assert.equal(createVersionCheck(def({}), deps()), null);
+    // The version name then comes from the compiled API.
+    const ctx = new RequestContext({ fixedVersionName: 'Default' } as CompiledApi, 'GET', '/api/x', '', 5, ['host', 'h'], '127.0.0.1', {} as UpstreamTarget, 0);
+    assert.equal(ctx.versionName, 'Default');
   });
   it('answers Tyk\'s 403s for a missing or ambiguous default version', () => {
     const none = createVersionCheck(def({ version_data: { not_versioned: true, versions: { a: {}, b: {} } } }), deps())!;
@@ -122,7 +125,7 @@ describe('createVersionCheck: white, black and ignored lists', () => {
     assert.equal(request('/api/x').isIgnored, false);
   });
   it('disabled entries do nothing; ignore_case and ignore_endpoint_case fold case', () => {
-    assert.equal(rules({ black_list: [{ path: '/x', method: 'GET', disabled: true }] })(request('/api/x')), undefined);
+    assert.equal(rules({ black_list: [{ path: '/x', method: 'GET', disabled: true }] }), null);
     assert.equal(rules({ black_list: [{ path: '/Admin', method: 'GET', ignore_case: true }] })(request('/api/ADMIN')), errors.endpointForbidden);
     assert.equal(rules({ black_list: [{ path: '/Admin', method: 'GET' }] })(request('/api/ADMIN')), undefined);
     assert.equal(rules({ black_list: [{ path: '/Admin', method: 'GET' }] }, { ignore_endpoint_case: true })(request('/api/ADMIN')), errors.endpointForbidden);

@@ -71,11 +71,8 @@ function unversionedStep(def: ApiDefinition, deps: PipelineDeps): Middleware | n
   }
   // For a non-versioned API the API-wide `expiration` applies, not the version's `expires` (spec §1, §5).
   const v = compileVersion(def, choice.name, choice.info, def.expiration, deps);
-  if (v.rules === null && v.expiresHeader === '' && !Number.isNaN(v.expiresMs)) {
-    if (v.name === '') return null;
-    const name = v.name;
-    return (ctx) => { ctx.versionName = name; return undefined; };
-  }
+  // Nothing to check: left out of the chain (the context takes the name from `api.fixedVersionName`).
+  if (v.rules === null && v.expiresHeader === '' && !Number.isNaN(v.expiresMs)) return null;
   const now = deps.now;
   return (ctx) => applyVersion(v, ctx, now(), errors.apiExpired);
 }

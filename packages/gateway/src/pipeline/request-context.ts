@@ -85,6 +85,7 @@ export class RequestContext {
   ) {
     this.forwardPath = path;
     this.stripLength = matchedLength;
+    this.versionName = api.fixedVersionName ?? '';
   }
 
   /** Whether `subPath` is the end of `path` (not so when a '/' had to be added, e.g. `/apiary` on `/api`). */

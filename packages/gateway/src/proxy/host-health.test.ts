@@ -41,6 +41,7 @@ describe('load balancing with uptime tests (check_host_against_uptime_tests)', (
     const unchecked = compile({ enable_load_balancing: true, target_list: ['127.0.0.1:7001', '127.0.0.1:7002'] }, view);
     assert.deepEqual(new Set(Array.from({ length: 2 }, () => pickTarget(unchecked, 0)?.host)), new Set(['127.0.0.1:7001', '127.0.0.1:7002']));
     const single = compile({ target_url: 'http://127.0.0.1:7002/', check_host_against_uptime_tests: true }, view);
+    assert.equal(single.fixedVersionName, '', 'no versions: no name');
     assert.equal(pickTarget(single, 0), null);
     await store.record('127.0.0.1:7002', true, 1, 2);
     await view.refresh();

@@ -4,6 +4,7 @@ import {
   type EventRoutes, type ServiceDiscoveryConfig,
 } from '@tollgate/apidef';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
+import { chooseUnversioned, isVersioned } from '../rules/versions.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { HostHealthView } from '../proxy/host-health-view.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
@@ -46,6 +47,8 @@ export interface CompiledApi {
   readonly hostHealth: HostHealthView | null;
   /** `override_target` of each version that has one (versioned APIs only), by version name. */
   readonly versionTargets: ReadonlyMap<string, UpstreamTarget>;
+  /** The version every request of a non-versioned API uses ('' for versioned APIs): `ctx.versionName` starts as it. */
+  readonly fixedVersionName: string;
   /** `CORS.options_passthrough`: every OPTIONS request skips the whole chain and goes upstream (Tyk). */
   readonly isOptionsPassthrough: boolean;
   /** `event_handlers` by event; null when the API has none. */
@@ -135,6 +138,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     targets,
     hostHealth: proxy.check_host_against_uptime_tests === true ? options.hostHealth ?? null : null,
     versionTargets,
+    fixedVersionName: fixedVersionName(def),
     isOptionsPassthrough: def.CORS?.options_passthrough === true,
     events: compileEventHandlers(def),
     pipeline,
@@ -164,4 +168,10 @@ export function parseTarget(raw: string, field = 'proxy.target_url'): Omit<Upstr
     throw new Error(`${field} "${raw}" must use http or https`);
   }
   return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host, url };
+}
+
+function fixedVersionName(def: ApiDefinition): string {
+  if (isVersioned(def)) return '';
+  const choice = chooseUnversioned(def);
+  return 'name' in choice ? choice.name : '';
 }
