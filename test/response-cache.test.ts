@@ -86,6 +86,17 @@ describe('response cache through a running cluster', () => {
     assert.ok(ttl > 30 && ttl <= 300, `TTL ${ttl}`);
   });
 
+  test('DELETE /tyk/cache/{api_id} empties the API\'s cache', async () => {
+    await fresh('/cached/item?id=9');
+    await storedKeys('cache-cached:*', 1);
+    const res = await admin.call('DELETE', '/tyk/cache/cached');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { status: 'ok', message: 'cache invalidated' });
+    assert.deepEqual(await tg.redis.keys('cache-cached:*'), []);
+    assert.equal((await fresh('/cached/item?id=9')).headers['x-tyk-cached-response'], undefined);
+    assert.equal((await admin.call('GET', '/tyk/cache/cached')).status, 405);
+  });
+
   test('bad cache options are refused when saved', async () => {
     const res = await admin.createApi(keylessApi('badcache', '/badcache/', upstream.url, { cache_options: { enable_cache: true, cache_response_codes: [200, 700] } }));
     assert.equal(res.status, 400);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, SessionStore, type RedisClient } from '@tollgate/store';
+import { CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, ResponseCache, SessionStore, type RedisClient } from '@tollgate/store';
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createAdminSecretCheck } from './admin-auth.js';
@@ -60,6 +60,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const keys = new KeyContext(config, new SessionStore(redis), store, registry, policies);
   const certs = new CertificateStore(store, { secret: certificateSecret(config) });
   const isAdmin = createAdminSecretCheck(config.secret);
+  const responseCache = new ResponseCache(redis);
   let expiryJob: { close(): Promise<void> } | undefined;
   let uptimeJob: Promise<{ close(): Promise<void> }> | undefined;
   let delivery: WebhookDelivery | undefined;
@@ -100,6 +101,12 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     if (path === '/tyk/reload' || path === '/tyk/reload/group') {
       if (req.method !== 'GET') return sendStatus(res, 405, 'Method not supported');
       return handleReload(store, res, url.searchParams.get('block') === 'true');
+    }
+    const cachePath = /^\/tyk\/cache\/([^/]+)$/.exec(path);
+    if (cachePath && cachePath[1] !== 'jwks') {
+      if (req.method !== 'DELETE') return sendStatus(res, 405, 'Method not supported');
+      await responseCache.invalidate(decodeURIComponent(cachePath[1]!));
+      return sendStatus(res, 200, 'cache invalidated');
     }
     if (NOT_IMPLEMENTED.test(path)) return sendStatus(res, 501, 'Not implemented');
     return sendText(res, 404, '404 page not found');

@@ -37,4 +37,15 @@ describe('ResponseCache', () => {
     assert.equal(await cache.get('cache-api1:junk'), null);
     assert.equal(decodeCachedResponse(encodeCachedResponse(entry).subarray(0, 5)), null);
   });
+
+  it('invalidate removes every entry of one API and nothing of others (glob characters in ids escaped)', async () => {
+    const cache = new ResponseCache(redis);
+    for (const d of ['1', '2', '3']) await cache.set(ResponseCache.key('inv', d), entry, 60);
+    await cache.set(ResponseCache.key('inv2', 'x'), entry, 60);
+    await cache.set(ResponseCache.key('in*', 'y'), entry, 60);
+    assert.equal(await cache.invalidate('inv'), 3);
+    assert.equal(await redis.exists(ResponseCache.key('inv2', 'x')), 1);
+    assert.equal(await cache.invalidate('in*'), 1);
+    assert.equal(await redis.exists(ResponseCache.key('inv2', 'x')), 1);
+  });
 });

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { Packr } from 'msgpackr';
 import type { RedisClient } from './redis-client.js';
 
@@ -34,6 +35,25 @@ export class ResponseCache {
   async get(key: string): Promise<CachedResponse | null> {
     const raw = await this.redis.getBuffer(key);
     return raw === null ? null : decodeCachedResponse(raw);
+  }
+
+  /**
+   * Deletes every cached response of an API (`DELETE /tyk/cache/{api_id}`), scanning each master of a
+   * Redis Cluster; returns how many entries were removed.
+   */
+  async invalidate(apiId: string): Promise<number> {
+    const match = `${ResponseCache.key(apiId, '').replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    let removed = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) removed += await node.unlink(key);
+      } while (cursor !== '0');
+    }
+    return removed;
   }
 
   async set(key: string, response: CachedResponse, ttlSeconds: number): Promise<void> {
