@@ -63,7 +63,7 @@ export function collectChecks(defs: readonly ApiDefinition[]): UptimeCheck[] {
 export async function runCheck(check: UptimeCheck): Promise<boolean> {
   try {
     const res = await fetch(check.url, {
-      method: check.method, headers: check.headers, body: check.body ?? undefined, signal: AbortSignal.timeout(check.timeoutMs), redirect: 'manual',
+      method: check.method, headers: check.headers, body: check.body ?? undefined, signal: AbortSignal.timeout(check.timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined);
     return res.status === 200;
