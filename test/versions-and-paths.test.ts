@@ -45,6 +45,7 @@ describe('versions and endpoint rules through a running cluster', () => {
           transform_headers: [{ path: '/public/{item}', method: 'GET', add_headers: { 'x-endpoint': 'yes' }, delete_headers: ['x-drop-here'] }],
           transform_response_headers: [{ path: '/public/{item}', method: 'GET', delete_headers: ['x-upstream'], add_headers: {} }],
           url_rewrites: [{ path: '/public/old/', method: 'GET', match_pattern: '/rules/public/old/(\\w+)', rewrite_to: '/rules/public/new/$1' }],
+          hard_timeouts: [{ path: '/public/slow', method: 'GET', timeout: 1 }],
         },
         global_response_headers_remove: ['x-remove-me'],
         global_headers: { 'x-global': 'on' },
@@ -135,6 +136,13 @@ describe('versions and endpoint rules through a running cluster', () => {
     assert.equal(res.headers['x-remove-me'], undefined);
     assert.equal(res.headers['x-upstream'], undefined, 'transform_response_headers delete');
     assert.equal(res.headers['x-kept'], '1');
+  });
+
+  test('hard_timeouts: the endpoint gets 504 when the upstream is slower; other endpoints keep the default', async () => {
+    const slow = await get('/rules/public/slow?delay=3000');
+    assert.equal(slow.status, 504);
+    assert.equal(slow.text, tykBody('Upstream service reached hard timeout.'));
+    assert.equal((await get('/rules/public/other?delay=1500')).status, 200);
   });
 
   test('size limits: endpoint 400 BTL, global 400, 411 without Content-Length', async () => {

@@ -2,6 +2,7 @@ import type { ApiDefinition } from '@tollgate/apidef';
 import { createAuthToken } from '../middleware/auth-token.js';
 import { createBasicAuth } from '../middleware/basic-auth.js';
 import { createCors } from '../middleware/cors.js';
+import { createHardTimeouts } from '../middleware/hard-timeouts.js';
 import { createHeaderTransforms } from '../middleware/header-transforms.js';
 import { createHmacSignature } from '../middleware/hmac-signature.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
@@ -43,6 +44,7 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   skipIgnored(createKeyChecks), // 12-14: session present, inactive, expired, API and version rights, allowed_urls
   createHeaderTransforms, // 17
   createUrlRewrites, // 17
+  createHardTimeouts, // 19 (applied by the proxy step)
   createResponseCache, // 18
 ]);
 

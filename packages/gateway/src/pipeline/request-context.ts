@@ -57,6 +57,8 @@ export class RequestContext {
   forwardPath: string;
   /** How much of `forwardPath` is the listen path, removed with `strip_listen_path` (a URL rewrite may change it). */
   stripLength: number;
+  /** Upstream deadline for the response head in ms from extended `hard_timeouts`; 0 = the pool's default. */
+  upstreamTimeoutMs = 0;
   /** Lower-case names of upstream response headers not to relay (`transform_response_headers`, ...). */
   dropResponseHeaders: readonly string[] | null = null;
   /** Path without listen path and URL version segment when URL versioning strips it; '' otherwise. */

@@ -110,6 +110,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       method: ctx.method,
       headers: ctx.headers,
       body: ctx.body as Buffer | null,
+      // hard_timeouts: undici's own head timeout, reported as UND_ERR_HEADERS_TIMEOUT → 504 (URT).
+      headersTimeout: ctx.upstreamTimeoutMs > 0 ? ctx.upstreamTimeoutMs : undefined,
     }, this);
   }
 
