@@ -46,6 +46,8 @@ describe('versions and endpoint rules through a running cluster', () => {
           transform_response_headers: [{ path: '/public/{item}', method: 'GET', delete_headers: ['x-upstream'], add_headers: {} }],
           url_rewrites: [{ path: '/public/old/', method: 'GET', match_pattern: '/rules/public/old/(\\w+)', rewrite_to: '/rules/public/new/$1' }],
           hard_timeouts: [{ path: '/public/slow', method: 'GET', timeout: 1 }],
+          mock_response: [{ path: '/private/mocked', method: 'GET', code: 201, body: 'mocked', headers: { 'x-mock': 'yes' } }],
+          method_transforms: [{ path: '/public/xform', method: 'GET', to_method: 'PUT' }],
         },
         global_response_headers_remove: ['x-remove-me'],
         global_headers: { 'x-global': 'on' },
@@ -143,6 +145,16 @@ describe('versions and endpoint rules through a running cluster', () => {
     assert.equal(slow.status, 504);
     assert.equal(slow.text, tykBody('Upstream service reached hard timeout.'));
     assert.equal((await get('/rules/public/other?delay=1500')).status, 200);
+  });
+
+  test('mock_response answers without the upstream (even outside the white list); method_transforms change the method', async () => {
+    const calls = main.requests;
+    const mocked = await get('/rules/private/mocked');
+    assert.equal(mocked.status, 201);
+    assert.equal(mocked.text, 'mocked');
+    assert.equal(mocked.headers['x-mock'], 'yes');
+    assert.equal(main.requests, calls);
+    assert.equal((await get('/rules/public/xform')).echo?.method, 'PUT');
   });
 
   test('size limits: endpoint 400 BTL, global 400, 411 without Content-Length', async () => {

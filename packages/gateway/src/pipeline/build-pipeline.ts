@@ -2,6 +2,7 @@ import type { ApiDefinition } from '@tollgate/apidef';
 import { createAuthToken } from '../middleware/auth-token.js';
 import { createBasicAuth } from '../middleware/basic-auth.js';
 import { createCors } from '../middleware/cors.js';
+import { createMethodTransforms, createMockResponses } from '../middleware/endpoint-actions.js';
 import { createHardTimeouts } from '../middleware/hard-timeouts.js';
 import { createHeaderTransforms } from '../middleware/header-transforms.js';
 import { createHmacSignature } from '../middleware/hmac-signature.js';
@@ -24,7 +25,7 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  *
  *   1 version rules · 2 CORS · 4 IP lists · 5 mutual TLS · 7 size limits · 9 auth · 11 strip_auth_data ·
  *   12 key inactive/expired · 13 access rights · 14 allowed_urls · 15-16 rate limit and quota ·
- *   17 header transforms · 18 response cache
+ *   17 header transforms, URL rewrites, method transforms · 18 mock responses, response cache
  *
  * Requests matching an `ignored` endpoint rule (`ctx.isIgnored`, set in step 1) skip steps 5 and 9-15
  * (§12); `skipIgnored` wraps those factories, only for APIs that have such a rule.
@@ -44,7 +45,9 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   skipIgnored(createKeyChecks), // 12-14: session present, inactive, expired, API and version rights, allowed_urls
   createHeaderTransforms, // 17
   createUrlRewrites, // 17
+  createMethodTransforms, // 17
   createHardTimeouts, // 19 (applied by the proxy step)
+  createMockResponses, // 18
   createResponseCache, // 18
 ]);
 

@@ -57,6 +57,8 @@ export class RequestContext {
   forwardPath: string;
   /** How much of `forwardPath` is the listen path, removed with `strip_listen_path` (a URL rewrite may change it). */
   stripLength: number;
+  /** Method sent upstream (`method_transforms` may change it). */
+  forwardMethod: string;
   /** Upstream deadline for the response head in ms from extended `hard_timeouts`; 0 = the pool's default. */
   upstreamTimeoutMs = 0;
   /** Lower-case names of upstream response headers not to relay (`transform_response_headers`, ...). */
@@ -86,6 +88,7 @@ export class RequestContext {
     readonly startMs: number,
   ) {
     this.forwardPath = path;
+    this.forwardMethod = method;
     this.stripLength = matchedLength;
     this.versionName = api.fixedVersionName ?? '';
   }

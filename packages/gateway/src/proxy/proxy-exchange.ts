@@ -107,7 +107,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.attempts++;
     target.pool.dispatch({
       path: query.length === 0 ? path : `${path}?${query}`,
-      method: ctx.method,
+      method: ctx.forwardMethod,
       headers: ctx.headers,
       body: ctx.body as Buffer | null,
       // hard_timeouts: undici's own head timeout, reported as UND_ERR_HEADERS_TIMEOUT → 504 (URT).

@@ -9,6 +9,8 @@ export const enum PathRuleKind {
   Ignored = 0,
   Black = 1,
   White = 2,
+  /** A `mock_response` entry: scanned first, it lets the request on to the mock step (§5). */
+  Mock = 3,
 }
 
 /** The white/black/ignored rules of one version, in Tyk's scan order (ignored, black, white). */
@@ -34,6 +36,12 @@ export function compilePathRules(def: ApiDefinition, name: string, info: Version
   const base = `version_data.versions.${name}`;
   const entries: EndpointEntry<PathRuleKind>[] = [];
   let isWhiteListMode = false;
+  if (info.use_extended_paths === true) {
+    entries.push(...compileKind(`${base}.extended_paths.mock_response`, info.extended_paths?.mock_response, pc,
+      // Like the mock step itself, an entry without a method matches nothing.
+      (e) => ((e.method ?? '') === '' ? null : PathRuleKind.Mock)));
+  }
+  const mocks = entries.length;
   for (const [key, kind] of KINDS) {
     if (info.use_extended_paths === true) {
       const compiled = compileKind(`${base}.extended_paths.${key}`, info.extended_paths?.[key], pc, () => kind);
@@ -45,7 +53,8 @@ export function compilePathRules(def: ApiDefinition, name: string, info: Version
       if (kind === PathRuleKind.White && list.length > 0) isWhiteListMode = true;
     }
   }
-  return entries.length === 0 ? null : { entries, isWhiteListMode };
+  // Mocks alone need no rule step: they only matter before a white, black or ignored list.
+  return entries.length === mocks ? null : { entries, isWhiteListMode };
 }
 
 /**
@@ -61,6 +70,7 @@ export function decidePath(rules: PathRules, ctx: RequestContext): Decision {
       return undefined;
     case PathRuleKind.Black:
       return errors.endpointForbidden;
+    // White list and mock entries let the request go on.
     default:
       return undefined;
   }
