@@ -62,7 +62,7 @@ export function patternSha256(total: number): string {
 /**
  * A node:http upstream for the tests. Every request is counted. See `handle` for the query parameters. `?download=<bytes>` streams that many
  * pattern bytes (with Content-Length, honouring back-pressure); anything else consumes the body (counted
- * and hashed on the fly) and answers 200 with an `Echo` JSON. `?status=<code>` changes the status.
+ * and hashed on the fly) and answers 200 with an `Echo` JSON. `?status=<code>` changes the status; `?header=<name>:<value>` adds a response header.
  *
  * @example
  * const up = await startUpstream({ name: 'a' });
@@ -142,7 +142,19 @@ async function handle(name: string, options: UpstreamOptions, req: IncomingMessa
     bodySha256: hash.digest('hex'),
   };
   const body = JSON.stringify(echo);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-upstream': name });
+  // `header=<name>:<value>` (repeatable): extra response headers, for tests of response handling.
+  const extra: Record<string, string> = {};
+  for (const h of url.searchParams.getAll('header')) {
+    const colon = h.indexOf(':');
+    if (colon > 0) extra[h.slice(0, colon)] = h.slice(colon + 1);
+  }
+  if (status === 204 || status === 304) {
+    // No body and no Content-Length for these (RFC 9110 §8.6).
+    res.writeHead(status, { 'x-upstream': name, ...extra });
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-upstream': name, ...extra });
   res.end(body);
 }
 

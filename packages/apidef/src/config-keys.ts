@@ -124,6 +124,10 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   log_level: { type: "string", oneOf: ["debug", "info", "warn", "error"] },
   "access_logs.enabled": bool,
   "liveness_check.check_duration": { type: "number", above: 0 },
+  "uptime_tests.disable": bool,
+  "uptime_tests.config.failure_trigger_sample_size": { type: "int", min: 1 },
+  "uptime_tests.config.time_wait": { type: "number", above: 0 },
+  "uptime_tests.config.checker_pool_size": { type: "int", min: 1 },
   tollgate: { type: "object" },
 };
 

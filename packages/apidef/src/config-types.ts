@@ -161,8 +161,24 @@ export interface GatewayConfig {
   access_logs: { enabled: boolean; [key: string]: unknown };
   /** Seconds. */
   liveness_check: { check_duration: number; [key: string]: unknown };
+  uptime_tests: UptimeTestsGatewayConfig;
   /** tollgate-only extras that have no tyk.conf name; free-form, not validated here. */
   tollgate: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** tyk.conf `uptime_tests`: the host checker that runs the APIs' `uptime_tests.check_list`. */
+export interface UptimeTestsGatewayConfig {
+  disable: boolean;
+  config: {
+    /** Consecutive failed checks before a host is down (Tyk default 3). */
+    failure_trigger_sample_size: number;
+    /** Seconds between check rounds (Tyk default 10). */
+    time_wait: number;
+    /** Checks run at the same time. */
+    checker_pool_size: number;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -271,6 +287,7 @@ export function defaultConfig(): GatewayConfig {
     log_level: "info",
     access_logs: { enabled: false },
     liveness_check: { check_duration: 10 },
+    uptime_tests: { disable: false, config: { failure_trigger_sample_size: 3, time_wait: 10, checker_pool_size: 10 } },
     tollgate: {},
   };
 }

@@ -14,6 +14,10 @@ export * from "./config-types.js";
 export { ConfigError } from "./config-error.js";
 export { loadConfig, configWarnings, type LoadConfigOptions } from "./config.js";
 export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
+export { compileEndpointPattern, endpointPatternSource, endpointPatternError, type PatternOptions } from "./endpoint-pattern.js";
+export { parseTykExpiry, isNeverExpiry, formatRfc1123Utc } from "./tyk-time.js";
+export { discoveredTargets, usesServiceDiscovery, valueAtPath } from "./service-discovery.js";
+export { compileEventHandlers, EVENT_NAMES, WEBHOOK_HANDLER, LOG_HANDLER, type EventRoutes, type WebhookSpec } from "./event-handlers.js";
 export {
   generateKeyId, hashKeyId, hashString, isKeyHashAlgorithm, keyIdCandidates, keyIdHashAlgorithm, keyIdName, keyIdOrg,
   storageIdForKey, KEY_HASH_ALGORITHMS, type KeyHashAlgorithm, type KeyIdOptions, type KeyLookupOptions,

@@ -10,6 +10,8 @@ import { compileDomain } from "./domain.js";
 import { isValidIpOrCidr } from "./ip.js";
 import { compileListenPath } from "./listen-path.js";
 import { timeoutRule } from "./validate-timeouts.js";
+import { eventHandlersRule } from "./event-handlers.js";
+import { cacheRule, corsRule, uptimeAndDiscoveryRule, versionsRule } from "./validate-traffic.js";
 
 export type Rule = (def: ApiDefinition) => string | null;
 
@@ -50,6 +52,7 @@ function targetUrlRule(def: ApiDefinition): string | null {
   if (target === "") {
     // An empty target is fine when load balancing supplies the upstreams (spec §3).
     if (def.proxy?.enable_load_balancing === true && list.length > 0) return null;
+    if (def.proxy?.service_discovery?.use_discovery_service === true) return null;
     return "proxy.target_url is required";
   }
   if (parseTarget(target) === null) {
@@ -62,6 +65,7 @@ function loadBalancingRule(def: ApiDefinition): string | null {
   if (def.proxy?.enable_load_balancing !== true) return null;
   const list = def.proxy.target_list ?? [];
   // Weighting is by repetition, so an empty list is Tyk's "all weights 0".
+  if (list.length === 0 && def.proxy.service_discovery?.use_discovery_service === true) return null;
   if (list.length === 0) return "all load balancing targets have weight 0, at least one target must have weight > 0";
   for (const [i, entry] of list.entries()) {
     const withScheme = entry.includes("://") ? entry : `http://${entry}`;
@@ -136,4 +140,9 @@ export const semanticRules: readonly Rule[] = [
   authSourcesRule,
   ipListRule,
   timeoutRule,
+  versionsRule,
+  corsRule,
+  cacheRule,
+  uptimeAndDiscoveryRule,
+  eventHandlersRule,
 ];

@@ -146,3 +146,41 @@ describe("validateApiDefinition: timeouts", () => {
     assert.ok(validateApiDefinition(base({ hmac_allowed_clock_skew: -1 })).ok);
   });
 });
+
+describe("validateApiDefinition: traffic rules", () => {
+  const versions = (v: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    base({ version_data: { not_versioned: false, default_version: "v1", versions: { v1: v } }, ...extra });
+  it("rejects a bad regex in white/black/ignored lists, naming the entry", () => {
+    assert.equal(errorOf(versions({ use_extended_paths: true, extended_paths: { white_list: [{ path: "/a/(b", method: "GET" }] } })),
+      'version_data.versions.v1.extended_paths.white_list[0].path "/a/(b" is not a valid regular expression: Unterminated group');
+    assert.match(errorOf(versions({ paths: { black_list: ["/ok", "[x"] } })), /^version_data\.versions\.v1\.paths\.black_list\[1\] "\[x" is not a valid regular expression/);
+    assert.match(errorOf(versions({ extended_paths: { size_limits: [{ path: "(", method: "POST", size_limit: 1 }] } })), /size_limits\[0\]\.path/);
+  });
+  it("rejects a bad version expiry, API expiration, override target and location", () => {
+    assert.equal(errorOf(versions({ expires: "next year" })),
+      'version_data.versions.v1.expires "next year" is not a date in the layout "YYYY-MM-DD HH:MM" (or "" / "-1" for never)');
+    assert.match(errorOf(base({ expiration: "2026-13-01 00:00", version_data: { not_versioned: true, versions: { Default: {} } } })), /^expiration /);
+    assert.equal(errorOf(versions({ override_target: "not a url" })), 'version_data.versions.v1.override_target "not a url" is not a valid http(s) URL');
+    assert.match(errorOf(versions({}, { definition: { location: "cookie", key: "v" } })), /^definition\.location "cookie" must be one of/);
+    assert.equal(errorOf(versions({}, { definition: { location: "header", key: "" } })), 'definition.key is required when definition.location is "header"');
+    assert.match(errorOf(versions({}, { definition: { location: "url", url_versioning_pattern: "v(" } })), /^definition\.url_versioning_pattern/);
+  });
+  it("rejects bad header names and negative size limits", () => {
+    assert.equal(errorOf(versions({ global_headers: { "bad header": "x" } })), 'version_data.versions.v1.global_headers key "bad header" is not a valid header name');
+    assert.match(errorOf(versions({ global_headers: { "x-a": "1\r\nx-b: 2" } })), /must not contain CR, LF or NUL/);
+    assert.equal(errorOf(versions({ global_size_limit: -1 })), "version_data.versions.v1.global_size_limit must not be negative (got -1)");
+  });
+  it("rejects bad CORS and cache options", () => {
+    assert.equal(errorOf(base({ CORS: { enable: true, allowed_origins: ["http://*.*.com"] } })),
+      'CORS.allowed_origins[0] "http://*.*.com" may contain only one "*" wildcard');
+    assert.equal(errorOf(base({ CORS: { allowed_methods: ["GET", "PO ST"] } })), 'CORS.allowed_methods[1] "PO ST" is not an HTTP method');
+    assert.equal(errorOf(base({ cache_options: { cache_response_codes: [200, 99] } })), "cache_options.cache_response_codes[1] 99 is not an HTTP status code");
+  });
+  it("accepts a complete, valid set of rules", () => {
+    const r = validateApiDefinition(versions({
+      expires: "2099-01-01 00:00", override_target: "http://other:8080/base", global_headers: { "x-a": "$tyk_meta.tier" },
+      use_extended_paths: true, extended_paths: { ignored: [{ path: "/health", method: "GET" }], white_list: [{ path: "/users/{id}", method: "" }] },
+    }, { definition: { location: "url", strip_versioning_data: true }, CORS: { enable: true, allowed_origins: ["http://*.foo.com"] } }));
+    assert.ok(r.ok, r.ok ? "" : r.error);
+  });
+});

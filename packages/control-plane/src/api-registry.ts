@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { generateApiId, normalizeListenPath, validateApiDefinition, type ApiDefinition } from '@tollgate/apidef';
 import type { ConfigStore } from '@tollgate/store';
 import type { Logger } from 'pino';
+import { discoveryReason } from './discovery-check.js';
 
 export type RegistryResult =
   | { readonly ok: true; readonly id: string; readonly revision: number }
@@ -42,7 +43,7 @@ export class ApiRegistry {
     if ((await this.store.get('api', id)) !== null) {
       return invalid(`api_id "${id}" already exists; use PUT /tyk/apis/${id} to change it`);
     }
-    return this.write(id, body);
+    return this.write(id, body, true);
   }
 
   async update(id: string, body: Record<string, unknown>): Promise<RegistryResult> {
@@ -50,7 +51,7 @@ export class ApiRegistry {
     if (body.api_id !== id) {
       return failed(400, 'Request APIID does not match that in Definition! For Update operations these must match.');
     }
-    return this.write(id, body);
+    return this.write(id, body, true);
   }
 
   async remove(id: string): Promise<RegistryResult> {
@@ -105,9 +106,13 @@ export class ApiRegistry {
     logger.error({ file, api_id: id, listen_path: original, renamed_to: proxy.listen_path }, 'listen path already in use; renamed');
   }
 
-  private async write(id: string, body: Record<string, unknown>): Promise<RegistryResult> {
+  private async write(id: string, body: Record<string, unknown>, isAdminWrite = false): Promise<RegistryResult> {
     const checked = validateApiDefinition(body);
     if (!checked.ok) return invalid(checked.error);
+    if (isAdminWrite) {
+      const reason = await discoveryReason(checked.value);
+      if (reason !== null) return invalid(reason);
+    }
     const conflict = findRouteConflict(checked.value, await this.list(), this.options.enableCustomDomains);
     if (conflict) {
       return invalid(`proxy.listen_path "${conflict.listenPath}" on domain "${conflict.domain}" is already used by API "${conflict.apiId}"`);

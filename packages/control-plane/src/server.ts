@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, SessionStore, type RedisClient } from '@tollgate/store';
+import { CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, ResponseCache, SessionStore, type RedisClient } from '@tollgate/store';
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createAdminSecretCheck } from './admin-auth.js';
@@ -10,6 +10,9 @@ import { BodyTooLargeError } from './read-body.js';
 import { createControlPlaneMetrics } from './metrics.js';
 import { handleAnalytics, type AnalyticsReader } from './routes/analytics.js';
 import { startCertificateExpiryJob } from './jobs/cert-expiry.js';
+import { certificateEvents } from './jobs/certificate-events.js';
+import { startUptimeJob } from './jobs/uptime-job.js';
+import { queueApiEvent, startWebhookDelivery, type WebhookDelivery } from './jobs/webhook-delivery.js';
 import { KeyContext } from './keys/key-context.js';
 import { PolicyRegistry } from './policy-registry.js';
 import { handleApis } from './routes/apis.js';
@@ -69,7 +72,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const keys = new KeyContext(config, new SessionStore(redis), store, registry, policies);
   const certs = new CertificateStore(store, { secret: certificateSecret(config) });
   const isAdmin = createAdminSecretCheck(config.secret);
+  const responseCache = new ResponseCache(redis);
   let expiryJob: { close(): Promise<void> } | undefined;
+  let uptimeJob: Promise<{ close(): Promise<void> }> | undefined;
+  let delivery: WebhookDelivery | undefined;
   const queueRedis = [createRedisClient(config.storage, { name: 'tollgate:cp:queue', isQueue: true }),
     createRedisClient(config.storage, { name: 'tollgate:cp:queue-worker', isQueue: true })] as const;
   for (const r of queueRedis) r.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error (jobs)'));
@@ -117,6 +123,12 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       if (req.method !== 'GET') return sendStatus(res, 405, 'Method not supported');
       return handleReload(store, res, url.searchParams.get('block') === 'true');
     }
+    const cachePath = /^\/tyk\/cache\/([^/]+)$/.exec(path);
+    if (cachePath && cachePath[1] !== 'jwks') {
+      if (req.method !== 'DELETE') return sendStatus(res, 405, 'Method not supported');
+      await responseCache.invalidate(decodeURIComponent(cachePath[1]!));
+      return sendStatus(res, 200, 'cache invalidated');
+    }
     if (NOT_IMPLEMENTED.test(path)) return sendStatus(res, 501, 'Not implemented');
     return sendText(res, 404, '404 page not found');
   };
@@ -138,10 +150,26 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     certs,
     listen: () => new Promise((resolve, reject) => {
       health.start();
+      const events = startWebhookDelivery({ config, logger });
+      delivery = events;
+      uptimeJob = startUptimeJob({
+        config, redis, logger, listApis: () => registry.list(),
+        onTransition: (event, check) => {
+          for (const apiId of check.apiIds) {
+            registry.get(apiId).then((def) => def && queueApiEvent(events.queue, def, event, {
+              message: event === 'HostDown' ? `host ${check.host} is down` : `host ${check.host} is up`, path: check.url, origin: '', key: '',
+            }, logger)).catch((err: Error) => logger.warn({ err: err.message, event }, 'event not queued'));
+          }
+        },
+      });
+      uptimeJob.catch((err: Error) => logger.error({ err: err.message }, 'uptime checks not started'));
       const monitor = config.security?.certificate_expiry_monitor;
       startCertificateExpiryJob({
         certs, logger, queueConnection: queueRedis[0], workerConnection: queueRedis[1],
         thresholdDays: monitor?.warning_threshold_days ?? 30, intervalMs: (monitor?.check_interval_seconds ?? 3600) * 1000,
+        onReport: async (report) => {
+          for (const e of certificateEvents(report, await registry.list())) await queueApiEvent(events.queue, e.def, e.event, e.meta, logger);
+        },
       }).then((job) => { expiryJob = job; }, (err: Error) => logger.error({ err: err.message }, 'certificate expiry job not started'));
       server.once('error', reject);
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
@@ -150,6 +178,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     }),
     close: async () => {
       health.stop();
+      await uptimeJob?.then((job) => job.close(), () => undefined);
+      await delivery?.close().catch(() => undefined);
       await expiryJob?.close().catch(() => undefined);
       for (const r of queueRedis) r.disconnect();
       await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
  * `{\n    "error": "<message>"\n}` with no trailing newline.
  */
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  200: 'OK', 204: 'No Content', 304: 'Not Modified', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 411: 'Length Required', 413: 'Request Entity Too Large', 429: 'Too Many Requests',
   499: 'Client Closed Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
@@ -65,6 +65,16 @@ export const errors = Object.freeze({
   requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
   ipDisallowed: tykError('TOLLGATE_ERR_IP_DISALLOWED', 403, '', 'access from this IP has been disallowed'),
   internal: tykError('TOLLGATE_ERR_INTERNAL', 500, '', 'There was a problem proxying the request'),
+  endpointForbidden: tykError('TOLLGATE_ERR_ENDPOINT_FORBIDDEN', 403, '', 'Requested endpoint is forbidden'),
+  versionNotFound: tykError('TOLLGATE_ERR_VERSION_NOT_FOUND', 403, '', 'Version information not found'),
+  versionDoesNotExist: tykError('TOLLGATE_ERR_VERSION_DOES_NOT_EXIST', 403, '', 'This API version does not seem to exist'),
+  versionExpired: tykError('TOLLGATE_ERR_VERSION_EXPIRED', 403, '', 'Api Version has expired, please check documentation or contact administrator'),
+  apiExpired: tykError('TOLLGATE_ERR_API_EXPIRED', 403, '', 'API has expired, please check documentation or contact administrator'),
+  noDefaultVersion: tykError('TOLLGATE_ERR_NO_DEFAULT_VERSION', 403, '', 'No default API version for this non-versioned API found'),
+  ambiguousDefaultVersion: tykError('TOLLGATE_ERR_AMBIGUOUS_DEFAULT_VERSION', 403, '', 'Ambiguous default API version for this non-versioned API'),
+  bodyTooLarge: tykError('TOLLGATE_ERR_BODY_TOO_LARGE', 400, 'BTL', 'Request is too large'),
+  contentLengthMissing: tykError('TOLLGATE_ERR_CONTENT_LENGTH_MISSING', 411, 'CLM', 'Content length is required for this request'),
+  contentLengthInvalid: tykError('TOLLGATE_ERR_CONTENT_LENGTH_INVALID', 400, '', 'content length is not a valid Integer'),
   // Upstream TLS (tls-and-certificates.md §10): Tyk's default for every flag is 500 with the proxy message.
   tlsExpired: tykError('TOLLGATE_ERR_UPSTREAM_TLS_EXPIRED', 500, 'TLE', 'There was a problem proxying the request'),
   tlsInvalid: tykError('TOLLGATE_ERR_UPSTREAM_TLS_INVALID', 500, 'TLI', 'There was a problem proxying the request'),

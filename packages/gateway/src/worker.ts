@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { GatewayConfig, SessionState } from '@tollgate/apidef';
-import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, RedisHealth, SessionStore, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { chooseFrontDoor } from './front-door/choose-front-door.js';
@@ -10,7 +10,11 @@ import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorOptions, t
 import { UwsTlsListener } from './front-door/uws-tls-listener.js';
 import { createExchangeObservers } from './observers.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
+import { Queue } from 'bullmq';
+import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-events.js';
+import { HostHealthView } from './proxy/host-health-view.js';
 import type { ProxyExchange } from './proxy/proxy-exchange.js';
+import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { PolicyIndex } from './sessions/policy-index.js';
 import { SessionCache } from './sessions/session-cache.js';
@@ -54,10 +58,19 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const sessionWriter = {
     save: (storageId: string, session: SessionState, ttlSeconds: number) => sessionStore.put(storageId, JSON.stringify(session), ttlSeconds),
   };
-  const pipelineDeps = createPipelineDeps({ config, logger, certificates: registry, auth: { sessions, sessionWriter, policies } });
+  const hostHealth = new HostHealthView(new HostHealthStore(redis), logger);
+  const pipelineDeps = createPipelineDeps({
+    config, logger, certificates: registry, responseCache: new ResponseCache(redis), auth: { sessions, sessionWriter, policies },
+  });
+  // The events queue gets its own connection, opened when the first event is raised.
+  const events = new GatewayEvents(() => {
+    const connection = createRedisClient(config.storage, { name: 'tollgate:gateway:events', isQueue: true });
+    connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error (events)'));
+    return new Queue(EVENTS_QUEUE, { connection, prefix: JOBS_PREFIX });
+  }, pipelineDeps.clientIp, logger);
   const observers = createExchangeObservers({ config, logger, workerId: `${hostname()}:${process.pid}`, clientIp: pipelineDeps.clientIp });
   const apis = new ApiSet({
-    pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
+    pools, hostHealth, discovery: new ServiceDiscovery(pools, logger), enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
     pipelineDeps,
     upstreamTls: (def, url) => {
@@ -88,6 +101,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
           // errors-and-flags.md §4: the detail goes to the log, never to the client.
           logger.warn({ api_id: ctx.api.apiId, status: ctx.status, flag: ctx.flag, error: ctx.errorDetail, target: ctx.target.origin }, 'upstream error');
         }
+        events.onExchangeDone(ctx);
         if (state.inFlight === 0 && drained) drained();
       },
     },
@@ -155,6 +169,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   health.start();
   observers.sources.configRevision = () => feed.revision;
   observers.sources.isRedisUp = () => health.isRedisUp;
+  if (!config.uptime_tests.disable) hostHealth.start();
 
   const address = config.listen_address ?? '';
   const port = config.listen_port;
@@ -191,6 +206,8 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     uwsTls?.dispose();
     health.stop();
     await observers.stop();
+    hostHealth.stop();
+    await events.close().catch(() => undefined);
     await feed.stop().catch(() => undefined);
     await sessions.stop().catch(() => undefined);
     apis.releaseAll();

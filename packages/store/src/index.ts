@@ -11,6 +11,9 @@ export {
   type AnalyticsRecord, type RecordApiInfo, type RecordTuple, type RecordLatency, type RecordGeo, type RecordNetwork,
 } from './analytics-record.js';
 export { AnalyticsQueue, type AnalyticsQueueOptions, type QueuedBatch, type StreamBatch } from './analytics-queue.js';
+export { ResponseCache, encodeCachedResponse, decodeCachedResponse, type CachedResponse } from './response-cache.js';
+export { HostHealthStore, type HostTransition } from './host-health.js';
+export { EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMeta, type WebhookJob } from './event-jobs.js';
 export { counterIdentity } from './key-layout.js';
 export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';

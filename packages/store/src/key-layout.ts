@@ -35,6 +35,10 @@ export const keyLayout = Object.freeze({
   workers: `${CONFIG_TAG}:workers`,
   /** The one channel that carries msgpack change messages. */
   changeChannel: 'tollgate:config:changes',
+  /** Hash: upstream host (`host:port` of a check URL) → unix ms since it is down (uptime tests). */
+  uptimeDown: '{tollgate:uptime}:down',
+  /** Hash: upstream host → consecutive failed checks. */
+  uptimeFailures: '{tollgate:uptime}:failures',
   /** A session (Tyk's layout, so Tyk key data can be imported): JSON at `apikey-<key ID or its hash>`. */
   session: (storageId: string): string => `apikey-${storageId}`,
   sessionPrefix: 'apikey-',

@@ -48,6 +48,8 @@ export interface CertificateExpiryJobOptions {
   readonly thresholdDays: number;
   readonly intervalMs: number;
   readonly logger: Logger;
+  /** Each run's findings, for the `CertificateExpiringSoon` / `CertificateExpired` event handlers. */
+  readonly onReport?: (report: ExpiryReport) => Promise<void>;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startCertificateExpiryJob(options: CertificateExpiryJobOpt
   const worker = new Worker(QUEUE_NAME, async () => {
     const report = checkExpiry(await certs.all(), options.thresholdDays, Date.now(), logger);
     controlPlaneMetrics.certificateExpiryChecks.inc({ outcome: 'ok' });
+    await options.onReport?.(report);
     return { expiringSoon: report.expiringSoon.length, expired: report.expired.length };
   }, { connection: options.workerConnection, prefix: QUEUE_PREFIX, concurrency: 1 });
   worker.on('failed', (_job, err) => {

@@ -152,7 +152,8 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
     ctx.body = stream;
     exchange.bodyReady(false);
   }
-  if (api.pipeline.length === 0) {
+  // options_passthrough: Tyk runs no middleware at all for OPTIONS (api-definition.md §6).
+  if (api.pipeline.length === 0 || (api.isOptionsPassthrough && input.method === 'OPTIONS')) {
     exchange.decide(undefined);
     return;
   }

@@ -1,4 +1,5 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
+import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { AuthDeps } from './auth-deps.js';
 import type { CertificateRegistry } from '../tls/certificate-registry.js';
@@ -20,6 +21,8 @@ export interface PipelineDeps extends AuthDeps {
   readonly now: () => number;
   /** The address a request counts as coming from (cached on the context). */
   readonly clientIp: ClientIpResolver;
+  /** The Redis response cache of `cache_options`; null where there is no Redis (unit tests of other steps). */
+  readonly responseCache: ResponseCache | null;
   /** The worker's certificate store copy (mutual TLS allow lists); absent in tests that need none. */
   readonly certificates?: CertificateRegistry;
 }

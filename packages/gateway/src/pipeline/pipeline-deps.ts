@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '@tollgate/apidef';
+import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import { createClientIpResolver } from './client-ip.js';
 import type { AuthDeps } from './auth-deps.js';
@@ -15,6 +16,7 @@ export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   readonly now?: () => number;
+  readonly responseCache?: ResponseCache | null;
   /**
    * Sessions and policies for the auth middleware (the worker wires the sessions/ caches).
    * Without it no key is ever found: for tests of middleware that never look one up.
@@ -25,7 +27,8 @@ export function createPipelineDeps(options: {
   const { config, logger } = options;
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
-    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), certificates: options.certificates,
+    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), responseCache: options.responseCache ?? null,
+    certificates: options.certificates,
     sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies,
   });
 }

@@ -4,6 +4,13 @@ import type { SessionState } from '@tollgate/apidef';
 import type { GatewayError } from '../errors.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 
+/** Receives a complete upstream response (status, raw headers, body chunks) to cache it. */
+export interface ResponseCapture {
+  /** Body chunks are copied; returns false once the body is larger than it will keep (capture stops). */
+  push(chunk: Buffer): boolean;
+  complete(status: number, rawHeaders: readonly Buffer[]): void;
+}
+
 /**
  * Everything the pipeline and the proxy know about one request. One instance per request, every field
  * set in the constructor so all contexts share one hidden class (style.md §4).
@@ -41,6 +48,29 @@ export class RequestContext {
   tlsSocket: TLSSocket | null = null;
   /** The client IP once resolved (see client-ip.ts); null until asked for. */
   resolvedIp: string | null = null;
+  /**
+   * Set by the version step when the request matched an `ignored` endpoint rule: auth, key checks, access
+   * rights, per-key rate limit and quota are skipped for it (api-definition.md §5, §12).
+   */
+  isIgnored = false;
+  /** Name of the API version the request was resolved to ('' for an API without versions). */
+  versionName = '';
+  /** Path sent upstream before listen-path stripping (the version step may remove a URL version). */
+  forwardPath: string;
+  /** How much of `forwardPath` is the listen path, removed with `strip_listen_path` (a URL rewrite may change it). */
+  stripLength: number;
+  /** Method sent upstream (`method_transforms` may change it). */
+  forwardMethod: string;
+  /** Upstream deadline for the response head in ms from extended `hard_timeouts`; 0 = the pool's default. */
+  upstreamTimeoutMs = 0;
+  /** Lower-case names of upstream response headers not to relay (`transform_response_headers`, ...). */
+  dropResponseHeaders: readonly string[] | null = null;
+  /** Path without listen path and URL version segment when URL versioning strips it; '' otherwise. */
+  versionlessPath = '';
+  /** Path without the listen path (leading '/'), computed on first use by endpoint matching. */
+  private subPathCache: string | null = null;
+  /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
+  cacheCapture: ResponseCapture | null = null;
 
   constructor(
     readonly api: CompiledApi,
@@ -58,7 +88,26 @@ export class RequestContext {
     /** Upstream chosen by load balancing; a middleware may replace it. */
     public target: UpstreamTarget,
     readonly startMs: number,
-  ) {}
+  ) {
+    this.forwardPath = path;
+    this.forwardMethod = method;
+    this.stripLength = matchedLength;
+    this.versionName = api.fixedVersionName ?? '';
+  }
+
+  /** Whether `subPath` is the end of `path` (not so when a '/' had to be added, e.g. `/apiary` on `/api`). */
+  get isSubPathSuffix(): boolean {
+    const m = this.matchedLength;
+    return m === 0 || this.path.charCodeAt(m) === 47 /* / */ || this.path.charCodeAt(m - 1) === 47;
+  }
+
+  /** The request path without the listen path, always starting with '/'. */
+  get subPath(): string {
+    if (this.subPathCache !== null) return this.subPathCache;
+    const sub = this.path.slice(this.matchedLength);
+    this.subPathCache = sub.charCodeAt(0) === 47 /* / */ ? sub : `/${sub}`;
+    return this.subPathCache;
+  }
 
   get isHead(): boolean {
     return this.method === 'HEAD';
@@ -89,7 +138,10 @@ export class RequestContext {
     headers.length = out;
   }
 
-  /** Adds a header to the response the client gets, whatever it is. */
+  /**
+   * Adds a header (lower-case name) to the response the client gets, whatever it is; an upstream header
+   * of the same name is then not relayed (except `vary`, which adds up).
+   */
   addResponseHeader(name: string, value: string): void {
     (this.responseHeaders ??= []).push(name, value);
   }

@@ -4,16 +4,21 @@ import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 export const TARGET_DOWN_MS = 5000;
 
 /**
- * Round robin over the API's targets, skipping those marked down; null when every target is down.
- * A single-target API always returns its target (nothing to fail over to).
+ * Round robin over the API's targets, skipping those marked down (a refused connection, or uptime tests
+ * with `check_host_against_uptime_tests`); null when every target is down. A single target is returned
+ * without a turn of the counter.
  */
 export function pickTarget(api: CompiledApi, now: number): UpstreamTarget | null {
   const targets = api.targets;
-  if (targets.length === 1) return targets[0]!;
+  const health = api.hostHealth;
+  if (targets.length === 1) {
+    const only = targets[0]!;
+    return health !== null && health.isDown(only.host) ? null : only;
+  }
   for (let i = 0; i < targets.length; i++) {
     const target = targets[api.nextTarget++ % targets.length]!;
     if (api.nextTarget >= 0x3fffffff) api.nextTarget = 0;
-    if (target.downUntil <= now) return target;
+    if (target.downUntil <= now && (health === null || !health.isDown(target.host))) return target;
   }
   return null;
 }

@@ -4,25 +4,16 @@ import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { markDown, pickTarget } from './load-balancer.js';
-import { classifyHeader, HeaderKind } from './response-headers.js';
+import { classifyHeader, HeaderKind, isNamed, isSetByGateway } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
+import { endWithoutBody, writeReply } from './write-reply.js';
 
 /** What the exchange reports when it is over, exactly once. */
 export interface ExchangeListener {
   onExchangeDone(exchange: ProxyExchange): void;
 }
 
-/**
- * Writes a reply (a catalogue error or a pipeline reply) on a uWS response, with its own headers and the
- * request's extra response headers (caller must be inside the handler or a cork).
- */
-export function writeReply(res: ResponseWriter, reply: Reply, closeConnection: boolean, extraHeaders: readonly string[] | null = null): void {
-  res.writeStatus(reply.statusLine).writeHeader('Content-Type', reply.contentType);
-  const own = reply.headers;
-  if (own !== undefined) for (let i = 0; i < own.length; i += 2) res.writeHeader(own[i]!, own[i + 1]!);
-  if (extraHeaders !== null) for (let i = 0; i < extraHeaders.length; i += 2) res.writeHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
-  res.end(reply.body, closeConnection);
-}
+export { endWithoutBody, writeReply } from './write-reply.js';
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -88,15 +79,17 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const { api, target } = ctx;
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
-    const path = upstreamPath(ctx.path, ctx.matchedLength, api.stripListenPath, target.path, api.disableStripSlash);
+    const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
     const query = joinQuery(target.query, ctx.query);
     this.attempts++;
     ctx.upstreamSentMs = Date.now();
     target.pool.dispatch({
       path: query.length === 0 ? path : `${path}?${query}`,
-      method: ctx.method,
+      method: ctx.forwardMethod,
       headers: ctx.headers,
       body: ctx.body as Buffer | null,
+      // hard_timeouts: undici's own head timeout, reported as UND_ERR_HEADERS_TIMEOUT → 504 (URT).
+      headersTimeout: ctx.upstreamTimeoutMs > 0 ? ctx.upstreamTimeoutMs : undefined,
     }, this);
   }
 
@@ -147,6 +140,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    const capture = this.ctx.cacheCapture;
+    if (capture !== null && !capture.push(chunk)) this.ctx.cacheCapture = null;
     if (this.clientGone || this.done) return true;
     const res = this.res;
     if (!this.headWritten) {
@@ -164,6 +159,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    const capture = this.ctx.cacheCapture;
+    if (capture !== null) {
+      // The upstream response is complete (whether or not the client is still there): it may be cached.
+      this.ctx.cacheCapture = null;
+      capture.complete(this.ctx.status, this.rawHeaders ?? []);
+    }
     if (this.clientGone || this.done) return;
     const res = this.res;
     if (!this.headWritten) {
@@ -171,7 +172,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
         this.writeHead();
         const status = this.ctx.status;
         if (this.ctx.isHead || status === 204 || status === 304) {
-          res.endWithoutBody(this.contentLength >= 0 && status !== 204 ? this.contentLength : undefined, this.closeConnection());
+          endWithoutBody(res, status !== 204 ? this.contentLength : -1, this.closeConnection());
         } else {
           res.end(undefined, this.closeConnection());
         }
@@ -229,10 +230,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const raw = this.rawHeaders!;
     this.headWritten = true;
     res.writeStatus(statusLine(this.ctx.status));
-    for (let i = 0; i < raw.length; i += 2) {
-      if (classifyHeader(raw[i]!) === HeaderKind.Forward) res.writeHeader(raw[i]!, raw[i + 1]!);
-    }
     const extra = this.ctx.responseHeaders;
+    const drop = this.ctx.dropResponseHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (classifyHeader(raw[i]!) !== HeaderKind.Forward) continue;
+      // A header the gateway sets (CORS, global_response_headers) replaces the upstream's copy.
+      if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
+      if (drop !== null && isNamed(raw[i]!, drop)) continue;
+      res.writeHeader(raw[i]!, raw[i + 1]!);
+    }
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
   }
 

@@ -36,6 +36,24 @@ function equalsLowercase(buf: Buffer, lower: string): boolean {
   return true;
 }
 
+/**
+ * Whether the gateway adds a header of this name itself (`extra` is the context's flat, lower-case
+ * `responseHeaders`). `Vary` is never replaced: the gateway's `Vary: Origin` adds to the upstream's.
+ */
+export function isSetByGateway(name: Buffer, extra: readonly string[]): boolean {
+  for (let i = 0; i < extra.length; i += 2) {
+    const own = extra[i]!;
+    if (own.length === name.length && own !== 'vary' && equalsLowercase(name, own)) return true;
+  }
+  return false;
+}
+
+/** Whether a raw header name is one of `names` (lower-case). */
+export function isNamed(name: Buffer, names: readonly string[]): boolean {
+  for (const own of names) if (own.length === name.length && equalsLowercase(name, own)) return true;
+  return false;
+}
+
 /** Request header names (already lower-cased by uWS) that never travel to the upstream. */
 export const REQUEST_HOP_BY_HOP: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP, 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',

@@ -1,10 +1,13 @@
 import type { Pool } from 'undici';
 import {
-  compileDomain, compileListenPath, listenPathSortLength, normalizeListenPath, type ApiDefinition, type CompiledDomain,
+  compileDomain, compileEventHandlers, compileListenPath, listenPathSortLength, normalizeListenPath, usesServiceDiscovery, type ApiDefinition, type CompiledDomain,
+  type EventRoutes, type ServiceDiscoveryConfig,
 } from '@tollgate/apidef';
 import { compileApiAnalytics, type ApiAnalytics } from '../analytics/api-analytics.js';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
+import { chooseUnversioned, isVersioned } from '../rules/versions.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
+import type { HostHealthView } from '../proxy/host-health-view.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import type { UpstreamTlsSpec } from '../tls/upstream-tls.js';
 
@@ -22,6 +25,9 @@ export interface UpstreamTarget {
   downUntil: number;
 }
 
+/** Acquires a pool for a target URL of this API (its TLS settings applied); `key` releases it. */
+export type AcquireTarget = (raw: string, field?: string) => { readonly target: UpstreamTarget; readonly key: string };
+
 /** What a request needs of an API definition, computed once when the definition loads. */
 export interface CompiledApi {
   readonly apiId: string;
@@ -36,7 +42,18 @@ export interface CompiledApi {
   readonly stripListenPath: boolean;
   readonly disableStripSlash: boolean;
   readonly preserveHostHeader: boolean;
-  readonly targets: readonly UpstreamTarget[];
+  /** Replaced as a whole when service discovery finds a new list (never mutated in place). */
+  targets: readonly UpstreamTarget[];
+  /** Set when `proxy.check_host_against_uptime_tests`: hosts uptime tests marked down are skipped. */
+  readonly hostHealth: HostHealthView | null;
+  /** `override_target` of each version that has one (versioned APIs only), by version name. */
+  readonly versionTargets: ReadonlyMap<string, UpstreamTarget>;
+  /** The version every request of a non-versioned API uses ('' for versioned APIs): `ctx.versionName` starts as it. */
+  readonly fixedVersionName: string;
+  /** `CORS.options_passthrough`: every OPTIONS request skips the whole chain and goes upstream (Tyk). */
+  readonly isOptionsPassthrough: boolean;
+  /** `event_handlers` by event; null when the API has none. */
+  readonly events: EventRoutes | null;
   /** Analytics settings (tags, tag headers, do_not_track). */
   readonly analytics: ApiAnalytics;
   /** The middleware chain, built once from the definition (pipeline/build-pipeline.ts). */
@@ -53,6 +70,10 @@ export interface CompileOptions {
   /** tyk.conf `hostname`: the host every API binds to when custom domains are off ("" = any). */
   readonly hostname: string;
   readonly pipelineDeps: PipelineDeps;
+  /** Host states from uptime tests (worker-wide); absent in unit tests. */
+  readonly hostHealth?: HostHealthView | null;
+  /** Keeps `targets` of APIs with `proxy.service_discovery` current; returns the watch's stop function. */
+  readonly discovery?: { watch(api: CompiledApi, sd: ServiceDiscoveryConfig, acquire: AcquireTarget): () => void } | null;
   /** Upstream TLS and proxy settings for one target of a definition; null = plain pool. */
   readonly upstreamTls?: (def: ApiDefinition, url: URL) => UpstreamTlsSpec | null;
 }
@@ -72,19 +93,38 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   const listenPath = normalizeListenPath(rawListenPath);
   const pipeline = buildPipeline(def, options.pipelineDeps);
   const { prefix, regex } = compileListenPath(listenPath);
+  const sd = usesServiceDiscovery(proxy.service_discovery) ? proxy.service_discovery : null;
   const urls = proxy.enable_load_balancing && (proxy.target_list?.length ?? 0) > 0
     ? (proxy.target_list as string[]) : [proxy.target_url ?? ''];
+  // With service discovery and no target_url, there is no upstream until the first answer (503 meanwhile).
+  if (sd !== null && urls.length === 1 && urls[0] === '') urls.pop();
   const poolKeys: string[] = [];
-  const parsed = urls.map(parseTarget);
-  const specs = parsed.map((t) => options.upstreamTls?.(def, t.url) ?? null);
-  const targets = parsed.map(({ url: _url, ...target }, i) => {
-    poolKeys.push(UpstreamPools.key(target.origin, specs[i]!));
-    return { ...target, pool: options.pools.acquire(target.origin, specs[i]!), downUntil: 0 };
+  const acquire: AcquireTarget = (raw, field) => {
+    const { url, ...parsed } = parseTarget(raw, field);
+    const spec = options.upstreamTls?.(def, url) ?? null;
+    const key = UpstreamPools.key(parsed.origin, spec);
+    return { target: { ...parsed, pool: options.pools.acquire(parsed.origin, spec), downUntil: 0 }, key };
+  };
+  const targets = urls.map((raw) => {
+    const { target, key } = acquire(raw);
+    poolKeys.push(key);
+    return target;
   });
+  const versionTargets = new Map<string, UpstreamTarget>();
+  if (def.version_data?.not_versioned !== true) {
+    for (const [name, info] of Object.entries(def.version_data?.versions ?? {})) {
+      const raw = info.override_target ?? '';
+      if (raw === '') continue;
+      const { target, key } = acquire(raw, `version_data.versions.${name}.override_target`);
+      poolKeys.push(key);
+      versionTargets.set(name, target);
+    }
+  }
   const hostRule = options.enableCustomDomains ? (def.domain_disabled ? '' : String(def.domain ?? '')) : options.hostname;
   const host = hostRule ? compileDomain(hostRule) : null;
   let released = false;
-  return {
+  let stopDiscovery: (() => void) | null = null;
+  const api: CompiledApi = {
     apiId: String(def.api_id),
     orgId: String(def.org_id ?? ''),
     name: String(def.name ?? ''),
@@ -100,27 +140,42 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
     analytics: compileApiAnalytics(def, listenPath),
+    hostHealth: proxy.check_host_against_uptime_tests === true ? options.hostHealth ?? null : null,
+    versionTargets,
+    fixedVersionName: fixedVersionName(def),
+    isOptionsPassthrough: def.CORS?.options_passthrough === true,
+    events: compileEventHandlers(def),
     pipeline,
     nextTarget: 0,
     release: () => {
       if (released) return;
       released = true;
+      stopDiscovery?.();
       for (const key of poolKeys) options.pools.release(key);
     },
   };
+  if (sd !== null && options.discovery) stopDiscovery = options.discovery.watch(api, sd, acquire);
+  return api;
 }
 
-function parseTarget(raw: string): Omit<UpstreamTarget, 'pool' | 'downUntil'> & { url: URL } {
+/** Parses a target URL (`host:port` gets `http://`); throws naming `field` when it is not http(s). */
+export function parseTarget(raw: string, field = 'proxy.target_url'): Omit<UpstreamTarget, 'pool' | 'downUntil'> & { url: URL } {
   // target_list entries may be bare host:port (scheme defaults to http).
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new Error(`proxy.target_url "${raw}" is not a valid URL`);
+    throw new Error(`${field} "${raw}" is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`proxy.target_url "${raw}" must use http or https`);
+    throw new Error(`${field} "${raw}" must use http or https`);
   }
   return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host, url };
+}
+
+function fixedVersionName(def: ApiDefinition): string {
+  if (isVersioned(def)) return '';
+  const choice = chooseUnversioned(def);
+  return 'name' in choice ? choice.name : '';
 }

@@ -1,0 +1,28 @@
+import type { ResponseWriter } from '../front-door/response-writer.js';
+import type { Reply } from '../pipeline/decision.js';
+
+/**
+ * Writes a reply (a catalogue error or a pipeline reply) on a uWS response, with its own headers and the
+ * request's extra response headers (caller must be inside the handler or a cork).
+ */
+export function writeReply(res: ResponseWriter, reply: Reply, closeConnection: boolean, extraHeaders: readonly string[] | null = null): void {
+  res.writeStatus(reply.statusLine);
+  if (reply.contentType !== '') res.writeHeader('Content-Type', reply.contentType);
+  const own = reply.headers;
+  if (own !== undefined) for (let i = 0; i < own.length; i += 2) res.writeHeader(own[i]!, own[i + 1]!);
+  if (extraHeaders !== null) for (let i = 0; i < extraHeaders.length; i += 2) res.writeHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
+  // 204 and 304 carry no body and no Content-Length (RFC 9110 §8.6).
+  if (reply.status === 204 || reply.status === 304) endWithoutBody(res, -1, closeConnection);
+  else res.end(reply.body, closeConnection);
+}
+
+/**
+ * Ends a response that has no body, reporting `length` as its Content-Length when >= 0. uWS's binding
+ * does not end the response when given `undefined` for the length, and only writes no Content-Length
+ * when called without arguments; closing the connection then needs a length (0).
+ */
+export function endWithoutBody(res: ResponseWriter, length: number, closeConnection: boolean): void {
+  if (length >= 0) res.endWithoutBody(length, closeConnection);
+  else if (closeConnection) res.endWithoutBody(0, true);
+  else res.endWithoutBody();
+}
