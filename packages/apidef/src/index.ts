@@ -14,3 +14,4 @@ export * from "./config-types.js";
 export { ConfigError } from "./config-error.js";
 export { loadConfig, configWarnings, type LoadConfigOptions } from "./config.js";
 export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
+export { keyLimits, quotaScopes, rateSpec, quotaSpec, isEmptyLimit, type KeyLimits, type RateSpec, type QuotaSpec } from "./session-limits.js";
