@@ -65,6 +65,11 @@ export const errors = Object.freeze({
   requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
   ipDisallowed: tykError('TOLLGATE_ERR_IP_DISALLOWED', 403, '', 'access from this IP has been disallowed'),
   internal: tykError('TOLLGATE_ERR_INTERNAL', 500, '', 'There was a problem proxying the request'),
+  // Rate limits and quotas (rate-limits-and-quotas.md §3): the storage error text is lower-case in Tyk.
+  rateLimited: tykError('TOLLGATE_ERR_RATE_LIMITED', 429, 'RLT', 'Rate Limit Exceeded'),
+  apiRateLimited: tykError('TOLLGATE_ERR_API_RATE_LIMITED', 429, 'RLT', 'API Rate Limit Exceeded'),
+  quotaExceeded: tykError('TOLLGATE_ERR_QUOTA_EXCEEDED', 403, 'QEX', 'Quota exceeded'),
+  rateLimitStorage: tykError('TOLLGATE_ERR_RATE_LIMIT_STORAGE', 500, 'RLT', 'there was a problem proxying the request'),
   entityTooLarge: textError('TOLLGATE_ERR_ENTITY_TOO_LARGE', 413, '', 'Request Entity Too Large\n'),
 });
 

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import type { GatewayConfig } from '@tollgate/apidef';
-import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
+import { Limiter } from './limits/limiter.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { ApiSet } from './routing/api-set.js';
@@ -25,12 +26,21 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
+  // Limits get their own connection: a short deadline and no offline queue, so a check never waits on a
+  // dead Redis longer than rate_limit_storage_timeout_ms (the failure mode decides instead).
+  const limitRedis = createRedisClient(config.storage, {
+    name: 'tollgate:gateway:limits', commandTimeoutMs: config.rate_limit_storage_timeout_ms, offlineQueue: false, autoPipelining: true,
+  });
+  limitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (limits) error'));
+  const limiter = new Limiter({
+    redis: limitRedis, mode: config.rate_limit_failure_mode, logger, logIntervalMs: config.rate_limit_degraded_log_interval * 1000,
+  });
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
   const apis = new ApiSet({
     pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
-    pipelineDeps: createPipelineDeps({ config, logger }),
+    pipelineDeps: createPipelineDeps({ config, logger, limiter }),
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',
@@ -55,6 +65,10 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   });
   await feed.start();
   health.start();
+  await waitForReady(limitRedis, Math.max(1000, (config.storage.timeout ?? 5) * 1000)).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'Redis for rate limits not ready yet: rate_limit_failure_mode decides until it is');
+  });
+  limiter.start();
 
   const hello = (): { status: number; body: string } => ({ status: 200, body: JSON.stringify(health.report()) });
   const ready = (): { status: number; body: string } => {
@@ -101,8 +115,10 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     await feed.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();
+    limiter.stop();
     redis.disconnect();
     subscriber.disconnect();
+    limitRedis.disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());

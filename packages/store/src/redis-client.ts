@@ -26,6 +26,12 @@ export interface RedisClientOptions {
   readonly isSubscriber?: boolean;
   /** Keep reconnecting forever (true) or fail fast (false, for CLI one-shots). */
   readonly retry?: boolean;
+  /** Overrides `storage.timeout` for commands (ms): the rate limiter's short deadline. */
+  readonly commandTimeoutMs?: number;
+  /** false: commands fail at once while disconnected instead of queueing (default true). */
+  readonly offlineQueue?: boolean;
+  /** Batch the commands of one event-loop turn into one write (ioredis auto-pipelining). */
+  readonly autoPipelining?: boolean;
 }
 
 /**
@@ -43,10 +49,11 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
     password: storage.password || undefined,
     db: storage.database ?? 0,
     connectTimeout: timeoutMs,
-    commandTimeout: options.isSubscriber ? undefined : timeoutMs,
-    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout.
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: options.retry === false ? 0 : 1,
+    commandTimeout: options.isSubscriber ? undefined : (options.commandTimeoutMs ?? timeoutMs),
+    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout (unless disabled).
+    enableOfflineQueue: options.offlineQueue ?? true,
+    enableAutoPipelining: options.autoPipelining ?? false,
+    maxRetriesPerRequest: options.retry === false || options.offlineQueue === false ? 0 : 1,
     retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
     lazyConnect: false,
@@ -54,7 +61,9 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
   const addrs = (storage.addrs ?? []).map(parseAddr);
   if (storage.enable_cluster) {
     const nodes = addrs.length > 0 ? addrs : [{ host: storage.host ?? '127.0.0.1', port: storage.port ?? 6379 }];
-    const clusterOptions: ClusterOptions = { redisOptions: { ...common, db: 0 }, enableOfflineQueue: true };
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...common, db: 0 }, enableOfflineQueue: options.offlineQueue ?? true, enableAutoPipelining: options.autoPipelining ?? false,
+    };
     return new Cluster(nodes, clusterOptions);
   }
   if (storage.master_name) {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 /** A private redis-server for one test file: a free port, no persistence, stopped by the test. */
 export interface TestRedisServer {
   readonly port: number;
+  /** Process id (a test may SIGSTOP it to make Redis hang). */
+  readonly pid: number;
   /** Stops the server and resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function startTestRedis(options: { readonly port?: number; readonly
   const exited = once(child, 'exit');
   return {
     port,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import type { ApiDefinition } from '@tollgate/apidef';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
+import { createRateLimit } from '../middleware/rate-limit.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
 /**
@@ -13,6 +14,8 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createIpAccessList,
+  // 15–16: rate limits and quota, one Redis script call (rate-limits-and-quotas.md §3, §10).
+  createRateLimit,
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
+import type { Limiter } from '../limits/limiter.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -18,6 +19,8 @@ export interface PipelineDeps {
   readonly now: () => number;
   /** The address a request counts as coming from (cached on the context). */
   readonly clientIp: ClientIpResolver;
+  /** Rate limit and quota counters (Redis, with the failure mode); absent where no Redis is wired. */
+  readonly limiter?: Limiter;
 }
 
 /**
