@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Agent } from 'undici';
+import { AdminClient, keylessApi } from './support/admin-client.js';
+import { gatewayRequest, type GatewayResponse } from './support/gateway-client.js';
+import { startGatewayNode, type GatewayNode } from './support/gateway-node.js';
+import { waitFor } from './support/processes.js';
+import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { startTollgate, WORKERS_HASH, type Tollgate } from './support/tollgate-processes.js';
+import { startUpstream, type Upstream } from './support/upstream.js';
+
+const API_LIMITED = '{\n    "error": "API Rate Limit Exceeded"\n}';
+
+/**
+ * Limits are exact across the cluster (rate-limits-and-quotas.md §10.1): two gateway nodes of two workers
+ * each share one Redis; requests alternate between the nodes and spread over their workers.
+ */
+describe('rate limits across 2 gateway nodes × 2 workers sharing one Redis', () => {
+  let redis: RedisServer;
+  let tg: Tollgate;
+  let second: GatewayNode;
+  let upstream: Upstream;
+  let admin: AdminClient;
+  // Enough sockets for every request to be in flight at once.
+  const dispatcher = new Agent({ connections: 400 });
+
+  before(async () => {
+    redis = await startRedisServer();
+    upstream = await startUpstream({ name: 'limits' });
+    tg = await startTollgate({ redisPort: redis.port, workers: 2 });
+    second = await startGatewayNode(tg, 2);
+    admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
+    await waitFor('4 live workers', async () => {
+      const all = await tg.redis.hgetall(WORKERS_HASH);
+      const live = Object.values(all).filter((v) => Date.now() - Number(v.split(':')[1]) < 3000).length;
+      return live === 4 ? true : undefined;
+    });
+  });
+  after(async () => {
+    await second?.stop();
+    await tg?.stop();
+    await redis?.stop();
+    await upstream?.close();
+    await dispatcher.close();
+  });
+
+  async function createApi(id: string, rate: number, per: number): Promise<void> {
+    await admin.ok(admin.createApi(keylessApi(id, `/${id}/`, `${upstream.url}/`, { global_rate_limit: { rate, per } })));
+    await admin.ok(admin.reload(true));
+  }
+
+  /** `total` requests at once, alternating between the two nodes. */
+  async function burst(path: string, total: number): Promise<GatewayResponse[]> {
+    const urls = [tg.gatewayUrl, second.url];
+    return Promise.all(Array.from({ length: total }, (_, i) => gatewayRequest(urls[i % 2]!, path, { dispatcher })));
+  }
+
+  test('200 concurrent requests against 50 per 10 s admit exactly 50; the rest get Tyk\'s 429', async () => {
+    await createApi('burst50', 50, 10);
+    const before = upstream.requests;
+    const responses = await burst('/burst50/x', 200);
+    const statuses = responses.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 50, `statuses: ${JSON.stringify(countBy(statuses))}\n${tg.logs()}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 150);
+    assert.equal(upstream.requests - before, 50, 'only admitted requests reached the upstream');
+    const refused = responses.find((r) => r.status === 429)!;
+    assert.equal(refused.text, API_LIMITED);
+    assert.equal(refused.headers['content-type'], 'application/json');
+    const retryAfter = Number(refused.headers['retry-after']);
+    assert.ok(retryAfter >= 1 && retryAfter <= 10, `Retry-After ${retryAfter}`);
+    assert.equal(await tg.redis.llen('tg:arl:{api:burst50}'), 50, 'one admission per entry; refusals are not recorded');
+  });
+
+  test('300 concurrent requests against 100 per hour admit exactly 100 (the API-wide counter as a quota-sized limit)', async () => {
+    await createApi('burst100', 100, 3600);
+    const responses = await burst('/burst100/x', 300);
+    assert.equal(responses.filter((r) => r.status === 200).length, 100);
+    assert.equal(responses.filter((r) => r.status === 429).length, 200);
+  });
+
+  test('one Redis command per request: one EVALSHA (or the first EVAL) per limited request', async () => {
+    await createApi('commands', 1000, 60);
+    await gatewayRequest(tg.gatewayUrl, '/commands/warm', { dispatcher });
+    await gatewayRequest(second.url, '/commands/warm', { dispatcher });
+    await tg.redis.config('RESETSTAT');
+    await burst('/commands/x', 100);
+    const stats = await tg.redis.info('commandstats');
+    const calls = (name: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    assert.equal(calls('evalsha') + calls('eval'), 100, stats);
+  });
+});
+
+function countBy(values: number[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
