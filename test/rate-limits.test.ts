@@ -1,22 +1,69 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { startTestRedisCluster } from '@tollgate/store/testing';
+import { Cluster, Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { gatewayRequest, type GatewayResponse } from './support/gateway-client.js';
 import { startGatewayNode, type GatewayNode } from './support/gateway-node.js';
 import { waitFor } from './support/processes.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { startRedisServer } from './support/redis-server.js';
 import { startTollgate, WORKERS_HASH, type Tollgate } from './support/tollgate-processes.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 const API_LIMITED = '{\n    "error": "API Rate Limit Exceeded"\n}';
 
+/** Where the gateways keep their state: a single Redis or a three-master Redis Cluster. */
+interface Backend {
+  /** A port for the test harness's plain connection: the node that holds `{tollgate:config}`. */
+  readonly harnessPort: number;
+  /** Extra tollgate.json keys (the storage section). */
+  readonly config: Record<string, unknown>;
+  /** A client that reaches every key (a Cluster client on Redis Cluster). */
+  readonly client: Redis | Cluster;
+  /** Every master, for INFO commandstats. */
+  readonly masters: readonly Redis[];
+  stop(): Promise<void>;
+}
+
+async function singleRedis(): Promise<Backend> {
+  const server = await startRedisServer();
+  const client = new Redis({ port: server.port });
+  return {
+    harnessPort: server.port, config: {}, client, masters: [client],
+    async stop() {
+      client.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+async function redisCluster(): Promise<Backend> {
+  const cluster = await startTestRedisCluster();
+  const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+  const masters = cluster.ports.map((port) => new Redis({ port }));
+  const slot = Number(await masters[0]!.cluster('KEYSLOT', '{tollgate:config}'));
+  const ranges = (await masters[0]!.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>;
+  const owner = ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
+  return {
+    harnessPort: owner,
+    config: { storage: { enable_cluster: true, addrs: cluster.ports.map((p) => `127.0.0.1:${p}`) } },
+    client, masters,
+    async stop() {
+      client.disconnect();
+      masters.forEach((m) => m.disconnect());
+      await cluster.stop();
+    },
+  };
+}
+
 /**
  * Limits are exact across the cluster (rate-limits-and-quotas.md §10.1): two gateway nodes of two workers
- * each share one Redis; requests alternate between the nodes and spread over their workers.
+ * each share one Redis (or one Redis Cluster); requests alternate between the nodes and spread over their
+ * workers.
  */
-describe('rate limits across 2 gateway nodes × 2 workers sharing one Redis', () => {
-  let redis: RedisServer;
+for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis Cluster', redisCluster]] as const) describe(`rate limits across 2 gateway nodes × 2 workers sharing ${name}`, () => {
+  let backend: Backend;
   let tg: Tollgate;
   let second: GatewayNode;
   let upstream: Upstream;
@@ -25,9 +72,9 @@ describe('rate limits across 2 gateway nodes × 2 workers sharing one Redis', ()
   const dispatcher = new Agent({ connections: 400 });
 
   before(async () => {
-    redis = await startRedisServer();
+    backend = await start();
     upstream = await startUpstream({ name: 'limits' });
-    tg = await startTollgate({ redisPort: redis.port, workers: 2 });
+    tg = await startTollgate({ redisPort: backend.harnessPort, workers: 2, config: backend.config });
     second = await startGatewayNode(tg, 2);
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     await waitFor('4 live workers', async () => {
@@ -39,7 +86,7 @@ describe('rate limits across 2 gateway nodes × 2 workers sharing one Redis', ()
   after(async () => {
     await second?.stop();
     await tg?.stop();
-    await redis?.stop();
+    await backend?.stop();
     await upstream?.close();
     await dispatcher.close();
   });
@@ -68,7 +115,7 @@ describe('rate limits across 2 gateway nodes × 2 workers sharing one Redis', ()
     assert.equal(refused.headers['content-type'], 'application/json');
     const retryAfter = Number(refused.headers['retry-after']);
     assert.ok(retryAfter >= 1 && retryAfter <= 10, `Retry-After ${retryAfter}`);
-    assert.equal(await tg.redis.llen('tg:arl:{api:burst50}'), 50, 'one admission per entry; refusals are not recorded');
+    assert.equal(await backend.client.llen('tg:arl:{api:burst50}'), 50, 'one admission per entry; refusals are not recorded');
   });
 
   test('300 concurrent requests against 100 per hour admit exactly 100 (the API-wide counter as a quota-sized limit)', async () => {
@@ -82,10 +129,10 @@ describe('rate limits across 2 gateway nodes × 2 workers sharing one Redis', ()
     await createApi('commands', 1000, 60);
     await gatewayRequest(tg.gatewayUrl, '/commands/warm', { dispatcher });
     await gatewayRequest(second.url, '/commands/warm', { dispatcher });
-    await tg.redis.config('RESETSTAT');
+    await Promise.all(backend.masters.map((m) => m.config('RESETSTAT')));
     await burst('/commands/x', 100);
-    const stats = await tg.redis.info('commandstats');
-    const calls = (name: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    const stats = (await Promise.all(backend.masters.map((m) => m.info('commandstats')))).join('\n');
+    const calls = (name: string): number => [...stats.matchAll(new RegExp(`cmdstat_${name}:calls=(\\d+)`, 'g'))].reduce((a, m) => a + Number(m[1]), 0);
     assert.equal(calls('evalsha') + calls('eval'), 100, stats);
   });
 });
