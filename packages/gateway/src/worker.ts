@@ -4,6 +4,8 @@ import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, waitForReady, 
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
+import { Registry } from 'prom-client';
+import { createRateLimitMetrics } from './limits/limit-metrics.js';
 import { Limiter } from './limits/limiter.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
@@ -26,6 +28,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
+  const metricsRegistry = new Registry();
   // Limits get their own connection: a short deadline and no offline queue, so a check never waits on a
   // dead Redis longer than rate_limit_storage_timeout_ms (the failure mode decides instead).
   const limitRedis = createRedisClient(config.storage, {
@@ -34,6 +37,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   limitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (limits) error'));
   const limiter = new Limiter({
     redis: limitRedis, mode: config.rate_limit_failure_mode, logger, logIntervalMs: config.rate_limit_degraded_log_interval * 1000,
+    metrics: createRateLimitMetrics(metricsRegistry),
   });
   const store = new ConfigStore(redis);
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });

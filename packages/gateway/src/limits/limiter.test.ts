@@ -4,9 +4,12 @@ import type { RateLimitFailureMode } from '@tollgate/apidef';
 import { createRedisClient, keyLayout, limitKeys, quotaCheck, rateCheck, waitForReady, type LimitCheck, type RedisClient } from '@tollgate/store';
 import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
 import pino from 'pino';
-import { metricsRegistry } from '../metrics.js';
+import { Registry } from 'prom-client';
+import { createRateLimitMetrics } from './limit-metrics.js';
 import { Limiter } from './limiter.js';
 
+const metricsRegistry = new Registry();
+const metrics = createRateLimitMetrics(metricsRegistry);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let unique = 0;
 const key = (label: string): string => limitKeys.apiRate(`${label}-${process.pid}-${++unique}`);
@@ -34,7 +37,7 @@ describe('Limiter: rate_limit_failure_mode while Redis is away', () => {
     client.on('error', () => undefined);
     clients.push(client);
     await waitForReady(client, 5000);
-    return new Limiter({ redis: client, mode, logger, logIntervalMs: 60_000 });
+    return new Limiter({ redis: client, mode, logger, logIntervalMs: 60_000, metrics });
   }
 
   /** Starts the test's redis-server again on the same port (empty: nothing was persisted). */

@@ -1,7 +1,7 @@
 import type { RateLimitFailureMode } from '@tollgate/apidef';
 import { keyLayout, LimitOutcome, LimitStore, type LimitCheck, type RedisClient } from '@tollgate/store';
 import type { Logger } from 'pino';
-import { rateLimitMetrics } from '../metrics.js';
+import type { RateLimitMetrics } from './limit-metrics.js';
 import { LocalLimits } from './local-limits.js';
 
 /** A worker counts as live in the cluster when it reported its revision this recently (config feed). */
@@ -18,6 +18,8 @@ export interface LimiterOptions {
   readonly logger: Logger;
   /** Milliseconds between two log lines about degraded decisions. */
   readonly logIntervalMs: number;
+  /** Counters in the worker's metrics registry (limit-metrics.ts). */
+  readonly metrics: RateLimitMetrics;
   /** Unix ms; injected for tests. */
   readonly now?: () => number;
 }
@@ -31,11 +33,12 @@ export interface LimiterOptions {
  * client reconnects by itself).
  *
  * @example
- * const limiter = new Limiter({ redis, mode: 'local', logger, logIntervalMs: 10_000 });
+ * const limiter = new Limiter({ redis, mode: 'local', logger, logIntervalMs: 10_000, metrics });
  * const outcome = await limiter.check([rateCheck(limitKeys.apiRate('a'), 50, 10_000)]);
  */
 export class Limiter {
   readonly mode: RateLimitFailureMode;
+  readonly metrics: RateLimitMetrics;
   private readonly store: LimitStore;
   private readonly local = new LocalLimits();
   private readonly quotaHints = new Map<string, number>();
@@ -48,9 +51,10 @@ export class Limiter {
 
   constructor(private readonly options: LimiterOptions) {
     this.mode = options.mode;
+    this.metrics = options.metrics;
     this.now = options.now ?? Date.now;
     this.store = new LimitStore(options.redis, {
-      onRefund: () => rateLimitMetrics.refund(),
+      onRefund: () => options.metrics.refund(),
       onRefundError: (err) => options.logger.warn({ err: err.message }, 'rate limit refund failed (the request stays counted)'),
     });
   }
@@ -99,7 +103,7 @@ export class Limiter {
   }
 
   private degraded(checks: readonly LimitCheck[], err: Error): LimitOutcome | null {
-    rateLimitMetrics.redisError();
+    this.metrics.redisError();
     this.isDegraded = true;
     this.degradedSinceLog++;
     const now = this.now();
@@ -110,15 +114,15 @@ export class Limiter {
       this.degradedSinceLog = 0;
     }
     if (this.mode === 'open') {
-      rateLimitMetrics.degraded('open', 'admitted');
+      this.metrics.degraded('open', 'admitted');
       return new LimitOutcome(true, -1, now * 1000, new Array<number>(2 * checks.length).fill(-1), 0);
     }
     if (this.mode === 'closed') {
-      rateLimitMetrics.degraded('closed', 'limited');
+      this.metrics.degraded('closed', 'limited');
       return null;
     }
     const outcome = this.local.check(checks, this.workers, now * 1000, this.quotaHints);
-    rateLimitMetrics.degraded('local', outcome.admitted ? 'admitted' : 'limited');
+    this.metrics.degraded('local', outcome.admitted ? 'admitted' : 'limited');
     return outcome;
   }
 

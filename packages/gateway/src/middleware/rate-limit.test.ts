@@ -5,6 +5,8 @@ import { counterKeyHash, createRedisClient, limitKeys, waitForReady, type RedisC
 import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
 import pino from 'pino';
 import { errors } from '../errors.js';
+import { Registry } from 'prom-client';
+import { createRateLimitMetrics } from '../limits/limit-metrics.js';
 import { Limiter } from '../limits/limiter.js';
 import type { Decision } from '../pipeline/decision.js';
 import type { Middleware } from '../pipeline/middleware.js';
@@ -50,7 +52,7 @@ describe('createRateLimit', () => {
     });
     client.on('error', () => undefined);
     clients.push(client);
-    const limiter = new Limiter({ redis: client, mode: config.rate_limit_failure_mode, logger, logIntervalMs: 1000 });
+    const limiter = new Limiter({ redis: client, mode: config.rate_limit_failure_mode, logger, logIntervalMs: 1000, metrics: createRateLimitMetrics(new Registry()) });
     limiters.push(limiter);
     return { deps: createPipelineDeps({ config, logger, limiter }), ready: waitForReady(client, 5000) };
   }

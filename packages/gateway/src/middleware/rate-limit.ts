@@ -1,7 +1,7 @@
 import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
 import { counterKeyHash, limitKeys, quotaCheck, rateCheck, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
-import { rateLimitMetrics } from '../metrics.js';
+import type { RateLimitMetrics } from '../limits/limit-metrics.js';
 import type { Decision } from '../pipeline/decision.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { RequestContext } from '../pipeline/request-context.js';
@@ -78,10 +78,10 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
   const decide = (ctx: RequestContext, plan: KeyPlan, outcome: LimitOutcome | null): Decision => {
     if (outcome === null) {
       // rate_limit_failure_mode closed: refuse as Tyk does (its fixed-window limiter answers 500).
-      count(plan, null);
+      count(limiter.metrics, plan, null);
       return config.enable_fixed_window_rate_limiter ? errors.rateLimitStorage : refusal(plan, 0);
     }
-    count(plan, outcome);
+    count(limiter.metrics, plan, outcome);
     if (isRateHeaders) rateHeaders(ctx, plan, outcome);
     if (outcome.admitted) {
       if (plan.quotaAt >= 0) writeBackQuota(plan.source, outcome, plan.quotaAt);
@@ -131,15 +131,15 @@ function writeBackQuota(source: APILimit, outcome: LimitOutcome, at: number): vo
   if (wait >= 0) source.quota_renews = Math.ceil((outcome.nowUs + wait) / 1_000_000);
 }
 
-function count(plan: KeyPlan, outcome: LimitOutcome | null): void {
+function count(metrics: RateLimitMetrics, plan: KeyPlan, outcome: LimitOutcome | null): void {
   const failed = outcome === null ? 0 : outcome.failed;
-  if (plan.keyRateAt >= 0) tally('key_rate', plan.keyRateAt, failed);
-  if (plan.apiAt >= 0) tally('api_rate', plan.apiAt, failed);
-  if (plan.quotaAt >= 0) tally('quota', plan.quotaAt, failed);
+  if (plan.keyRateAt >= 0) tally(metrics, 'key_rate', plan.keyRateAt, failed);
+  if (plan.apiAt >= 0) tally(metrics, 'api_rate', plan.apiAt, failed);
+  if (plan.quotaAt >= 0) tally(metrics, 'quota', plan.quotaAt, failed);
 }
 
 /** A check before the refusing one admitted; the refusing one limited; later ones were not decided. */
-function tally(limit: 'key_rate' | 'api_rate' | 'quota', at: number, failed: number): void {
-  if (failed < 0 || at < failed) rateLimitMetrics.admitted(limit);
-  else if (at === failed) rateLimitMetrics.limited(limit);
+function tally(metrics: RateLimitMetrics, limit: 'key_rate' | 'api_rate' | 'quota', at: number, failed: number): void {
+  if (failed < 0 || at < failed) metrics.admitted(limit);
+  else if (at === failed) metrics.limited(limit);
 }
