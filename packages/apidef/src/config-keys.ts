@@ -76,6 +76,8 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   "policies.policy_record_name": str,
   hash_keys: bool,
   hash_key_function: { type: "string", oneOf: ["", "murmur32", "murmur64", "murmur128", "sha256"] },
+  hash_key_function_fallback: strings,
+  disable_key_actions_by_username: bool,
   basic_auth_hash_key_function: { type: "string", oneOf: ["", "bcrypt", "murmur32", "murmur64", "murmur128", "sha256"] },
   enable_hashed_keys_listing: bool,
   min_token_length: count,

@@ -104,6 +104,10 @@ export interface GatewayConfig {
   policies: PoliciesConfig;
   hash_keys: boolean;
   hash_key_function: string;
+  /** Algorithms also tried when looking a key up (keys created before `hash_key_function` changed). */
+  hash_key_function_fallback: string[];
+  /** Never rebuild a key ID from a bare name (`?username=true`, custom-key lookups). */
+  disable_key_actions_by_username: boolean;
   basic_auth_hash_key_function: string;
   enable_hashed_keys_listing: boolean;
   min_token_length: number;
@@ -205,6 +209,8 @@ export function defaultConfig(): GatewayConfig {
     policies: { policy_source: "file", policy_path: "", policy_record_name: "" },
     hash_keys: true,
     hash_key_function: "",
+    hash_key_function_fallback: [],
+    disable_key_actions_by_username: false,
     basic_auth_hash_key_function: "",
     enable_hashed_keys_listing: false,
     min_token_length: 3,

@@ -14,4 +14,16 @@ export * from "./config-types.js";
 export { ConfigError } from "./config-error.js";
 export { loadConfig, configWarnings, type LoadConfigOptions } from "./config.js";
 export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
-export { keyLimits, quotaScopes, rateSpec, quotaSpec, isEmptyLimit, type KeyLimits, type RateSpec, type QuotaSpec } from "./session-limits.js";
+export {
+  generateKeyId, hashKeyId, hashString, isKeyHashAlgorithm, keyIdCandidates, keyIdHashAlgorithm, keyIdName, keyIdOrg,
+  storageIdForKey, KEY_HASH_ALGORITHMS, type KeyHashAlgorithm, type KeyIdOptions, type KeyLookupOptions,
+} from "./key-hash.js";
+export { basicAuthHashType, hashBasicAuthPassword, isBcryptHashType, verifyBasicAuthPassword, BCRYPT_COST } from "./basic-auth-password.js";
+export {
+  applyPolicies, sessionPolicyIds, MIXED_PER_API_ERROR, type ApplyPoliciesOptions, type ApplyPoliciesResult, type PolicyLookup,
+} from "./apply-policies.js";
+export { fullLimit, isEmptyLimit, type FullLimit } from "./policy-limits.js";
+export { parseSessionBody, withSessionDefaults, ZERO_DATE, type SessionCheck } from "./session-validation.js";
+export { sessionLifetime, type LifetimeApi, type LifetimeConfig } from "./session-lifetime.js";
+export { checkPolicy, isValidPolicyId, INVALID_POLICY_ID, POLICY_WITHOUT_ID, type PolicyCheck } from "./policy-validation.js";
+export { keyLimits, quotaScopes, rateSpec, quotaSpec, type KeyLimits, type RateSpec, type QuotaSpec } from "./session-limits.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isEmptyLimit, keyLimits, quotaScopes, quotaSpec, rateSpec } from "./session-limits.js";
+import { keyLimits, quotaScopes, quotaSpec, rateSpec } from "./session-limits.js";
 
 describe("rateSpec (rate-limits-and-quotas.md §2)", () => {
   it("is off for rate ≤ 0, per ≤ 0 and non-numbers", () => {
@@ -63,12 +63,6 @@ describe("keyLimits", () => {
     assert.equal(limits.scope, "unscoped");
     assert.equal(limits.rate, null);
     assert.deepEqual(limits.quota, { max: 7, renewalSeconds: 60 });
-  });
-
-  it("isEmptyLimit: all-zero or absent", () => {
-    assert.equal(isEmptyLimit(null), true);
-    assert.equal(isEmptyLimit({ rate: 0, per: 0 }), true);
-    assert.equal(isEmptyLimit({ quota_max: -1 }), false);
   });
 
   it("quotaScopes lists the root and every per-API limit", () => {

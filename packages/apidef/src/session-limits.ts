@@ -3,6 +3,7 @@
  * policies were applied (gateway-api.md §8.3). Pure: the gateway uses it per request, the control plane
  * when it shows or resets a key's quota.
  */
+import { isEmptyLimit } from "./policy-limits.js";
 import type { APILimit, SessionState } from "./session.js";
 
 /** A rate limit in tollgate's exact form (§2): `capacity` admissions per `windowMs` milliseconds. */
@@ -54,19 +55,6 @@ export function quotaSpec(max: unknown, renewal: unknown): QuotaSpec | null {
   if (!Number.isFinite(m) || m <= 0) return null;
   const r = Number(renewal);
   return { max: m, renewalSeconds: Number.isFinite(r) && r > 0 ? r : 0 };
-}
-
-const LIMIT_FIELDS = ["rate", "per", "quota_max", "quota_renewal_rate", "throttle_interval", "throttle_retry_limit", "max_query_depth"] as const;
-
-/** Tyk's `APILimit.IsEmpty`: every numeric field zero (or absent) and no smoothing → "no per-API limit". */
-export function isEmptyLimit(limit: APILimit | null | undefined): boolean {
-  if (limit === null || limit === undefined) return true;
-  for (const field of LIMIT_FIELDS) {
-    const v = Number(limit[field] ?? 0);
-    if (v !== 0 && !Number.isNaN(v)) return false;
-  }
-  const smoothing = limit.smoothing;
-  return smoothing === null || smoothing === undefined || smoothing.enabled !== true;
 }
 
 /**

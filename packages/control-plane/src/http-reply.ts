@@ -21,3 +21,12 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
+
+/** A percent-decoded path segment, or undefined when its escapes are malformed (answer 400). */
+export function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

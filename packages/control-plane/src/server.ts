@@ -1,19 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigStore, RedisHealth, type RedisClient } from '@tollgate/store';
+import { ConfigStore, RedisHealth, SessionStore, type RedisClient } from '@tollgate/store';
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createAdminSecretCheck } from './admin-auth.js';
 import { ApiRegistry } from './api-registry.js';
-import { sendJson, sendStatus, sendText } from './http-reply.js';
+import { decodeSegment, sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
+import { KeyContext } from './keys/key-context.js';
+import { PolicyRegistry } from './policy-registry.js';
 import { handleApis } from './routes/apis.js';
+import { handleKeys } from './routes/keys.js';
+import { handlePolicies } from './routes/policies.js';
 import { handleReload } from './routes/reload.js';
 
 export const VERSION = '0.1.0';
 
 /** Endpoints Tyk has that tollgate does not serve yet: answered 501 rather than 404 (gateway-api.md §2). */
-const NOT_IMPLEMENTED = /^\/tyk\/(keys|policies|certs|cache|org|oauth|apis\/oas|mcps|debug|schema|health)(\/|$)/;
+const NOT_IMPLEMENTED = /^\/tyk\/(certs|cache|org|oauth|apis\/oas|mcps|debug|schema|health)(\/|$)/;
+
+/** Key names travel in admin URLs; logs get the path with them cut out. */
+export function redactKeyPath(path: string): string {
+  return path.replace(/^(\/tyk\/keys\/(?:policy\/)?)[^?]+/, '$1<redacted>').replace(/\?.*$/, '');
+}
 
 export interface ControlPlaneOptions {
   readonly config: Readonly<GatewayConfig>;
@@ -23,6 +32,7 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   readonly registry: ApiRegistry;
+  readonly policies: PolicyRegistry;
   readonly store: ConfigStore;
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -40,6 +50,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const { config, redis, logger } = options;
   const store = new ConfigStore(redis);
   const registry = new ApiRegistry(store, { enableCustomDomains: Boolean(config.enable_custom_domains) });
+  const policies = new PolicyRegistry(store, config.policies);
+  const keys = new KeyContext(config, new SessionStore(redis), store, registry, policies);
   const isAdmin = createAdminSecretCheck(config.secret);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'tollgate control plane',
@@ -51,6 +63,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     // Tyk removes trailing slashes before routing (/tyk/keys/ = /tyk/keys).
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (decodeSegment(path) === undefined) return sendText(res, 400, '400 Bad Request: malformed escape in path');
     if (path === helloPath || path === readyPath) {
       if (req.method !== 'GET') return sendStatus(res, 405, 'Method Not Allowed');
       const report = health.report();
@@ -59,11 +72,14 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     }
     if (!path.startsWith('/tyk/') && path !== '/tyk') return sendText(res, 404, '404 page not found');
     if (!isAdmin(req.headers['x-tyk-authorization'])) {
-      logger.warn({ path, remote: req.socket.remoteAddress }, 'admin API call refused: invalid or missing secret');
+      logger.warn({ path: redactKeyPath(path), remote: req.socket.remoteAddress }, 'admin API call refused: invalid or missing secret');
       return sendStatus(res, 403, 'Attempted administrative access with invalid or missing key!');
     }
     const apis = /^\/tyk\/apis(?:\/([^/]+))?$/.exec(path);
     if (apis) return handleApis(registry, req, res, apis[1] === undefined ? undefined : decodeURIComponent(apis[1]));
+    if (path === '/tyk/keys' || path.startsWith('/tyk/keys/')) return handleKeys(keys, req, res, url, path, logger);
+    const policy = /^\/tyk\/policies(?:\/([^/]+))?$/.exec(path);
+    if (policy) return handlePolicies(policies, req, res, policy[1] === undefined ? undefined : decodeURIComponent(policy[1]));
     if (path === '/tyk/reload' || path === '/tyk/reload/group') {
       if (req.method !== 'GET') return sendStatus(res, 405, 'Method not supported');
       return handleReload(store, res, url.searchParams.get('block') === 'true');
@@ -75,7 +91,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const server: Server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof BodyTooLargeError) return sendStatus(res, 413, err.message);
-      logger.error({ err: (err as Error).message, path: req.url }, 'admin API request failed');
+      logger.error({ err: (err as Error).message, path: redactKeyPath(req.url ?? '') }, 'admin API request failed');
       if (!res.headersSent) sendStatus(res, 500, 'Internal error; see the control plane log');
       else res.destroy();
     });
@@ -83,6 +99,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
 
   return {
     registry,
+    policies,
     store,
     listen: () => new Promise((resolve, reject) => {
       health.start();

@@ -10,7 +10,7 @@ describe('decodeChangeMessage', () => {
   });
 
   it('drops extra fields', () => {
-    assert.deepEqual(decodeChangeMessage(pack({ revision: 1, kind: 'key', id: 'k', op: 'put', extra: true })), { revision: 1, kind: 'key', id: 'k', op: 'put' });
+    assert.deepEqual(decodeChangeMessage(pack({ revision: 1, kind: 'policy', id: 'k', op: 'put', extra: true })), { revision: 1, kind: 'policy', id: 'k', op: 'put' });
   });
 
   const valid = { revision: 1, kind: 'api', id: 'a', op: 'put' };

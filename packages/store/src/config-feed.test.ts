@@ -129,12 +129,12 @@ describe('ConfigFeed', () => {
     admin.on('error', () => undefined);
     for (let round = 0; round < 3; round++) {
       const writes: Promise<number>[] = [];
-      for (let i = 0; i < 20; i++) writes.push(store.put('key', `k${round}-${i}`, `{"round":${round}}`));
+      for (let i = 0; i < 20; i++) writes.push(store.put('policy', `k${round}-${i}`, `{"round":${round}}`));
       // Messages published while the subscriber is away are lost; the feed must notice and resync.
       await until(async () => Number((await admin.pubsub('NUMSUB', keyLayout.changeChannel))[1]) === 1);
       const killed = await admin.client('KILL', 'TYPE', 'pubsub');
       assert.equal(Number(killed), 1, 'the feed subscriber was connected');
-      for (let i = 0; i < 20; i++) writes.push(i % 2 ? store.delete('key', `k${round}-${i}`) : store.put('api', `a${round}-${i}`, '{}'));
+      for (let i = 0; i < 20; i++) writes.push(i % 2 ? store.delete('policy', `k${round}-${i}`) : store.put('api', `a${round}-${i}`, '{}'));
       await Promise.all(writes);
     }
     await assertConverged(reader);
@@ -164,10 +164,10 @@ describe('ConfigFeed', () => {
   it('notices a lost last message by polling the revision counter', async () => {
     const reader = createReader({ pollIntervalMs: 50 });
     await reader.feed.start();
-    await redis.hset(keyLayout.objects('key'), 'k', '{}');
+    await redis.hset(keyLayout.objects('policy'), 'k', '{}');
     await redis.incr(keyLayout.revision);
     await assertConverged(reader);
-    assert.equal(reader.state.get('key')?.get('k'), '{}');
+    assert.equal(reader.state.get('policy')?.get('k'), '{}');
   });
 
   it('logs and ignores a malformed message, then keeps applying changes', async () => {

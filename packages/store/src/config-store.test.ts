@@ -61,7 +61,7 @@ describe('ConfigStore put/get/list/delete', () => {
   it('bumps one revision counter shared by every kind, for put, overwrite and delete', async () => {
     assert.equal(await store.revision(), 0);
     assert.equal(await store.put('api', 'a', '{}'), 1);
-    assert.equal(await store.put('key', 'k', '{}'), 2);
+    assert.equal(await store.put('policy', 'k', '{}'), 2);
     assert.equal(await store.put('api', 'a', '{"v":2}'), 3);
     assert.equal(await store.get('api', 'a'), '{"v":2}');
     assert.equal(await store.delete('api', 'a'), 4);
@@ -74,7 +74,7 @@ describe('ConfigStore put/get/list/delete', () => {
     try {
       await store.put('api', 'present', '{}');
       assert.equal(await store.delete('api', 'missing'), 0);
-      assert.equal(await store.delete('key', 'present'), 0, 'an id of another kind is missing too');
+      assert.equal(await store.delete('policy', 'present'), 0, 'an id of another kind is missing too');
       assert.equal(await store.revision(), 1);
       assert.equal(await store.put('api', 'after', '{}'), 2);
       await sub.next(2);
@@ -93,15 +93,14 @@ describe('ConfigStore snapshot', () => {
   it('holds the revision and every object of every kind', async () => {
     await store.put('api', 'a1', '{"a":1}');
     await store.put('api', 'a2', '{"a":2}');
-    await store.put('key', 'k1', '{"k":1}');
+    await store.put('policy', 'k1', '{"k":1}');
     await store.put('cert', 'c1', 'pem');
     await store.delete('api', 'a2');
     const snap = await store.snapshot();
     assert.equal(snap.revision, 5);
     assert.deepEqual(snap.objects, new Map([
       ['api', new Map([['a1', '{"a":1}']])],
-      ['key', new Map([['k1', '{"k":1}']])],
-      ['policy', new Map()],
+      ['policy', new Map([['k1', '{"k":1}']])],
       ['cert', new Map([['c1', 'pem']])],
     ]));
   });
@@ -114,9 +113,9 @@ describe('ConfigStore snapshot', () => {
 
   it('reads only the kinds asked for', async () => {
     await store.put('api', 'a1', '{}');
-    await store.put('key', 'k1', '{}');
-    const snap = await store.snapshot(['key']);
-    assert.deepEqual([...snap.objects.keys()], ['key']);
+    await store.put('policy', 'k1', '{}');
+    const snap = await store.snapshot(['policy']);
+    assert.deepEqual([...snap.objects.keys()], ['policy']);
     assert.equal(snap.revision, 2);
   });
 
@@ -142,7 +141,7 @@ describe('ConfigStore change messages', () => {
     try {
       await store.put('api', 'x', '{}');
       const writes: Promise<number>[] = [];
-      for (let i = 0; i < 30; i++) writes.push(i % 3 === 2 ? store.delete('key', `k${i - 1}`) : store.put('key', `k${i}`, '{}'));
+      for (let i = 0; i < 30; i++) writes.push(i % 3 === 2 ? store.delete('policy', `k${i - 1}`) : store.put('policy', `k${i}`, '{}'));
       const revisions = await Promise.all(writes);
       const total = 1 + revisions.filter((r) => r > 0).length;
       await sub.next(total);
@@ -152,7 +151,7 @@ describe('ConfigStore change messages', () => {
       assert.deepEqual(sub.messages[0], { revision: 1, kind: 'api', id: 'x', op: 'put' });
       const deletes = sub.messages.filter((m) => m!.op === 'delete');
       assert.equal(deletes.length, 10);
-      assert.ok(deletes.every((m) => m!.kind === 'key'));
+      assert.ok(deletes.every((m) => m!.kind === 'policy'));
     } finally {
       sub.close();
     }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
-import { limitKeys } from './key-layout.js';
-import { counterKeyHash, LimitStore, quotaCheck, rateCheck, type LimitCheck } from './limit-store.js';
-import { resetKeyCounters, withQuotaRemaining } from './quota-counters.js';
+import { keyLayout, limitKeys } from './key-layout.js';
+import { LimitStore, quotaCheck, rateCheck, type LimitCheck } from './limit-store.js';
+import { withQuotaRemaining } from './quota-counters.js';
 import type { RedisClient } from './redis-client.js';
 import { startTestRedis, startTestRedisCluster } from './test-redis-server.js';
 
@@ -99,7 +99,7 @@ function contract(name: string, start: () => Promise<Backend>): void {
     });
 
     it('quota 100 under 300 concurrent requests from 4 connections admits exactly 100 and stops counting', async () => {
-      const key = limitKeys.keyQuota('', counterKeyHash(id('quota')));
+      const key = keyLayout.quotaCounter('', id('quota'));
       assert.equal(await burst(backend, 300, [quotaCheck(key, 100, 3600)]), 100);
       assert.equal(await redis.get(key), '100', 'refused requests do not increment');
       const ttl = await redis.pttl(key);
@@ -110,7 +110,7 @@ function contract(name: string, start: () => Promise<Backend>): void {
     });
 
     it('a quota that never renews has no TTL; remaining counts down', async () => {
-      const key = limitKeys.keyQuota('', counterKeyHash(id('forever')));
+      const key = keyLayout.quotaCounter('', id('forever'));
       const first = await store.check([quotaCheck(key, 3, 0)]);
       assert.equal(first.remaining(0), 2);
       assert.equal(first.waitUs(0), -1);
@@ -118,7 +118,7 @@ function contract(name: string, start: () => Promise<Backend>): void {
     });
 
     it('a quota period renews after quota_renewal_rate', async () => {
-      const key = limitKeys.keyQuota('', counterKeyHash(id('renew')));
+      const key = keyLayout.quotaCounter('', id('renew'));
       assert.equal((await store.check([quotaCheck(key, 1, 0.2)])).admitted, true);
       const refused = await store.check([quotaCheck(key, 1, 0.2)]);
       assert.equal(refused.admitted, false);
@@ -127,9 +127,9 @@ function contract(name: string, start: () => Promise<Backend>): void {
     });
 
     it('key rate, API-wide rate and quota together: an API-wide refusal consumes neither the key rate nor its quota', async () => {
-      const hash = counterKeyHash(id('combined'));
+      const keyId = id('combined');
       const api = limitKeys.apiRate(id('api'));
-      const checks = [rateCheck(limitKeys.keyRate('', hash), 10, 60_000), rateCheck(api, 2, 60_000), quotaCheck(limitKeys.keyQuota('', hash), 5, 3600)];
+      const checks = [rateCheck(keyLayout.rateCounter('', keyId), 10, 60_000), rateCheck(api, 2, 60_000), quotaCheck(keyLayout.quotaCounter('', keyId), 5, 3600)];
       assert.equal((await store.check(checks)).admitted, true);
       assert.equal((await store.check(checks)).admitted, true);
       const refused = await store.check(checks);
@@ -142,8 +142,8 @@ function contract(name: string, start: () => Promise<Backend>): void {
     });
 
     it('a quota refusal consumes no rate capacity', async () => {
-      const hash = counterKeyHash(id('quota-first'));
-      const checks = [rateCheck(limitKeys.keyRate('', hash), 10, 60_000), quotaCheck(limitKeys.keyQuota('', hash), 1, 3600)];
+      const keyId = id('quota-first');
+      const checks = [rateCheck(keyLayout.rateCounter('', keyId), 10, 60_000), quotaCheck(keyLayout.quotaCounter('', keyId), 1, 3600)];
       assert.equal((await store.check(checks)).admitted, true);
       const refused = await store.check(checks);
       assert.equal(refused.failed, 1);
@@ -174,23 +174,22 @@ function contract(name: string, start: () => Promise<Backend>): void {
       assert.ok(bytes < 16 * 1000, `${bytes} bytes for 1000 entries`);
     });
 
-    it('shows the remaining quota of a session (root and per-API) and resets it', async () => {
+    it('shows the remaining quota of a session (root and per-API) and when its period renews', async () => {
       const keyId = id('admin');
       const session = {
         quota_max: 10, quota_renewal_rate: 3600, quota_renews: 1,
         access_rights: { 'api-q': { api_id: 'api-q', limit: { rate: 0, per: 0, quota_max: 4, quota_renewal_rate: 60 }, allowance_scope: 'api-q' } },
       };
-      const hash = counterKeyHash(keyId);
-      await store.check([quotaCheck(limitKeys.keyQuota('', hash), 10, 3600)]);
-      await store.check([quotaCheck(limitKeys.keyQuota('', hash), 10, 3600)]);
-      await store.check([quotaCheck(limitKeys.keyQuota('api-q', hash), 4, 60)]);
+      await store.check([quotaCheck(keyLayout.quotaCounter('', keyId), 10, 3600)]);
+      await store.check([quotaCheck(keyLayout.quotaCounter('', keyId), 10, 3600)]);
+      await store.check([quotaCheck(keyLayout.quotaCounter('api-q', keyId), 4, 60)]);
       const now = Date.now();
       const shown = await withQuotaRemaining(redis, keyId, session, now);
       assert.equal(shown.quota_remaining, 8);
       assert.ok(shown.quota_renews! > now / 1000 + 3500);
       assert.equal(shown.access_rights!['api-q']!.limit!.quota_remaining, 3);
       assert.equal(session.quota_renews, 1, 'the input is not modified');
-      assert.equal(await resetKeyCounters(redis, keyId, session, { rates: false }), 2);
+      await Promise.all([keyLayout.quotaCounter('', keyId), keyLayout.quotaCounter('api-q', keyId)].map((k) => redis.del(k)));
       const after = await withQuotaRemaining(redis, keyId, session, now);
       assert.equal(after.quota_remaining, 10);
       assert.equal(after.access_rights!['api-q']!.limit!.quota_remaining, 4);
@@ -218,7 +217,7 @@ contract('three-master Redis Cluster', async () => {
     c.once('ready', resolve);
     c.once('error', reject);
   })));
-  const slots = await Promise.all([limitKeys.keyRate('', 'h'), limitKeys.apiRate('a')].map((k) => clients[0]!.cluster('KEYSLOT', k)));
+  const slots = await Promise.all([keyLayout.rateCounter('', 'h'), limitKeys.apiRate('a')].map((k) => clients[0]!.cluster('KEYSLOT', k)));
   assert.notEqual(slots[0], slots[1], 'the combined test must span two slots');
   return {
     clients,

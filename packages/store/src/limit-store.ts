@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-client.js';
 import { callVariadic, defineScripts } from './scripts.js';
 
@@ -31,11 +30,6 @@ export function rateCheck(key: string, capacity: number, windowMs: number, kind:
 /** A quota counter: `max` admissions per `renewalSeconds` (≤ 0: the period never ends). */
 export function quotaCheck(key: string, max: number, renewalSeconds: number): LimitCheck {
   return { key, kind: 'Q', capacity: max, span: renewalSeconds > 0 ? Math.ceil(renewalSeconds * 1000) : 0 };
-}
-
-/** The hash that names a key's counters: SHA-256 of the key's storage id, 128 bits in hex (§10.11). */
-export function counterKeyHash(keyId: string): string {
-  return createHash('sha256').update(keyId).digest('hex').slice(0, 32);
 }
 
 /** What the limit script said about one request. */

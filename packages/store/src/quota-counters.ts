@@ -1,6 +1,5 @@
 import { quotaScopes, type SessionState } from '@tollgate/apidef';
-import { limitKeys } from './key-layout.js';
-import { counterKeyHash } from './limit-store.js';
+import { keyLayout } from './key-layout.js';
 import type { RedisClient } from './redis-client.js';
 
 /** One quota counter as stored: requests used in the current period and the time left in it. */
@@ -12,7 +11,7 @@ export interface QuotaCounter {
 
 /** Reads one quota counter (GET + PTTL in one round trip). */
 export async function readQuotaCounter(redis: RedisClient, keyId: string, scope: string): Promise<QuotaCounter> {
-  const key = limitKeys.keyQuota(scope, counterKeyHash(keyId));
+  const key = keyLayout.quotaCounter(scope, keyId);
   const [used, ttlMs] = await Promise.all([redis.get(key), redis.pttl(key)]);
   return { used: used === null ? 0 : Number(used), ttlMs };
 }
@@ -48,24 +47,4 @@ export async function withQuotaRemaining(redis: RedisClient, keyId: string, sess
     out.access_rights![s.apiId] = { ...access, limit };
   });
   return out;
-}
-
-/**
- * Deletes a key's quota counters (root and every per-API scope), and its rate counters too with
- * `rates: true` (key deletion). Tyk's reset rules (§5): create/update without `suppress_reset`, key
- * deletion, and the admin quota reset. One DEL per key, so it works on Redis Cluster. Returns the number
- * of counters removed.
- *
- * @example
- * await resetKeyCounters(redis, keyId, session, { rates: false }); // a quota reset
- */
-export async function resetKeyCounters(redis: RedisClient, keyId: string, session: SessionState, options: { readonly rates: boolean }): Promise<number> {
-  const hash = counterKeyHash(keyId);
-  const keys = new Set<string>();
-  for (const s of quotaScopes(session)) {
-    keys.add(limitKeys.keyQuota(s.scope, hash));
-    if (options.rates) keys.add(limitKeys.keyRate(s.scope, hash));
-  }
-  const removed = await Promise.all([...keys].map((k) => redis.del(k)));
-  return removed.reduce((a, b) => a + b, 0);
 }

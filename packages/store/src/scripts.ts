@@ -17,6 +17,9 @@ export interface TollgateCommands {
     objectsKey: string, revisionKey: string,
     kind: string, id: string, op: 'put' | 'delete', json: string, channel: string,
   ): Promise<number>;
+  sessionWrite(
+    sessionKey: string, op: 'put' | 'delete', json: string, ttlSeconds: string, channel: string, storageId: string,
+  ): Promise<number>;
 }
 
 /** The `-n` scripts: name → file. */
@@ -24,6 +27,7 @@ export type VariadicScript = 'limits' | 'limitsRefund';
 
 const SCRIPTS: ReadonlyArray<{ command: string; file: string; keys: number | 'n' }> = [
   { command: 'configWrite', file: 'config-write-2.lua', keys: 2 },
+  { command: 'sessionWrite', file: 'session-write-1.lua', keys: 1 },
   // limits-n.lua / limits-refund-n.lua: see their headers (rate limits and quotas).
   { command: 'limits', file: 'limits-n.lua', keys: 'n' },
   { command: 'limitsRefund', file: 'limits-refund-n.lua', keys: 'n' },

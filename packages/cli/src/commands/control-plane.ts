@@ -3,7 +3,7 @@ import { createControlPlane, type ControlPlane } from '@tollgate/control-plane';
 import { createRedisClient, waitForReady } from '@tollgate/store';
 import type { Logger } from 'pino';
 
-/** Connects to Redis, loads `app_path`, and serves the admin API. Exits with a clear message if Redis is unreachable. */
+/** Connects to Redis, loads `app_path` and the policy files, and serves the admin API. Exits with a clear message if Redis is unreachable. */
 export async function startControlPlane(config: Readonly<GatewayConfig>, logger: Logger): Promise<ControlPlane> {
   const redis = createRedisClient(config.storage, { name: 'tollgate:control-plane' });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
@@ -15,8 +15,9 @@ export async function startControlPlane(config: Readonly<GatewayConfig>, logger:
   }
   const controlPlane = createControlPlane({ config, redis, logger });
   const { loaded, skipped } = await controlPlane.registry.loadDirectory(config.app_path, logger);
+  const policies = await controlPlane.policies.loadFromConfig(logger);
   const port = await controlPlane.listen();
-  logger.info({ port, app_path: config.app_path, loaded, skipped }, 'control plane listening');
+  logger.info({ port, app_path: config.app_path, loaded, skipped, policies_loaded: policies.loaded, policies_skipped: policies.skipped }, 'control plane listening');
   const close = controlPlane.close;
   return {
     ...controlPlane,

@@ -71,7 +71,7 @@ describe('Limiter: rate_limit_failure_mode while Redis is away', () => {
     local.stop();
 
     const rate = [rateCheck(key('local'), 8, 60_000)];
-    const quotaKey = limitKeys.keyQuota('', `h-${process.pid}`);
+    const quotaKey = keyLayout.quotaCounter('', `k-${process.pid}`);
     const quota = [quotaCheck(quotaKey, 100, 3600)];
     for (let i = 0; i < 3; i++) assert.equal((await local.check(quota))?.admitted, true);
     assert.equal((await local.check(quota))?.remaining(0), 96, 'exact while Redis answers');

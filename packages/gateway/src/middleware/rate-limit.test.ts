@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig, type ApiDefinition, type GatewayConfig, type SessionState } from '@tollgate/apidef';
-import { counterKeyHash, createRedisClient, limitKeys, waitForReady, type RedisClient } from '@tollgate/store';
+import { createRedisClient, keyLayout, waitForReady, type RedisClient } from '@tollgate/store';
 import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
 import pino from 'pino';
 import { errors } from '../errors.js';
@@ -107,7 +107,7 @@ describe('createRateLimit', () => {
     assert.equal(refused, errors.rateLimited);
     assert.equal(errors.rateLimited.flag, 'RLT');
     assert.equal(await run(step, request({ ...session }, 'k-other')), undefined, 'another key has its own counter');
-    assert.equal(await redis.exists(limitKeys.keyQuota('', counterKeyHash('k-rate'))), 0, 'quota -1: no quota counter');
+    assert.equal(await redis.exists(keyLayout.quotaCounter('', 'k-rate')), 0, 'quota -1: no quota counter');
   });
 
   it('quota: 403 Quota exceeded (QEX) after quota_max; quota_remaining and quota_renews written to the session', async () => {
@@ -126,7 +126,7 @@ describe('createRateLimit', () => {
     assert.equal(errors.quotaExceeded.status, 403);
     assert.equal(errors.quotaExceeded.flag, 'QEX');
     assert.deepEqual(headersOf(refused), {}, 'quota headers only on admitted requests');
-    assert.equal(await redis.get(limitKeys.keyQuota('', counterKeyHash('k-quota'))), '2');
+    assert.equal(await redis.get(keyLayout.quotaCounter('', 'k-quota')), '2');
   });
 
   it('disable_rate_limit and disable_quota switch off their checks', async () => {
@@ -151,11 +151,11 @@ describe('createRateLimit', () => {
     };
     assert.equal(await run(step, request(session, 'k-scoped')), undefined);
     assert.equal(await run(step, request(session, 'k-scoped')), errors.rateLimited);
-    const hash = counterKeyHash('k-scoped');
-    assert.equal(await redis.llen(limitKeys.keyRate('pol-x', hash)), 1);
-    assert.equal(await redis.get(limitKeys.keyQuota('pol-x', hash)), '1');
+    const keyId = 'k-scoped';
+    assert.equal(await redis.llen(keyLayout.rateCounter('pol-x', keyId)), 1);
+    assert.equal(await redis.get(keyLayout.quotaCounter('pol-x', keyId)), '1');
     assert.equal(session.access_rights![api]!.limit!.quota_remaining, 4, 'written to the per-API limit');
-    assert.equal(await redis.exists(limitKeys.keyRate('', hash)), 0);
+    assert.equal(await redis.exists(keyLayout.rateCounter('', keyId)), 0);
   });
 
   it('a request refused by the API-wide limit consumes neither quota nor key rate (spec §10, tollgate order 1 → 3 → 2)', async () => {
@@ -163,9 +163,9 @@ describe('createRateLimit', () => {
     const session: SessionState = { rate: 10, per: 60, quota_max: 10, quota_renewal_rate: 60 };
     assert.equal(await run(step, request(session, 'k-global')), undefined);
     assert.equal(await run(step, request(session, 'k-global')), errors.apiRateLimited);
-    const hash = counterKeyHash('k-global');
-    assert.equal(await redis.get(limitKeys.keyQuota('', hash)), '1');
-    assert.equal(await redis.llen(limitKeys.keyRate('', hash)), 1);
+    const keyId = 'k-global';
+    assert.equal(await redis.get(keyLayout.quotaCounter('', keyId)), '1');
+    assert.equal(await redis.llen(keyLayout.rateCounter('', keyId)), 1);
     assert.equal(session.quota_remaining, 9);
   });
 

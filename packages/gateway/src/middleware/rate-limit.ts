@@ -1,5 +1,5 @@
 import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
-import { counterKeyHash, limitKeys, quotaCheck, rateCheck, type LimitCheck, type LimitOutcome } from '@tollgate/store';
+import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
 import type { RateLimitMetrics } from '../limits/limit-metrics.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -62,13 +62,12 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
   };
 
   const buildPlan = (sessionKey: string, limits: KeyLimits): KeyPlan => {
-    const hash = counterKeyHash(sessionKey);
     const checks: LimitCheck[] = [];
     const keyRate = isRateOff ? null : limits.rate;
-    const keyRateAt = keyRate ? checks.push(rateCheck(limitKeys.keyRate(limits.scope, hash), keyRate.capacity, keyRate.windowMs, algorithm(keyRate))) - 1 : -1;
+    const keyRateAt = keyRate ? checks.push(rateCheck(keyLayout.rateCounter(limits.scope, sessionKey), keyRate.capacity, keyRate.windowMs, algorithm(keyRate))) - 1 : -1;
     const apiAt = apiCheck ? checks.push(apiCheck) - 1 : -1;
     const quota = isQuotaOff ? null : limits.quota;
-    const quotaAt = quota ? checks.push(quotaCheck(limitKeys.keyQuota(limits.scope, hash), quota.max, quota.renewalSeconds)) - 1 : -1;
+    const quotaAt = quota ? checks.push(quotaCheck(keyLayout.quotaCounter(limits.scope, sessionKey), quota.max, quota.renewalSeconds)) - 1 : -1;
     return { sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source: limits.source };
   };
 

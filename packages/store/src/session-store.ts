@@ -1,0 +1,151 @@
+import { Cluster } from 'ioredis';
+import { unpack } from 'msgpackr';
+import { keyLayout } from './key-layout.js';
+import { defineScripts, type TollgateCommands } from './scripts.js';
+import type { RedisClient } from './redis-client.js';
+
+/** Published on `keyLayout.keyChangeChannel` after every session write or delete. */
+export interface KeyChange {
+  readonly op: 'put' | 'delete';
+  /** The storage ID: the key ID, or its hash with `hash_keys`. */
+  readonly id: string;
+}
+
+/** Decodes a key-change message; null (never throws) for anything malformed. */
+export function decodeKeyChange(payload: Buffer): KeyChange | null {
+  let value: unknown;
+  try {
+    value = unpack(payload);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { op, id } = value as Record<string, unknown>;
+  if ((op !== 'put' && op !== 'delete') || typeof id !== 'string' || id === '') return null;
+  return { op, id };
+}
+
+export interface SessionListOptions {
+  /** Only storage IDs starting with this (Tyk's `filter`, normally an org ID). */
+  readonly prefix?: string;
+  /** Stop after this many IDs (there may be millions of keys). */
+  readonly limit: number;
+}
+
+export interface SessionList {
+  readonly ids: string[];
+  /** True when `limit` was reached before the scan finished. */
+  readonly truncated: boolean;
+}
+
+const SCAN_COUNT = 1000;
+const MGET_CHUNK = 500;
+
+/** Escapes Redis glob characters so a prefix matches literally. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Sessions (Tyk's session object as JSON) in Tyk's layout: `apikey-<storage ID>`, TTL = session lifetime.
+ * Every write and delete publishes `{op, id}` (msgpack) on `tollgate:keys:changes` in the same Lua script,
+ * so caches on every worker can drop the entry. Everything here speaks storage IDs; build them with
+ * `storageIdForKey` / `keyIdCandidates` from `@tollgate/apidef`. Keys are never logged here.
+ *
+ * @example
+ * const sessions = new SessionStore(redis);
+ * await sessions.put(storageIdForKey(keyId, config.hash_keys), JSON.stringify(session), lifetime);
+ * const found = await sessions.getFirst(candidates.map((k) => storageIdForKey(k, config.hash_keys)));
+ */
+export class SessionStore {
+  private readonly redis: RedisClient & TollgateCommands;
+
+  constructor(redis: RedisClient) {
+    this.redis = defineScripts(redis);
+  }
+
+  /** The session JSON, or null. */
+  get(storageId: string): Promise<string | null> {
+    return this.redis.get(keyLayout.session(storageId));
+  }
+
+  /**
+   * The first of several candidates that exists, in order. The GETs are sent together (one round trip on
+   * a single Redis; per node on a Cluster, where the keys may live in different slots).
+   */
+  async getFirst(storageIds: readonly string[]): Promise<{ storageId: string; json: string } | null> {
+    const values = await Promise.all(storageIds.map((id) => this.redis.get(keyLayout.session(id))));
+    for (let i = 0; i < values.length; i++) {
+      const json = values[i];
+      if (json !== null && json !== undefined) return { storageId: storageIds[i]!, json };
+    }
+    return null;
+  }
+
+  /** Several sessions, in order (null where missing), fetched in bounded chunks. */
+  async getMany(storageIds: readonly string[]): Promise<Array<string | null>> {
+    const out: Array<string | null> = [];
+    for (let i = 0; i < storageIds.length; i += MGET_CHUNK) {
+      const chunk = storageIds.slice(i, i + MGET_CHUNK);
+      out.push(...(await Promise.all(chunk.map((id) => this.redis.get(keyLayout.session(id))))));
+    }
+    return out;
+  }
+
+  /** Stores the session with a TTL in seconds (0 = none) and publishes the change. */
+  async put(storageId: string, json: string, ttlSeconds: number): Promise<void> {
+    const ttl = Number.isFinite(ttlSeconds) && ttlSeconds > 0 ? Math.ceil(ttlSeconds) : 0;
+    await this.redis.sessionWrite(keyLayout.session(storageId), 'put', json, String(ttl), keyLayout.keyChangeChannel, storageId);
+  }
+
+  /** Deletes the session and publishes the change; false when there was none. */
+  async delete(storageId: string): Promise<boolean> {
+    const n = await this.redis.sessionWrite(keyLayout.session(storageId), 'delete', '', '0', keyLayout.keyChangeChannel, storageId);
+    return n === 1;
+  }
+
+  /** Remaining TTL in seconds: -1 without expiry, -2 when the session does not exist. */
+  ttl(storageId: string): Promise<number> {
+    return this.redis.ttl(keyLayout.session(storageId));
+  }
+
+  /**
+   * Storage IDs of stored sessions (SCAN, never KEYS), at most `limit`, on every master of a Cluster.
+   */
+  async list(options: SessionListOptions): Promise<SessionList> {
+    const match = `${keyLayout.sessionPrefix}${globEscape(options.prefix ?? '')}*`;
+    const ids: string[] = [];
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        for (const key of keys) {
+          if (ids.length >= options.limit) return { ids, truncated: true };
+          ids.push(key.slice(keyLayout.sessionPrefix.length));
+        }
+      } while (cursor !== '0');
+    }
+    return { ids, truncated: false };
+  }
+
+  /** Requests used in the key's current quota period for a scope ("" = the key's own); null when unset. */
+  async quotaUsed(storageId: string, scope: string): Promise<number | null> {
+    const value = await this.redis.get(keyLayout.quotaCounter(scope, storageId));
+    if (value === null) return null;
+    const used = Number.parseInt(value, 10);
+    return Number.isFinite(used) ? used : null;
+  }
+
+  /** Deletes the key's quota and rate counters for each scope ("" = the key's own): Tyk's quota reset. */
+  async resetCounters(storageId: string, scopes: Iterable<string>): Promise<void> {
+    const keys = new Set<string>();
+    for (const scope of new Set(['', ...scopes])) {
+      keys.add(keyLayout.quotaCounter(scope, storageId));
+      keys.add(keyLayout.rateCounter(scope, storageId));
+    }
+    // One DEL per key: on a Cluster the scopes live in different slots.
+    await Promise.all([...keys].map((key) => this.redis.del(key)));
+  }
+}
