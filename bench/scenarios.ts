@@ -7,6 +7,7 @@ import type { Tools } from "./install.js";
 import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
 import { stopChild, type Child } from "./processes.js";
 import type { Measurement } from "./table.js";
+import { expectAuthorised, JWT_PATH, TOKEN_PATH } from "./auth-apis.js";
 import { LISTEN_PATH, startControlPlane, startGateway } from "./tollgate.js";
 import { runWrk, writeDoneHook } from "./wrk.js";
 
@@ -40,14 +41,14 @@ export async function runScenarios(plan: Plan): Promise<Outcome> {
   return outcome;
 }
 
-type Measure = (scenario: string, processes: number, url: string) => Promise<void>;
+type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[]) => Promise<void>;
 
 function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
   const { duration, connections, threads } = plan.opts;
-  return async (scenario, processes, url) => {
+  return async (scenario, processes, url, headers = []) => {
     console.log(`→ ${scenario} x${processes}: warm-up ${WARMUP}, then ${duration} at ${connections} connections, ${threads} thread(s)`);
-    await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads });
-    const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads });
+    await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads, headers });
+    const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads, headers });
     console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
     outcome.rows.push({ scenario, processes, result });
   };
@@ -85,7 +86,13 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure):
     for (const workers of PROCESS_COUNTS) {
       const gateway = await startGateway(plan.repoRoot, dir, cluster, workers);
       try {
-        await measure("tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`);
+        const base = `http://127.0.0.1:${cluster.listenPort}`;
+        await measure("tollgate", workers, `${base}${LISTEN_PATH}`);
+        // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
+        await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
+        await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
+        await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+        await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
       } finally {
         await stopChild(gateway);
       }

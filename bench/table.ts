@@ -9,12 +9,15 @@ export interface Measurement {
   result: WrkResult;
 }
 
-const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / nginx", "p99 added ms"];
+const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / nginx", "rps / keyless", "p99 added ms"];
 
 export function renderTable(rows: Measurement[]): string {
   const direct = rows.find((r) => r.scenario === "direct");
   const cells = rows.map((r) => {
     const nginx = rows.find((n) => n.scenario === "nginx" && n.processes === r.processes);
+    // Authenticated tollgate rows against the keyless tollgate row at the same worker count.
+    const keyless = rows.find((k) => k.scenario === "tollgate" && k.processes === r.processes);
+    const isAuthRow = r.scenario.startsWith("tollgate ") && keyless !== undefined;
     return [
       r.scenario,
       String(r.processes),
@@ -22,6 +25,7 @@ export function renderTable(rows: Measurement[]): string {
       r.result.p50Ms.toFixed(2),
       r.result.p99Ms.toFixed(2),
       nginx && r.scenario !== "direct" ? (r.result.rps / nginx.result.rps).toFixed(2) : "—",
+      isAuthRow ? (r.result.rps / keyless!.result.rps).toFixed(2) : "—",
       direct && r !== direct ? (r.result.p99Ms - direct.result.p99Ms).toFixed(2) : "—",
     ];
   });

@@ -6,12 +6,17 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, waitFor200 } from "./net.js";
 import { startChild, stopChild, type Child } from "./processes.js";
+import { createCredentials, writeAuthApis, type AuthFixtures } from "./auth-apis.js";
 
 export const LISTEN_PATH = "/bench/";
 
 export interface TollgateCluster {
   configFile: string;
   listenPort: number;
+  controlUrl: string;
+  secret: string;
+  /** wrk headers of the authenticated rows (auth-apis.ts). */
+  auth: AuthFixtures;
   children: Child[];
 }
 
@@ -31,10 +36,21 @@ export async function startControlPlane(repoRoot: string, redisBin: string, dir:
   const redis = startChild("redis", redisBin, ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], join(dir, "redis.log"));
   const [listenPort, controlPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const configFile = join(dir, "tollgate.json");
-  writeFileSync(configFile, JSON.stringify(gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort), null, 2));
+  const { policyPath, jwtSecret } = writeAuthApis(dir, upstreamPort);
+  const config = gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort, policyPath);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
-  return { configFile, listenPort, children: [redis, control] };
+  const controlUrl = `http://127.0.0.1:${controlPort}`;
+  try {
+    await waitFor200(`${controlUrl}/hello`, control, 20_000);
+    const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
+    return { configFile, listenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
+  } catch (err) {
+    await stopChild(control);
+    await stopChild(redis);
+    throw err;
+  }
 }
 
 export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number): Promise<Child> {
@@ -49,7 +65,7 @@ export async function startGateway(repoRoot: string, dir: string, cluster: Tollg
   return gateway;
 }
 
-function gatewayConfig(dir: string, listenPort: number, controlPort: number, metricsPort: number, redisPort: number) {
+function gatewayConfig(dir: string, listenPort: number, controlPort: number, metricsPort: number, redisPort: number, policyPath: string) {
   return {
     listen_port: listenPort,
     control_api_port: controlPort,
@@ -57,6 +73,7 @@ function gatewayConfig(dir: string, listenPort: number, controlPort: number, met
     secret: randomBytes(16).toString("hex"),
     app_path: join(dir, "apps"),
     storage: { host: "127.0.0.1", port: redisPort },
+    policies: { policy_source: "file", policy_path: policyPath },
   };
 }
 

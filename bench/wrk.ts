@@ -10,6 +10,8 @@ export interface WrkOptions {
   duration: string;
   connections: number;
   threads: number;
+  /** Extra request headers, `Name: value` (the authenticated rows send their credential). */
+  headers?: readonly string[];
 }
 
 export interface WrkResult {
@@ -42,7 +44,9 @@ export function writeDoneHook(dir: string): string {
 /** `hook` is the file from writeDoneHook; wrk's output is collected next to it. */
 export async function runWrk(bin: string, hook: string, url: string, opts: WrkOptions): Promise<WrkResult> {
   if (!url.startsWith("http://127.0.0.1:")) throw new Error(`refusing to load a non-loopback target: ${url}`);
-  const args = ["-t", String(opts.threads), "-c", String(opts.connections), "-d", opts.duration, "-s", hook, url];
+  const args = ["-t", String(opts.threads), "-c", String(opts.connections), "-d", opts.duration, "-s", hook];
+  for (const header of opts.headers ?? []) args.push("-H", header);
+  args.push(url);
   const log = `${hook}.out`;
   rmSync(log, { force: true });
   const { code, output } = await runToEnd("wrk", bin, args, log);

@@ -71,7 +71,41 @@ export const errors = Object.freeze({
   quotaExceeded: tykError('TOLLGATE_ERR_QUOTA_EXCEEDED', 403, 'QEX', 'Quota exceeded'),
   rateLimitStorage: tykError('TOLLGATE_ERR_RATE_LIMIT_STORAGE', 500, 'RLT', 'there was a problem proxying the request'),
   entityTooLarge: textError('TOLLGATE_ERR_ENTITY_TOO_LARGE', 413, '', 'Request Entity Too Large\n'),
+  // Authentication and key checks (auth.md §4-§8, errors-and-flags.md §2.1, §2.3).
+  authFieldMissing: tykError('TOLLGATE_ERR_AUTH_FIELD_MISSING', 401, 'AMF', 'Authorization field missing'),
+  keyNotFound: tykError('TOLLGATE_ERR_KEY_NOT_FOUND', 403, 'AKI', 'Access to this API has been disallowed'),
+  keyInactive: tykError('TOLLGATE_ERR_KEY_INACTIVE', 403, '', 'Key is inactive, please renew'),
+  keyExpired: tykError('TOLLGATE_ERR_KEY_EXPIRED', 401, '', 'Key has expired, please renew'),
+  apiAccessDisallowed: tykError('TOLLGATE_ERR_API_ACCESS_DISALLOWED', 403, '', 'Access to this API has been disallowed'),
+  resourceDisallowed: tykError('TOLLGATE_ERR_RESOURCE_DISALLOWED', 403, '', 'Access to this resource has been disallowed'),
+  sessionMissing: tykError('TOLLGATE_ERR_SESSION_MISSING', 400, '', 'Session state is missing or unset! Please make sure that auth headers are properly applied'),
+  basicHeaderMalformed: tykError('TOLLGATE_ERR_BASIC_MALFORMED', 400, 'IHD', 'Attempted access with malformed header, header not in basic auth format'),
+  basicEncodingMalformed: tykError('TOLLGATE_ERR_BASIC_MALFORMED', 400, 'IHD', 'Attempted access with malformed header, auth data not encoded correctly'),
+  basicValuesMalformed: tykError('TOLLGATE_ERR_BASIC_MALFORMED', 400, 'IHD', 'Attempted access with malformed header, values not in basic auth format'),
+  userNotAuthorised: tykError('TOLLGATE_ERR_USER_NOT_AUTHORISED', 401, '', 'User not authorised'),
+  hmacInvalid: tykError('TOLLGATE_ERR_HMAC_INVALID', 400, '', 'Authorization field missing, malformed or invalid'),
+  jwtMissing: tykError('TOLLGATE_ERR_AUTH_FIELD_MISSING', 400, 'AMF', 'Authorization field missing'),
+  jwtNotAuthorized: tykError('TOLLGATE_ERR_JWT_INVALID', 403, 'TKI', 'Key not authorized'),
+  jwtUnexpectedMethod: tykError('TOLLGATE_ERR_JWT_INVALID', 403, 'TKI', 'Key not authorized: Unexpected signing method'),
+  jwtExpired: tykError('TOLLGATE_ERR_JWT_EXPIRED', 401, 'TKE', 'Key not authorized: token has expired'),
+  jwtUsedBeforeIssued: tykError('TOLLGATE_ERR_JWT_CLAIMS', 401, 'TCV', 'Key not authorized: token used before issued'),
+  jwtNotValidYet: tykError('TOLLGATE_ERR_JWT_CLAIMS', 401, 'TCV', 'Key not authorized: token is not valid yet'),
+  jwtNoUserClaims: tykError('TOLLGATE_ERR_JWT_IDENTITY', 403, '', 'no suitable claims for user ID were found'),
+  jwtEmptySub: tykError('TOLLGATE_ERR_JWT_IDENTITY', 403, '', 'found an empty user ID in sub claim'),
+  jwtNoMatchingPolicy: tykError('TOLLGATE_ERR_JWT_POLICY', 403, '', 'key not authorized: no matching policy'),
+  jwtNoMatchingPolicyFound: tykError('TOLLGATE_ERR_JWT_POLICY', 403, '', 'key not authorized: no matching policy found'),
+  jwtCouldNotApplyPolicy: tykError('TOLLGATE_ERR_JWT_POLICY', 403, '', 'key not authorized: could not apply new policy'),
 });
+
+/**
+ * The same error answered with extra headers (basic auth's `WWW-Authenticate`); built once per API.
+ *
+ * @example
+ * const missing = withHeaders(errors.authFieldMissing, ['www-authenticate', 'Basic realm="shop"']);
+ */
+export function withHeaders(error: GatewayError, headers: readonly string[]): GatewayError & { readonly headers: readonly string[] } {
+  return Object.freeze({ ...error, headers: Object.freeze([...headers]) });
+}
 
 /** Maps an undici / socket error to the catalogue (spec errors-and-flags.md §2.2, first match wins). */
 export function classifyUpstreamError(err: Error & { code?: string }): GatewayError {

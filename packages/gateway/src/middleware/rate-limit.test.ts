@@ -77,14 +77,14 @@ describe('createRateLimit', () => {
     await server.stop();
   });
 
-  it('is off for keyless APIs without an active global_rate_limit and needs a limiter otherwise', () => {
+  it('is off for keyless APIs without an active global_rate_limit; a global limit needs a limiter', () => {
     const plain = createPipelineDeps({ config: defaultConfig(), logger });
     assert.equal(createRateLimit(def({ use_keyless: true }), plain), null);
     assert.equal(createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1, disabled: true } }), plain), null);
     assert.equal(createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 0, per: 1 } }), plain), null);
     assert.equal(createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1 }, disable_rate_limit: true }), plain), null);
     assert.equal(createRateLimit(def({ disable_rate_limit: true, disable_quota: true }), plain), null);
-    assert.throws(() => createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1 } }), plain), /need Redis/);
+    assert.throws(() => createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1 } }), plain), /needs Redis/);
   });
 
   it('global_rate_limit: keyless requests past the limit get 429 API Rate Limit Exceeded with Retry-After', async () => {

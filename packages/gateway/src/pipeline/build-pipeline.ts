@@ -1,6 +1,12 @@
 import type { ApiDefinition } from '@tollgate/apidef';
+import { createAuthToken } from '../middleware/auth-token.js';
+import { createBasicAuth } from '../middleware/basic-auth.js';
+import { createHmacSignature } from '../middleware/hmac-signature.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
+import { createJwtAuth } from '../middleware/jwt-auth.js';
+import { createKeyChecks } from '../middleware/key-checks.js';
 import { createRateLimit } from '../middleware/rate-limit.js';
+import { createStripAuthData } from '../middleware/strip-auth-data.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
 /**
@@ -13,7 +19,14 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  *   17 header transforms
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
-  createIpAccessList,
+  createIpAccessList, // 4
+  // 9: every enabled mode runs and all must pass, in Tyk's order (api-definition.md §4); auth token last.
+  createBasicAuth,
+  createHmacSignature,
+  createJwtAuth,
+  createAuthToken,
+  createStripAuthData, // 11
+  createKeyChecks, // 12-14: session present, inactive, expired, API and version rights, allowed_urls
   // 15–16: rate limits and quota, one Redis script call (rate-limits-and-quotas.md §3, §10).
   createRateLimit,
 ]);

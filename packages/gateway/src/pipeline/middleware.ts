@@ -1,5 +1,6 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
+import type { AuthDeps } from './auth-deps.js';
 import type { Limiter } from '../limits/limiter.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
@@ -12,7 +13,7 @@ export type Middleware = (ctx: RequestContext) => Decision | Promise<Decision>;
  * What middleware factories may use, injected once per worker (style.md §10): no factory reaches for a
  * global. Extend it as middleware needs more (a Redis client, a session cache, a clock).
  */
-export interface PipelineDeps {
+export interface PipelineDeps extends AuthDeps {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   /** Unix ms; injected so tests can move time. */

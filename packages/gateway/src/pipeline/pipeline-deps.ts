@@ -2,20 +2,36 @@ import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import type { Limiter } from '../limits/limiter.js';
 import { createClientIpResolver } from './client-ip.js';
+import type { AuthDeps } from './auth-deps.js';
 import type { PipelineDeps } from './middleware.js';
 
 /**
  * The dependencies every worker hands its middleware factories, built once at start.
  *
  * @example
- * const deps = createPipelineDeps({ config, logger }); compileApi(def, { ..., pipelineDeps: deps });
+ * const deps = createPipelineDeps({ config, logger, auth: { sessions, policies } }); compileApi(def, { ..., pipelineDeps: deps });
  */
 export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
   readonly logger: Logger;
   readonly now?: () => number;
+  /**
+   * Sessions and policies for the auth middleware (the worker wires the sessions/ caches).
+   * Without it no key is ever found: for tests of middleware that never look one up.
+   */
+  readonly auth?: AuthDeps;
   readonly limiter?: Limiter;
 }): PipelineDeps {
   const { config, logger, limiter } = options;
-  return Object.freeze({ config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), limiter });
+  const auth = options.auth ?? NO_KEY_STORE;
+  return Object.freeze({
+    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config),
+    sessions: auth.sessions, policies: auth.policies, limiter,
+  });
 }
+
+/** A key store with no keys and no policies. */
+const NO_KEY_STORE: AuthDeps = Object.freeze({
+  sessions: { get: () => null, save: () => Promise.reject(new Error('no key store configured')) },
+  policies: { get: () => undefined, apply: () => { throw new Error('no key store configured'); } },
+});

@@ -1,0 +1,123 @@
+import type { ApiDefinition, AuthConfig } from '@tollgate/apidef';
+import type { RequestContext } from '../pipeline/request-context.js';
+
+/** The auth modes that read a credential, by their `auth_configs` name. */
+export type AuthMode = 'authToken' | 'basic' | 'hmac' | 'jwt';
+
+/** Where one mode reads its credential, resolved once per API (auth.md §1). */
+export interface CredentialLocation {
+  /** Lower-case header name; '' when `disable_header`. */
+  readonly header: string;
+  /** Header name as configured (the default for param and cookie names). */
+  readonly headerName: string;
+  /** Query parameter name; '' unless `use_param`. */
+  readonly param: string;
+  /** Cookie name; '' unless `use_cookie`. */
+  readonly cookie: string;
+  /** Auth-token and JWT values lose a leading `Bearer ` (case-insensitive). */
+  readonly stripBearer: boolean;
+}
+
+/**
+ * The config a mode reads: its `auth_configs` entry; authToken and JWT fall back to the legacy `auth`
+ * object, basic and HMAC to an empty config (auth.md §1).
+ */
+export function authConfigFor(def: ApiDefinition, mode: AuthMode): AuthConfig {
+  const configured = def.auth_configs?.[mode];
+  if (configured) return configured;
+  if (mode === 'authToken' || mode === 'jwt') return def.auth ?? {};
+  return {};
+}
+
+/**
+ * @example
+ * const where = credentialLocation(def, 'authToken'); readCredential(ctx, where) // "abc123"
+ */
+export function credentialLocation(def: ApiDefinition, mode: AuthMode): CredentialLocation {
+  const config = authConfigFor(def, mode);
+  const headerName = nonEmptyString(config.auth_header_name, 'auth_header_name') || 'Authorization';
+  return Object.freeze({
+    header: config.disable_header === true ? '' : headerName.toLowerCase(),
+    headerName,
+    param: config.use_param === true ? nonEmptyString(config.param_name, 'param_name') || headerName : '',
+    cookie: config.use_cookie === true ? nonEmptyString(config.cookie_name, 'cookie_name') || headerName : '',
+    stripBearer: mode === 'authToken' || mode === 'jwt',
+  });
+}
+
+/** The credential of a request: cookie beats query parameter beats header; '' when none. */
+export function readCredential(ctx: RequestContext, where: CredentialLocation): string {
+  let value = where.header === '' ? '' : ctx.header(where.header);
+  if (where.param !== '' && ctx.query !== '') {
+    const fromQuery = queryParam(ctx.query, where.param);
+    if (fromQuery !== '') value = fromQuery;
+  }
+  if (where.cookie !== '') {
+    const fromCookie = cookieValue(ctx.header('cookie'), where.cookie);
+    if (fromCookie !== '') value = fromCookie;
+  }
+  if (where.stripBearer && value.length > 7 && value.charCodeAt(6) === 0x20 && value.slice(0, 6).toLowerCase() === 'bearer') {
+    return value.slice(7);
+  }
+  return value;
+}
+
+/** First value of a query parameter, form-decoded as Go's url.Query does; '' when absent or undecodable. */
+export function queryParam(query: string, name: string): string {
+  let from = 0;
+  while (from <= query.length) {
+    let end = query.indexOf('&', from);
+    if (end === -1) end = query.length;
+    const eq = query.indexOf('=', from);
+    const nameEnd = eq !== -1 && eq < end ? eq : end;
+    if (decodeComponent(query.slice(from, nameEnd)) === name) {
+      return nameEnd === end ? '' : decodeComponent(query.slice(nameEnd + 1, end));
+    }
+    from = end + 1;
+  }
+  return '';
+}
+
+/** The query without any `name` parameter (strip_auth_data). */
+export function removeQueryParam(query: string, name: string): string {
+  if (query === '') return query;
+  return query.split('&').filter((pair) => {
+    const eq = pair.indexOf('=');
+    return decodeComponent(eq === -1 ? pair : pair.slice(0, eq)) !== name;
+  }).join('&');
+}
+
+/** Value of the cookie named exactly `name` in a Cookie header (surrounding double quotes removed). */
+export function cookieValue(header: string, name: string): string {
+  if (header === '') return '';
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  }
+  return '';
+}
+
+/** The Cookie header without the cookies named exactly `name` ('' when nothing is left). */
+export function removeCookie(header: string, name: string): string {
+  return header.split(';').filter((part) => {
+    const eq = part.indexOf('=');
+    return part.trim() !== '' && (eq === -1 ? part.trim() : part.slice(0, eq).trim()) !== name;
+  }).map((part) => part.trim()).join('; ');
+}
+
+function decodeComponent(s: string): string {
+  if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s;
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return '';
+  }
+}
+
+function nonEmptyString(value: unknown, field: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new Error(`auth_configs ${field} must be a string`);
+  return value;
+}

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { generateKeyId, storageIdForKey, type ApiDefinition, type Policy, type SessionState } from '@tollgate/apidef';
+import { LRUCache } from 'lru-cache';
+import { errors, tykError, type GatewayError } from '../errors.js';
+import type { Decision } from '../pipeline/decision.js';
+import type { PipelineDeps } from '../pipeline/middleware.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import { claimAt, identityOf, type Claims } from './jwt-claims.js';
+
+/** Finds or creates the session of a verified token and makes it the request's (or only checks it). */
+export type CentralisedSession = (ctx: RequestContext, claims: Claims, isIdentity: boolean) => Decision | Promise<Decision>;
+
+/** A session as stored (policies listed, not merged) and as this request uses it (merged). */
+interface Stored {
+  readonly raw: SessionState;
+  readonly applied: SessionState;
+}
+
+interface KeyRef {
+  readonly keyId: string;
+  readonly storageId: string;
+}
+
+const IDENTITY_CACHE_SIZE = 10_000;
+const CLIENT_ID_CLAIMS = ['clientId', 'cid', 'client_id'] as const;
+
+/**
+ * Centralised JWT sessions (auth.md §8.3): identity claim → key ID built from (org, MD5 hex of the
+ * identity) → the stored session, or a new one made from the base policy (the policy claim, else the
+ * first default policy) and saved. An existing session follows a changed policy claim or default list,
+ * and its `expires` follows a later `exp`. Scope mapping and `jwt_client_base_field` are not acted on.
+ *
+ * @example
+ * const resolve = createCentralisedSession(def, deps); await resolve(ctx, claims, true)
+ */
+export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps): CentralisedSession {
+  const orgId = String(def.org_id ?? '');
+  const identityField = String(def.jwt_identity_base_field ?? '');
+  const policyField = String(def.jwt_policy_field_name ?? '');
+  const defaults = (def.jwt_default_policies ?? []).filter((p: unknown): p is string => typeof p === 'string' && p !== '');
+  const mapsClientId = def['idp_client_id_mapping_disabled'] !== true;
+  const { sessions, policies, logger } = deps;
+  const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
+  const refs = new LRUCache<string, KeyRef>({ max: IDENTITY_CACHE_SIZE });
+  const refFor = (identity: string): KeyRef => {
+    let ref = refs.get(identity);
+    if (ref === undefined) {
+      const keyId = generateKeyId({ orgId, customId: createHash('md5').update(identity).digest('hex'), hashKeyFunction });
+      ref = { keyId, storageId: storageIdForKey(keyId, hashKeys) };
+      refs.set(identity, ref);
+    }
+    return ref;
+  };
+  const isOwnPolicy = (policy: Policy | undefined): policy is Policy => policy !== undefined && String(policy.org_id ?? '') === orgId;
+
+  const create = (claims: Claims, identity: string, ref: KeyRef, claimPolicy: string): Stored | GatewayError => {
+    const base = claimPolicy || defaults[0] || '';
+    if (base === '') return errors.jwtNoMatchingPolicyFound;
+    const policy = policies.get(base);
+    if (!isOwnPolicy(policy)) return errors.jwtNoMatchingPolicy;
+    const raw = sessionFromPolicy(policy, orgId, deps.now());
+    raw.apply_policies = claimPolicy !== '' ? [base] : [...defaults];
+    raiseExpiry(raw, claims);
+    raw.meta_data = { TykJWTSessionID: ref.keyId };
+    raw.alias = identity;
+    if (mapsClientId) mapClientId(raw, claims);
+    try {
+      return { raw, applied: policies.apply(raw, orgId) };
+    } catch (err) {
+      return tykError('TOLLGATE_ERR_JWT_CREATE', 500, '', `failed to create key: ${(err as Error).message}`);
+    }
+  };
+
+  const update = (session: SessionState, claims: Claims, claimPolicy: string): Stored | GatewayError | null => {
+    if (claimPolicy !== '' && policies.get(claimPolicy) === undefined) return errors.jwtNoMatchingPolicy;
+    const current = policyIds(session);
+    if (current.length === 0) return errors.jwtNoMatchingPolicyFound;
+    let next: SessionState | null = null;
+    const wanted = claimPolicy !== '' ? (current[0] === claimPolicy ? null : [claimPolicy])
+      : (defaults.length > 0 && !sameSet(defaults, current) ? defaults : null);
+    if (wanted !== null) {
+      if (!wanted.every((id) => isOwnPolicy(policies.get(id)))) return errors.jwtNoMatchingPolicy;
+      next = { ...session, apply_policies: [...wanted] };
+    }
+    const exp = claims.exp;
+    if (typeof exp === 'number' && exp > (session.expires ?? 0)) next = { ...(next ?? session), expires: exp };
+    if (mapsClientId) {
+      const clientId = clientIdOf(claims);
+      if (clientId !== '' && clientId !== session.oauth_client_id) next = { ...(next ?? session), oauth_client_id: clientId };
+    }
+    if (next === null) return null;
+    try {
+      return { raw: next, applied: wanted === null ? next : policies.apply(next, orgId) };
+    } catch {
+      return errors.jwtCouldNotApplyPolicy;
+    }
+  };
+
+  const finish = (ctx: RequestContext, ref: KeyRef, session: SessionState, isIdentity: boolean): Decision => {
+    if (isIdentity) {
+      ctx.session = session;
+      ctx.sessionKey = ref.storageId;
+      ctx.keyAlias = typeof session.alias === 'string' ? session.alias : '';
+    }
+    return undefined;
+  };
+
+  const saveThen = (ctx: RequestContext, ref: KeyRef, stored: Stored, isIdentity: boolean): Promise<Decision> =>
+    sessions.save(ref.storageId, stored.raw).then(() => finish(ctx, ref, stored.applied, isIdentity), (err: unknown) => {
+      logger.error({ api_id: def.api_id, err: (err as Error).message }, 'could not store a JWT session');
+      return errors.internal;
+    });
+
+  const resolve = (ctx: RequestContext, claims: Claims, identity: string, ref: KeyRef, found: SessionState | null, isIdentity: boolean): Decision | Promise<Decision> => {
+    const claimed = policyField === '' ? undefined : claimAt(claims, policyField);
+    const claimPolicy = typeof claimed === 'string' ? claimed : '';
+    if (found === null) {
+      const created = create(claims, identity, ref, claimPolicy);
+      return isReply(created) ? created : saveThen(ctx, ref, created, isIdentity);
+    }
+    const changed = update(found, claims, claimPolicy);
+    if (changed === null) return finish(ctx, ref, found, isIdentity);
+    return isReply(changed) ? changed : saveThen(ctx, ref, changed, isIdentity);
+  };
+
+  return (ctx, claims, isIdentity) => {
+    const identity = identityOf(claims, identityField);
+    if (typeof identity !== 'string') return identity;
+    const ref = refFor(identity);
+    const found = sessions.get(ref.storageId);
+    if (found instanceof Promise) return found.then((s) => resolve(ctx, claims, identity, ref, s, isIdentity));
+    return resolve(ctx, claims, identity, ref, found, isIdentity);
+  };
+}
+
+/** A new session from a base policy: its limits, rights, tags, inactive flag and `key_expires_in`. */
+export function sessionFromPolicy(policy: Policy, orgId: string, nowMs: number): SessionState {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const expiresIn = typeof policy.key_expires_in === 'number' && policy.key_expires_in > 0 ? policy.key_expires_in : 0;
+  return {
+    rate: policy.rate ?? 0, per: policy.per ?? 0, allowance: policy.rate ?? 0,
+    throttle_interval: policy.throttle_interval ?? 0, throttle_retry_limit: policy.throttle_retry_limit ?? 0,
+    quota_max: policy.quota_max ?? -1, quota_remaining: policy.quota_max ?? -1, quota_renewal_rate: policy.quota_renewal_rate ?? 0,
+    access_rights: structuredClone(policy.access_rights ?? {}),
+    tags: [...(policy.tags ?? [])],
+    is_inactive: policy.is_inactive === true,
+    expires: expiresIn > 0 ? nowSeconds + expiresIn : 0,
+    org_id: orgId,
+    date_created: new Date(nowMs).toISOString(),
+    last_updated: String(nowSeconds),
+    meta_data: {},
+  };
+}
+
+function raiseExpiry(session: SessionState, claims: Claims): void {
+  const exp = claims.exp;
+  if (typeof exp === 'number' && exp > (session.expires ?? 0)) session.expires = exp;
+}
+
+function mapClientId(session: SessionState, claims: Claims): void {
+  const clientId = clientIdOf(claims);
+  if (clientId !== '') session.oauth_client_id = clientId;
+}
+
+function clientIdOf(claims: Claims): string {
+  for (const name of CLIENT_ID_CLAIMS) {
+    const value = claims[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return '';
+}
+
+function policyIds(session: SessionState): readonly string[] {
+  if (Array.isArray(session.apply_policies) && session.apply_policies.length > 0) return session.apply_policies;
+  return typeof session.apply_policy_id === 'string' && session.apply_policy_id !== '' ? [session.apply_policy_id] : [];
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
+}
+
+function isReply(value: Stored | GatewayError): value is GatewayError {
+  return !('raw' in value);
+}

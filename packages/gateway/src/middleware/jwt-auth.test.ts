@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { exportJWK, SignJWT, type JWTPayload } from 'jose';
+import { apiDef, authTestDeps, decide, testRequest } from '../auth/testing.js';
+import { errors, type GatewayError } from '../errors.js';
+import type { Reply } from '../pipeline/decision.js';
+import { createJwtAuth } from './jwt-auth.js';
+
+const SECRET = Buffer.from('a-very-secret-hmac-key-of-32-bytes!!');
+const NOW = 1_700_000_000;
+const hs256 = (claims: JWTPayload, secret: Uint8Array = SECRET, header: Record<string, unknown> = {}) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256', ...header }).sign(secret);
+const unsigned = (claims: object) => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+
+function setup(fields = {}) {
+  const t = authTestDeps();
+  t.policies.set('gold', { id: 'gold', org_id: 'org1', rate: 100, per: 1, quota_max: -1, access_rights: { api1: { api_id: 'api1', versions: ['Default'] } }, tags: ['gold'] });
+  t.policies.set('silver', { id: 'silver', org_id: 'org1', rate: 10, per: 1, quota_max: -1, access_rights: { api1: { api_id: 'api1', versions: ['Default'] } } });
+  t.policies.set('foreign', { id: 'foreign', org_id: 'org2', access_rights: { api1: { api_id: 'api1', versions: [] } } });
+  const def = apiDef({ enable_jwt: true, jwt_signing_method: 'hmac', jwt_source: SECRET.toString('base64'), jwt_policy_field_name: 'pol', ...fields });
+  return { t, check: createJwtAuth(def, t.deps)! };
+}
+
+const bearer = (token: string) => testRequest({ headers: { authorization: `Bearer ${token}` } });
+const storageIdOf = (identity: string) => `org1${createHash('md5').update(identity).digest('hex')}`;
+
+describe('createJwtAuth: verification (auth.md §8.2)', () => {
+  it('missing → 400 [AMF]; garbage, oversized or wrongly signed → 403 Key not authorized [TKI]', async () => {
+    const { check } = setup();
+    assert.equal(check(testRequest()), errors.jwtMissing);
+    assert.equal(errors.jwtMissing.status, 400);
+    assert.equal(await decide(check(bearer('not.a.jwt'))), errors.jwtNotAuthorized);
+    assert.equal(await decide(check(bearer('garbage'))), errors.jwtNotAuthorized);
+    assert.equal(await decide(check(bearer(`${'e'.repeat(20_000)}.x.y`))), errors.jwtNotAuthorized);
+    const otherKey = await hs256({ sub: 'u', pol: 'gold' }, Buffer.from('another-key-another-key-another-key'));
+    assert.equal(await decide(check(bearer(otherKey))), errors.jwtNotAuthorized);
+    const good = await hs256({ sub: 'u', pol: 'gold' });
+    const [h, p] = good.split('.');
+    assert.equal(await decide(check(bearer(`${h}.${p}.${'A'.repeat(43)}`))), errors.jwtNotAuthorized);
+  });
+
+  it('alg none and an algorithm of another family → 403 Unexpected signing method', async () => {
+    const { check } = setup();
+    assert.equal(await decide(check(bearer(unsigned({ sub: 'u', pol: 'gold' })))), errors.jwtUnexpectedMethod);
+    const rsaApi = setup({ jwt_signing_method: 'rsa' }).check;
+    // The HMAC-for-RSA swap: an HS256 token whose secret would be the RSA public key.
+    assert.equal(await decide(rsaApi(bearer(await hs256({ sub: 'u' })))), errors.jwtUnexpectedMethod);
+  });
+
+  it('exp / iat / nbf → 401, each with its message and flag; the last failing of exp, iat, nbf is reported', async () => {
+    const { check } = setup();
+    const result = async (claims: JWTPayload) => (await decide(check(bearer(await hs256({ sub: 'u', pol: 'gold', ...claims }))))) as GatewayError;
+    assert.equal(await result({ exp: NOW - 10 }), errors.jwtExpired);
+    assert.equal(errors.jwtExpired.status, 401);
+    assert.equal(errors.jwtExpired.flag, 'TKE');
+    assert.equal(await result({ iat: NOW + 10 }), errors.jwtUsedBeforeIssued);
+    assert.equal(await result({ nbf: NOW + 10 }), errors.jwtNotValidYet);
+    assert.equal(errors.jwtNotValidYet.flag, 'TCV');
+    assert.equal(await result({ exp: NOW - 10, iat: NOW + 10, nbf: NOW + 10 }), errors.jwtNotValidYet);
+    assert.equal(await result({ exp: NOW - 10, iat: NOW + 10 }), errors.jwtUsedBeforeIssued);
+    assert.equal(await result({ exp: NOW + 10, iat: NOW - 10, nbf: NOW - 10 }), undefined);
+  });
+
+  it('skews widen each check; the three disable flags skip their claim', async () => {
+    const skewed = setup({ jwt_expires_at_validation_skew: 30, jwt_issued_at_validation_skew: 30, jwt_not_before_validation_skew: 30 }).check;
+    assert.equal(await decide(skewed(bearer(await hs256({ sub: 'u', pol: 'gold', exp: NOW - 10, iat: NOW + 10, nbf: NOW + 10 })))), undefined);
+    const disabled = setup({ jwt_disable_expires_at_validation: true, jwt_disable_issued_at_validation: true, jwt_disable_not_before_validation: true }).check;
+    assert.equal(await decide(disabled(bearer(await hs256({ sub: 'u', pol: 'gold', exp: NOW - 1000, iat: NOW + 1000, nbf: NOW + 1000 })))), undefined);
+  });
+
+  it('a verified token is remembered: the second call is synchronous, and time claims are still checked', async () => {
+    const { t, check } = setup();
+    const token = await hs256({ sub: 'u', pol: 'gold', exp: NOW + 5 });
+    assert.equal(await decide(check(bearer(token))), undefined);
+    assert.equal(check(bearer(token)), undefined);
+    t.nowMs = (NOW + 60) * 1000;
+    assert.equal(check(bearer(token)), errors.jwtExpired);
+  });
+
+  it('RSA and ECDSA keys from a base64 PEM public key or certificate-free DER', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const der = ec.publicKey.export({ type: 'spki', format: 'der' });
+    const rsaCheck = setup({ jwt_signing_method: 'rsa', jwt_source: Buffer.from(pem).toString('base64') }).check;
+    for (const alg of ['RS256', 'PS384']) {
+      const token = await new SignJWT({ sub: 'r', pol: 'gold' }).setProtectedHeader({ alg }).sign(rsa.privateKey);
+      assert.equal(await decide(rsaCheck(bearer(token))), undefined, alg);
+    }
+    const ecCheck = setup({ jwt_signing_method: 'ecdsa', jwt_source: der.toString('base64') }).check;
+    const token = await new SignJWT({ sub: 'e', pol: 'gold' }).setProtectedHeader({ alg: 'ES256' }).sign(ec.privateKey);
+    assert.equal(await decide(ecCheck(bearer(token))), undefined);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new SignJWT({ sub: 'e', pol: 'gold' }).setProtectedHeader({ alg: 'ES256' }).sign(other.privateKey);
+    assert.equal(await decide(ecCheck(bearer(forged))), errors.jwtNotAuthorized);
+  });
+});
+
+describe('createJwtAuth: centralised sessions (auth.md §8.3)', () => {
+  it('creates the session from the policy claim, saves it under (org, md5(identity)) and makes it the request\'s', async () => {
+    const { t, check } = setup();
+    const ctx = bearer(await hs256({ sub: 'user-1', pol: 'gold', exp: NOW + 3600 }));
+    assert.equal(await decide(check(ctx)), undefined);
+    const id = storageIdOf('user-1');
+    assert.equal(ctx.sessionKey, id);
+    assert.equal(ctx.keyAlias, 'user-1');
+    assert.equal(ctx.session?.rate, 100);
+    assert.deepEqual(Object.keys(ctx.session?.access_rights ?? {}), ['api1']);
+    const stored = t.sessions.stored.get(id)!;
+    assert.deepEqual(stored.apply_policies, ['gold']);
+    assert.equal(stored.expires, NOW + 3600);
+    assert.deepEqual(stored.meta_data, { TykJWTSessionID: id });
+  });
+
+  it('identity from jwt_identity_base_field (dot path), else sub; empty or absent identities → 403 with Tyk\'s messages', async () => {
+    const { check } = setup({ jwt_identity_base_field: 'user.email' });
+    const ctx = bearer(await hs256({ user: { email: 'a@example.com' }, sub: 'ignored', pol: 'gold' }));
+    assert.equal(await decide(check(ctx)), undefined);
+    assert.equal(ctx.sessionKey, storageIdOf('a@example.com'));
+    const empty = (await decide(check(bearer(await hs256({ user: { email: '' }, pol: 'gold' }))))) as Reply;
+    assert.equal(empty.status, 403);
+    assert.equal(empty.body.toString(), '{\n    "error": "found an empty user ID in predefined base claim, claim: user.email"\n}');
+    assert.equal(await decide(check(bearer(await hs256({ sub: '', pol: 'gold' })))), errors.jwtEmptySub);
+    assert.equal(await decide(check(bearer(await hs256({ pol: 'gold' })))), errors.jwtNoUserClaims);
+  });
+
+  it('unknown or foreign base policy → 403 no matching policy; no policy and no defaults → 403 no matching policy found', async () => {
+    const { check } = setup();
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'a', pol: 'platinum' })))), errors.jwtNoMatchingPolicy);
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'b', pol: 'foreign' })))), errors.jwtNoMatchingPolicy);
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'c' })))), errors.jwtNoMatchingPolicyFound);
+  });
+
+  it('default policies apply when the token names none; an existing session follows a changed policy claim', async () => {
+    const { t, check } = setup({ jwt_default_policies: ['silver'] });
+    const first = bearer(await hs256({ sub: 'd' }));
+    assert.equal(await decide(check(first)), undefined);
+    assert.equal(first.session?.rate, 10);
+    const upgraded = bearer(await hs256({ sub: 'd', pol: 'gold' }));
+    assert.equal(await decide(check(upgraded)), undefined);
+    assert.equal(upgraded.session?.rate, 100);
+    assert.deepEqual(t.sessions.stored.get(storageIdOf('d'))?.apply_policies, ['gold']);
+  });
+
+  it('a session without policies is refused: 403 no matching policy found', async () => {
+    const { t, check } = setup();
+    t.sessions.stored.set(storageIdOf('bare'), { access_rights: {} });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'bare' })))), errors.jwtNoMatchingPolicyFound);
+  });
+});
+
+describe('createJwtAuth: one-to-one keys (auth.md §8.4)', () => {
+  it('kid names the key; its jwt_data.secret verifies; unknown key → 403', async () => {
+    const t = authTestDeps();
+    t.sessions.stored.set('org1client', { jwt_data: { secret: 'client-secret-client-secret-1234' }, alias: 'client' });
+    const check = createJwtAuth(apiDef({ enable_jwt: true, jwt_signing_method: 'hmac' }), t.deps)!;
+    const key = Buffer.from('client-secret-client-secret-1234');
+    const ctx = bearer(await hs256({ sub: 'x' }, key, { kid: 'client' }));
+    assert.equal(await decide(check(ctx)), undefined);
+    assert.equal(ctx.sessionKey, 'org1client');
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'x' }, key, { kid: 'nobody' })))), errors.jwtNotAuthorized);
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'x' }, Buffer.from('wrong-secret-wrong-secret-wrong!'), { kid: 'client' })))), errors.jwtNotAuthorized);
+    // Without kid (or with jwt_skip_kid) the identity claim names the key.
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'client' }, key)))), undefined);
+  });
+});
+
+describe('createJwtAuth: JWKS (auth.md §8.2 step 3)', () => {
+  it('picks the key by kid from a JWKS URL, caches the set and refetches it for an unknown kid', async () => {
+    const first = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const second = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    let keys = [{ ...(await exportJWK(first.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }];
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: Buffer.from(url).toString('base64') });
+      const sign = (key: typeof first.privateKey, kid: string, sub: string) =>
+        new SignJWT({ sub, pol: 'gold' }).setProtectedHeader({ alg: 'RS256', kid }).sign(key);
+      assert.equal(await decide(check(bearer(await sign(first.privateKey, 'k1', 'a')))), undefined);
+      assert.equal(await decide(check(bearer(await sign(first.privateKey, 'k1', 'b')))), undefined);
+      assert.equal(fetches, 1);
+      assert.equal(await decide(check(bearer(await new SignJWT({ sub: 'c' }).setProtectedHeader({ alg: 'RS256' }).sign(first.privateKey)))), errors.jwtNotAuthorized);
+      keys = [...keys, { ...(await exportJWK(second.publicKey)), kid: 'k2', alg: 'RS256', use: 'sig' }];
+      const rotated = await sign(second.privateKey, 'k2', 'd');
+      let outcome: unknown = 'not tried';
+      for (let attempt = 0; attempt < 50 && outcome !== undefined; attempt++) {
+        outcome = await decide(check(bearer(rotated)));
+        if (outcome !== undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(outcome, undefined);
+      assert.ok(fetches >= 2);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { exportJWK, SignJWT } from 'jose';
+import { AdminClient, keylessApi } from './support/admin-client.js';
+import { createKey, hmacAuthorization, keyedApi, putPolicy, rightsTo, startJwksServer, type JwksServer } from './support/auth-fixtures.js';
+import { gatewayRequest, rawRequest } from './support/gateway-client.js';
+import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
+import { startUpstream, type Upstream } from './support/upstream.js';
+
+const body = (message: string) => `{\n    "error": "${message}"\n}`;
+const JWT_SECRET = randomBytes(32);
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+describe('every auth mode through a running cluster (2 workers)', () => {
+  let redis: RedisServer;
+  let tg: Tollgate;
+  let upstream: Upstream;
+  let jwks: JwksServer;
+  let admin: AdminClient;
+  const keys: Record<string, string> = {};
+  const get = (path: string, headers: Record<string, string> = {}) => gatewayRequest(tg.gatewayUrl, path, { headers });
+
+  before(async () => {
+    redis = await startRedisServer();
+    upstream = await startUpstream({ name: 'auth' });
+    jwks = await startJwksServer([{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }]);
+    tg = await startTollgate({ redisPort: redis.port, workers: 2, config: { hash_keys: true } });
+    admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
+    const target = `${upstream.url}/`;
+    await admin.ok(admin.createApi(keylessApi('open', '/open/', target)));
+    await admin.ok(admin.createApi(keyedApi('token', '/token/', target, {
+      use_standard_auth: true, strip_auth_data: true,
+      auth_configs: { authToken: { auth_header_name: 'X-Api-Key', use_param: true, param_name: 'api_key', use_cookie: true, cookie_name: 'api_key' } },
+    })));
+    await admin.ok(admin.createApi(keyedApi('other', '/other/', target, { use_standard_auth: true })));
+    await admin.ok(admin.createApi(keyedApi('basic', '/basic/', target, { use_basic_auth: true, name: 'Basic Shop' })));
+    await admin.ok(admin.createApi(keyedApi('hmac', '/hmac/', target, { enable_signature_checking: true, hmac_allowed_clock_skew: 60_000 })));
+    await admin.ok(admin.createApi(keyedApi('jwt', '/jwt/', target, {
+      enable_jwt: true, jwt_signing_method: 'hmac', jwt_source: JWT_SECRET.toString('base64'), jwt_policy_field_name: 'pol', jwt_default_policies: ['jwt-basic'],
+    })));
+    await admin.ok(admin.createApi(keyedApi('jwks', '/jwks/', target, {
+      enable_jwt: true, jwt_signing_method: 'rsa', jwt_source: jwks.url, jwt_default_policies: ['jwt-basic'],
+    })));
+    await admin.ok(admin.createApi(keyedApi('chained', '/chained/', target, {
+      use_basic_auth: true, use_standard_auth: true, base_identity_provided_by: 'auth_token',
+      auth_configs: { authToken: { auth_header_name: 'X-Api-Key' } },
+    })));
+    await putPolicy(admin, { id: 'jwt-basic', name: 'jwt basic', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt', 'jwks') });
+    await putPolicy(admin, { id: 'jwt-gold', name: 'jwt gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt') });
+    keys.token = await createKey(admin, 'token-user-1', { alias: 'token user', access_rights: rightsTo('token', 'chained') });
+    keys.expired = await createKey(admin, 'expired-user', { expires: 1_000_000_000, access_rights: rightsTo('token') });
+    keys.inactive = await createKey(admin, 'inactive-user', { is_inactive: true, access_rights: rightsTo('token') });
+    keys.narrow = await createKey(admin, 'narrow-user', {
+      access_rights: { token: { api_id: 'token', versions: ['Default'], allowed_urls: [{ url: '/token/orders', methods: ['GET'] }] } },
+    });
+    await createKey(admin, 'basic-user', { basic_auth_data: { password: 'pa:ss' }, access_rights: rightsTo('basic') });
+    await createKey(admin, 'hmac-user', { hmac_enabled: true, hmac_string: 'hmac-secret', access_rights: rightsTo('hmac') });
+    await tg.waitForConvergence();
+  });
+  after(async () => {
+    await tg?.stop();
+    await redis?.stop();
+    await upstream?.close();
+    await jwks?.close();
+  });
+
+  test('keyless: no credential needed', async () => {
+    assert.equal((await get('/open/x')).status, 200);
+  });
+
+  test('auth token from the header, the query parameter or the cookie; stripped before the upstream', async () => {
+    for (const [path, headers] of [
+      ['/token/x', { 'x-api-key': keys.token! }],
+      ['/token/x', { 'x-api-key': 'token-user-1' }],
+      [`/token/x?api_key=${encodeURIComponent(keys.token!)}&keep=1`, {}],
+      ['/token/x', { cookie: `other=1; api_key=${keys.token}` }],
+    ] as const) {
+      const res = await get(path, headers);
+      assert.equal(res.status, 200, `${path} ${JSON.stringify(headers)}: ${res.text}`);
+      assert.equal(res.echo?.headers['x-api-key'], undefined);
+      assert.ok(!String(res.echo?.headers.cookie ?? '').includes('api_key'));
+      assert.ok(!res.echo!.query.includes('api_key'));
+    }
+    assert.equal((await get('/token/x?api_key=x&keep=1', { 'x-api-key': keys.token! })).status, 403);
+  });
+
+  test('auth token errors: missing 401, unknown 403, another API\'s key 403, expired 401, inactive 403, allowed_urls 403', async () => {
+    const missing = await get('/token/x');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.text, body('Authorization field missing'));
+    assert.equal(missing.headers['content-type'], 'application/json');
+    const unknown = await get('/token/x', { 'x-api-key': 'no-such-key-anywhere' });
+    assert.equal(unknown.status, 403);
+    assert.equal(unknown.text, body('Access to this API has been disallowed'));
+    assert.equal((await get('/other/x', { authorization: keys.token! })).status, 403);
+    const expired = await get('/token/x', { 'x-api-key': keys.expired! });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.text, body('Key has expired, please renew'));
+    const inactive = await get('/token/x', { 'x-api-key': keys.inactive! });
+    assert.equal(inactive.status, 403);
+    assert.equal(inactive.text, body('Key is inactive, please renew'));
+    assert.equal((await get('/token/orders', { 'x-api-key': keys.narrow! })).status, 200);
+    const narrow = await get('/token/payments', { 'x-api-key': keys.narrow! });
+    assert.equal(narrow.status, 403);
+    assert.equal(narrow.text, body('Access to this resource has been disallowed'));
+  });
+
+  test('basic auth: good credentials, a colon in the password, the challenge header and the malformed cases', async () => {
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    assert.equal((await get('/basic/x', { authorization: basic('basic-user', 'pa:ss') })).status, 200);
+    assert.equal((await get('/basic/x', { authorization: basic('basic-user', 'pa:ss') })).status, 200);
+    const wrong = await get('/basic/x', { authorization: basic('basic-user', 'nope') });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.text, body('User not authorised'));
+    assert.equal(wrong.headers['www-authenticate'], 'Basic realm="Basic Shop"');
+    const missing = await get('/basic/x');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers['www-authenticate'], 'Basic realm="Basic Shop"');
+    const malformed = await get('/basic/x', { authorization: 'Basic not*base64' });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.text, body('Attempted access with malformed header, auth data not encoded correctly'));
+  });
+
+  test('HMAC signatures: valid, tampered, and outside the clock skew', async () => {
+    const date = new Date().toUTCString();
+    assert.equal((await get('/hmac/x', { date, authorization: hmacAuthorization('hmac-user', 'hmac-secret', date) })).status, 200);
+    const tampered = await get('/hmac/x', { date, authorization: hmacAuthorization('hmac-user', 'other-secret', date) });
+    assert.equal(tampered.status, 400);
+    assert.equal(tampered.text, body('Authorization field missing, malformed or invalid'));
+    const old = new Date(Date.now() - 3_600_000).toUTCString();
+    assert.equal((await get('/hmac/x', { date: old, authorization: hmacAuthorization('hmac-user', 'hmac-secret', old) })).status, 400);
+  });
+
+  test('JWT (HMAC): a session is created from the policy claim or the defaults; bad tokens are refused cleanly', async () => {
+    const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(JWT_SECRET);
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal((await get('/jwt/x', { authorization: `Bearer ${await sign({ sub: 'jwt-user', exp: now + 600 })}` })).status, 200);
+    assert.equal((await get('/jwt/x', { authorization: `Bearer ${await sign({ sub: 'jwt-user', pol: 'jwt-gold' })}` })).status, 200);
+    const expired = await get('/jwt/x', { authorization: `Bearer ${await sign({ sub: 'jwt-user', exp: now - 600 })}` });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.text, body('Key not authorized: token has expired'));
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`;
+    const noneRes = await get('/jwt/x', { authorization: `Bearer ${none}` });
+    assert.equal(noneRes.status, 403);
+    assert.equal(noneRes.text, body('Key not authorized: Unexpected signing method'));
+    const forged = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(randomBytes(32));
+    assert.equal((await get('/jwt/x', { authorization: `Bearer ${forged}` })).text, body('Key not authorized'));
+    assert.equal((await get('/jwt/x', { authorization: 'Bearer %%%garbage%%%' })).status, 403);
+    assert.equal((await get('/jwt/x')).status, 400);
+    const unknownPolicy = await get('/jwt/x', { authorization: `Bearer ${await sign({ sub: 'other-user', pol: 'nope' })}` });
+    assert.equal(unknownPolicy.status, 403);
+    assert.equal(unknownPolicy.text, body('key not authorized: no matching policy'));
+  });
+
+  test('JWT (RSA) from a JWKS URL; an HS256 token made with the public key is refused', async () => {
+    const token = await new SignJWT({ sub: 'rsa-user' }).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey);
+    assert.equal((await get('/jwks/x', { authorization: `Bearer ${token}` })).status, 200);
+    const publicPem = rsa.publicKey.export({ type: 'spki', format: 'pem' });
+    const swapped = await new SignJWT({ sub: 'rsa-user' }).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(Buffer.from(publicPem));
+    const res = await get('/jwks/x', { authorization: `Bearer ${swapped}` });
+    assert.equal(res.status, 403);
+    assert.equal(res.text, body('Key not authorized: Unexpected signing method'));
+  });
+
+  test('chained basic + token: both must pass; the token\'s session is the one checked', async () => {
+    const basic = `Basic ${Buffer.from('basic-user:pa:ss').toString('base64')}`;
+    // basic-user has no rights to this API: 200 shows the token key's session was kept.
+    assert.equal((await get('/chained/x', { authorization: basic, 'x-api-key': keys.token! })).status, 200);
+    assert.equal((await get('/chained/x', { 'x-api-key': keys.token! })).status, 401);
+    assert.equal((await get('/chained/x', { authorization: basic })).status, 401);
+    assert.equal((await get('/chained/x', { authorization: basic, 'x-api-key': 'unknown-key' })).status, 403);
+  });
+
+  test('oversized and garbage credentials are refused without harming the gateway', async () => {
+    const huge = 'x'.repeat(6000);
+    const res = await rawRequest(tg.gatewayPort, '/jwt/x', 'GET', { authorization: `Bearer ${huge}` });
+    assert.ok(res.status === 403 || res.status === 431, String(res.status));
+    const weird = await rawRequest(tg.gatewayPort, '/basic/x', 'GET', { authorization: 'Basic \u00ff\u00fe' });
+    assert.equal(weird.status, 400);
+    assert.equal((await get('/open/x')).status, 200);
+  });
+});
