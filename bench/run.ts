@@ -43,7 +43,8 @@ function renderReport(opts: Options, tools: Tools, outcome: Outcome): string {
     "",
   ];
   const failures = outcome.failures.map((f) => `\n**failed** — ${f.split("\n")[0]}`);
-  return [...header, renderTable(outcome.rows), ...failures].join("\n") + "\n";
+  const notes = outcome.notes.map((n) => `\n${n}`);
+  return [...header, renderTable(outcome.rows), ...notes, ...failures].join("\n") + "\n";
 }
 
 function writeReport(report: string): string {

@@ -8,8 +8,9 @@ import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
 import { stopChild, type Child } from "./processes.js";
 import type { Measurement } from "./table.js";
 import { expectAuthorised, JWT_PATH, TOKEN_PATH } from "./auth-apis.js";
-import { LISTEN_PATH, startControlPlane, startGateway } from "./tollgate.js";
-import { runWrk, writeDoneHook } from "./wrk.js";
+import { LIMITED_PATH, redisCommandCalls, resetRedisStats } from "./limits-api.js";
+import { LISTEN_PATH, startControlPlane, startGateway, type TollgateCluster } from "./tollgate.js";
+import { runWrk, writeDoneHook, type WrkResult } from "./wrk.js";
 
 const WARMUP = "2s";
 const PROCESS_COUNTS = [1, 2];
@@ -24,33 +25,37 @@ export interface Plan {
 export interface Outcome {
   rows: Measurement[];
   failures: string[];
+  /** Lines printed under the table (e.g. Redis commands per request of the rate-limited row). */
+  notes: string[];
 }
 
 export async function runScenarios(plan: Plan): Promise<Outcome> {
-  const outcome: Outcome = { rows: [], failures: [] };
+  const outcome: Outcome = { rows: [], failures: [], notes: [] };
   const hook = writeDoneHook(plan.workDir);
   const measure = measurer(plan, hook, outcome);
   const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
   try {
     if (plan.opts.only.includes("direct")) await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
     if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure));
-    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure));
+    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, outcome));
   } finally {
     await stopChild(upstream.child);
   }
   return outcome;
 }
 
-type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[]) => Promise<void>;
+type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[], afterWarmup?: () => Promise<void>) => Promise<WrkResult>;
 
 function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
   const { duration, connections, threads } = plan.opts;
-  return async (scenario, processes, url, headers = []) => {
+  return async (scenario, processes, url, headers = [], afterWarmup) => {
     console.log(`→ ${scenario} x${processes}: warm-up ${WARMUP}, then ${duration} at ${connections} connections, ${threads} thread(s)`);
     await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads, headers });
+    await afterWarmup?.();
     const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads, headers });
     console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
     outcome.rows.push({ scenario, processes, result });
+    return result;
   };
 }
 
@@ -78,7 +83,7 @@ async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure): Pr
   }
 }
 
-async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure): Promise<void> {
+async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, outcome: Outcome): Promise<void> {
   const dir = join(plan.workDir, "tollgate");
   if (!plan.tools.redis) throw new Error("redis-server was not located");
   const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort);
@@ -88,11 +93,15 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure):
       try {
         const base = `http://127.0.0.1:${cluster.listenPort}`;
         await measure("tollgate", workers, `${base}${LISTEN_PATH}`);
+        await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome);
         // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
-        await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
-        await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
-        await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
-        await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
+        // A failing authenticated row is reported; the next worker count is still measured.
+        await attempt(outcome, `tollgate auth x${workers}`, async () => {
+          await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
+          await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
+          await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+          await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
+        });
       } finally {
         await stopChild(gateway);
       }
@@ -100,6 +109,20 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure):
   } finally {
     await stopAllOf(cluster.children);
   }
+}
+
+/**
+ * The rate-limited row: every request runs the limit script. Redis's command counters are reset after the
+ * warm-up, so the note under the table divides the measured run's Redis commands by its requests.
+ */
+async function limitedRow(cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome): Promise<void> {
+  const result = await measure("tollgate limited", workers, url, [], () => resetRedisStats(cluster.redisPort));
+  const calls = await redisCommandCalls(cluster.redisPort);
+  const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
+  const total = Object.values(calls).reduce((a, b) => a + b, 0);
+  outcome.notes.push(`tollgate limited x${workers}: ${(scripts / result.requests).toFixed(3)} Redis commands sent per request ` +
+    `(EVALSHA/EVAL; ${result.requests} requests). INFO commandstats also counts the commands run inside the script, ` +
+    `${((total - scripts) / result.requests).toFixed(2)} per request: ${JSON.stringify(calls)}`);
 }
 
 async function stopAllOf(children: Child[]): Promise<void> {

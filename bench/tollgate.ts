@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { freePort, waitFor200 } from "./net.js";
 import { startChild, stopChild, type Child } from "./processes.js";
 import { createCredentials, writeAuthApis, type AuthFixtures } from "./auth-apis.js";
+import { writeLimitedApi } from "./limits-api.js";
 
 export const LISTEN_PATH = "/bench/";
 
@@ -15,6 +16,8 @@ export interface TollgateCluster {
   listenPort: number;
   controlUrl: string;
   secret: string;
+  /** The private Redis (INFO commandstats for the rate-limited row). */
+  redisPort: number;
   /** wrk headers of the authenticated rows (auth-apis.ts). */
   auth: AuthFixtures;
   children: Child[];
@@ -40,12 +43,13 @@ export async function startControlPlane(repoRoot: string, redisBin: string, dir:
   const config = gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort, policyPath);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
+  writeLimitedApi(dir, upstreamPort);
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
   const controlUrl = `http://127.0.0.1:${controlPort}`;
   try {
     await waitFor200(`${controlUrl}/hello`, control, 20_000);
     const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
-    return { configFile, listenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
+    return { configFile, listenPort, redisPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
   } catch (err) {
     await stopChild(control);
     await stopChild(redis);

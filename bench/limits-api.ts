@@ -1,0 +1,51 @@
+// The rate-limited bench row: the same upstream behind a keyless API with a `global_rate_limit` high
+// enough never to refuse during the run (10 000 per 0.1 s: the largest sliding log, 10 000 entries), so
+// every request runs the limit script and is admitted; Redis's own command counters (INFO commandstats)
+// give the Redis commands per request.
+
+import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+
+export const LIMITED_PATH = "/bench-limited/";
+const LIMITED_API = "bench-limited";
+
+/** Writes the limited API definition into app_path. */
+export function writeLimitedApi(dir: string, upstreamPort: number): void {
+  writeFileSync(join(dir, "apps", `${LIMITED_API}.json`), JSON.stringify({
+    api_id: LIMITED_API, name: LIMITED_API, org_id: "bench", active: true, use_keyless: true,
+    global_rate_limit: { rate: 10_000, per: 0.1 },
+    proxy: { listen_path: LIMITED_PATH, target_url: `http://127.0.0.1:${upstreamPort}/`, strip_listen_path: true },
+    version_data: { not_versioned: true, versions: { Default: { name: "Default" } } },
+  }, null, 2));
+}
+
+/** Sends one inline command to Redis and returns its reply as text (bounded: 5 s). */
+function redisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    const timer = setTimeout(() => socket.destroy(new Error(`redis ${command}: no reply within 5 s`)), 5000);
+    socket.on("connect", () => socket.write(`${command}\r\n`));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString();
+      const header = /^\$(\d+)\r\n/.exec(reply);
+      const isDone = header ? reply.length >= header[0].length + Number(header[1]) + 2 : reply.endsWith("\r\n");
+      if (isDone) socket.end();
+    });
+    socket.on("close", () => { clearTimeout(timer); resolve(reply); });
+    socket.on("error", (err) => { clearTimeout(timer); reject(err); });
+  });
+}
+
+export async function resetRedisStats(port: number): Promise<void> {
+  await redisCommand(port, "CONFIG RESETSTAT");
+}
+
+/** Calls per command since the last reset (`cmdstat_<name>:calls=N`), e.g. { evalsha: 812345, get: 40 }. */
+export async function redisCommandCalls(port: number): Promise<Record<string, number>> {
+  const text = await redisCommand(port, "INFO commandstats");
+  const calls: Record<string, number> = {};
+  for (const m of text.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) calls[m[1]!] = Number(m[2]);
+  return calls;
+}
