@@ -125,7 +125,7 @@ for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis 
     assert.equal(responses.filter((r) => r.status === 429).length, 200);
   });
 
-  test('one Redis command per request: one EVALSHA (or the first EVAL) per limited request', async () => {
+  test('at most one Redis command per request: one EVALSHA (or the first EVAL), shared by requests that arrive together', async () => {
     await createApi('commands', 1000, 60);
     await gatewayRequest(tg.gatewayUrl, '/commands/warm', { dispatcher });
     await gatewayRequest(second.url, '/commands/warm', { dispatcher });
@@ -133,7 +133,8 @@ for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis 
     await burst('/commands/x', 100);
     const stats = (await Promise.all(backend.masters.map((m) => m.info('commandstats')))).join('\n');
     const calls = (name: string): number => [...stats.matchAll(new RegExp(`cmdstat_${name}:calls=(\\d+)`, 'g'))].reduce((a, m) => a + Number(m[1]), 0);
-    assert.equal(calls('evalsha') + calls('eval'), 100, stats);
+    const scripts = calls('evalsha') + calls('eval');
+    assert.ok(scripts >= 1 && scripts <= 100, `${scripts} script calls for 100 requests\n${stats}`);
   });
 });
 

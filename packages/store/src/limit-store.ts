@@ -64,11 +64,30 @@ export interface LimitStoreOptions {
   readonly onRefund?: () => void;
 }
 
+/** Requests waiting for the same checks (the same array) within one turn of the event loop. */
+interface Batch {
+  readonly checks: readonly LimitCheck[];
+  readonly resolvers: Array<(outcome: LimitOutcome) => void>;
+  readonly rejecters: Array<(err: unknown) => void>;
+}
+
+/** One script call's answer, in the caller's check order: pairs = admitted pairs then refused pairs. */
+interface CallResult {
+  readonly admitted: number;
+  /** Index of the refusing check for request `admitted + 1`; -1 when every request was admitted. */
+  readonly failed: number;
+  readonly nowUs: number;
+  readonly pairs: readonly number[];
+}
+
 /**
- * Runs limits-n.lua for one request. On a single Redis (or Sentinel) every check goes into one script
- * call. On Redis Cluster checks are grouped by hash tag, one script per slot, all sent at once (one round
- * trip; ioredis auto-pipelining batches them per node); when one group refuses, the groups that admitted
- * are refunded asynchronously with limits-refund-n.lua (§10.2: may briefly under-admit, never over-admit).
+ * Runs limits-n.lua. Requests that carry the same checks array (the middleware keeps one per API and per
+ * cached session) and arrive in the same turn of the event loop share one script call that decides them
+ * one after the other, as separate calls would: at most one Redis command per request, usually far fewer
+ * under load. On a single Redis (or Sentinel) all checks of a request are one script call. On Redis
+ * Cluster checks are grouped by hash tag, one call per slot, all sent at once (one round trip; ioredis
+ * auto-pipelining batches them per node); what one group admitted beyond what every group admitted is
+ * refunded asynchronously with limits-refund-n.lua (§10.2: may briefly under-admit, never over-admit).
  *
  * @example
  * const limits = new LimitStore(redis);
@@ -77,63 +96,104 @@ export interface LimitStoreOptions {
 export class LimitStore {
   private readonly redis: RedisClient;
   private readonly isCluster: boolean;
+  private pending: Map<readonly LimitCheck[], Batch> | null = null;
+  private readonly flush = (): void => this.flushPending();
 
   constructor(redis: RedisClient, private readonly options: LimitStoreOptions = {}) {
     this.redis = defineScripts(redis);
     this.isCluster = redis.isCluster;
   }
 
+  /** Decides one request. Pass the same array for requests with the same counters so they can share a call. */
   check(checks: readonly LimitCheck[]): Promise<LimitOutcome> {
-    if (!this.isCluster || checks.length === 1) return this.run(checks);
-    const groups = groupByTag(checks);
-    return groups.length === 1 ? this.run(checks) : this.runGroups(checks, groups);
+    if (this.pending === null) {
+      this.pending = new Map();
+      setImmediate(this.flush);
+    }
+    let batch = this.pending.get(checks);
+    if (batch === undefined) {
+      batch = { checks, resolvers: [], rejecters: [] };
+      this.pending.set(checks, batch);
+    }
+    const { resolvers, rejecters } = batch;
+    return new Promise<LimitOutcome>((resolve, reject) => {
+      resolvers.push(resolve);
+      rejecters.push(reject);
+    });
   }
 
-  private async run(checks: readonly LimitCheck[]): Promise<LimitOutcome> {
-    const raw = await callVariadic<number[]>(this.redis, 'limits', scriptArgs(checks), checks.length);
-    return new LimitOutcome(raw[0] === 1, raw[1]! - 1, raw[2]!, raw, 3);
-  }
-
-  private async runGroups(checks: readonly LimitCheck[], groups: number[][]): Promise<LimitOutcome> {
-    const parts = groups.map((idx) => idx.map((i) => checks[i]!));
-    const settled = await Promise.allSettled(parts.map((part) => this.run(part)));
-    const pairs: number[] = new Array<number>(checks.length * 2).fill(-1);
-    let failed = -1;
-    let error: unknown = null;
-    let nowUs = 0;
-    for (let g = 0; g < groups.length; g++) {
-      const result = settled[g]!;
-      if (result.status === 'rejected') {
-        error = result.reason;
-        continue;
-      }
-      const outcome = result.value;
-      nowUs = outcome.nowUs;
-      groups[g]!.forEach((original, j) => {
-        pairs[2 * original] = outcome.remaining(j);
-        pairs[2 * original + 1] = outcome.waitUs(j);
+  private flushPending(): void {
+    const batches = this.pending!;
+    this.pending = null;
+    for (const batch of batches.values()) {
+      this.decide(batch.checks, batch.resolvers.length).then((result) => settle(batch, result), (err: unknown) => {
+        for (const reject of batch.rejecters) reject(err);
       });
-      if (!outcome.admitted) {
-        const original = groups[g]![outcome.failed]!;
+    }
+  }
+
+  private decide(checks: readonly LimitCheck[], count: number): Promise<CallResult> {
+    if (!this.isCluster || checks.length === 1) return this.call(checks, count);
+    const groups = groupByTag(checks);
+    return groups.length === 1 ? this.call(checks, count) : this.callGroups(checks, groups, count);
+  }
+
+  private async call(checks: readonly LimitCheck[], count: number): Promise<CallResult> {
+    const args = scriptArgs(checks);
+    args.push(count);
+    const raw = await callVariadic<number[]>(this.redis, 'limits', args, checks.length);
+    return { admitted: raw[0]!, failed: raw[1]! - 1, nowUs: raw[2]!, pairs: raw.slice(3) };
+  }
+
+  private async callGroups(checks: readonly LimitCheck[], groups: number[][], count: number): Promise<CallResult> {
+    const n = checks.length;
+    const parts = groups.map((idx) => idx.map((i) => checks[i]!));
+    const settled = await Promise.allSettled(parts.map((part) => this.call(part, count)));
+    const failedGroup = settled.find((r) => r.status === 'rejected');
+    const results = settled.map((r) => (r.status === 'fulfilled' ? r.value : null));
+    const admitted = failedGroup ? 0 : Math.min(...results.map((r) => r!.admitted));
+    results.forEach((r, g) => {
+      if (r !== null && r.admitted > admitted) this.refund(parts[g]!, r.nowUs, r.admitted - admitted);
+    });
+    if (failedGroup) throw (failedGroup as PromiseRejectedResult).reason;
+    const pairs = new Array<number>(4 * n).fill(-1);
+    let failed = -1;
+    let nowUs = 0;
+    results.forEach((r, g) => {
+      const group = groups[g]!;
+      const m = group.length;
+      nowUs = r!.nowUs;
+      group.forEach((original, j) => {
+        pairs[2 * original] = r!.pairs[2 * j]!;
+        pairs[2 * original + 1] = r!.pairs[2 * j + 1]!;
+        // a group that admitted more than the batch did not refuse: its state after admitting stands in
+        const refusedAt = r!.admitted === admitted ? 2 * m : 0;
+        pairs[2 * n + 2 * original] = r!.pairs[refusedAt + 2 * j]!;
+        pairs[2 * n + 2 * original + 1] = r!.pairs[refusedAt + 2 * j + 1]!;
+      });
+      if (r!.admitted === admitted && r!.failed >= 0) {
+        const original = group[r!.failed]!;
         failed = failed < 0 ? original : Math.min(failed, original);
       }
-    }
-    if (failed >= 0 || error !== null) {
-      for (let g = 0; g < groups.length; g++) {
-        const result = settled[g]!;
-        if (result.status === 'fulfilled' && result.value.admitted) this.refund(parts[g]!, result.value.nowUs);
-      }
-    }
-    if (error !== null) throw error;
-    return new LimitOutcome(failed < 0, failed, nowUs, pairs, 0);
+    });
+    return { admitted, failed, nowUs, pairs };
   }
 
-  private refund(checks: readonly LimitCheck[], nowUs: number): void {
+  private refund(checks: readonly LimitCheck[], nowUs: number, count: number): void {
     this.options.onRefund?.();
     const args = scriptArgs(checks);
-    args.push(String(nowUs));
+    args.push(String(nowUs), count);
     callVariadic<number>(this.redis, 'limitsRefund', args, checks.length).catch((err: Error) => this.options.onRefundError?.(err));
   }
+}
+
+/** The first `admitted` requests of the batch share the admitted outcome, the rest the refused one. */
+function settle(batch: Batch, result: CallResult): void {
+  const n = batch.checks.length;
+  const { resolvers } = batch;
+  const admitted = result.admitted > 0 ? new LimitOutcome(true, -1, result.nowUs, result.pairs, 0) : null;
+  const refused = result.admitted < resolvers.length ? new LimitOutcome(false, result.failed, result.nowUs, result.pairs, 2 * n) : null;
+  for (let i = 0; i < resolvers.length; i++) resolvers[i]!(i < result.admitted ? admitted! : refused!);
 }
 
 function scriptArgs(checks: readonly LimitCheck[]): Array<string | number> {

@@ -7,7 +7,7 @@ import { LocalLimits } from './local-limits.js';
 /** A worker counts as live in the cluster when it reported its revision this recently (config feed). */
 const LIVE_WORKER_MS = 5000;
 /** How often the number of live workers (the local mode's divisor) is refreshed while Redis answers. */
-const WORKER_COUNT_INTERVAL_MS = 5000;
+const WORKER_COUNT_INTERVAL_MS = 1000;
 /** Quota hints kept at most (last remaining per quota counter, for the local mode). */
 const MAX_QUOTA_HINTS = 10_000;
 
