@@ -30,9 +30,11 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
   const metricsRegistry = new Registry();
   // Limits get their own connection: a short deadline and no offline queue, so a check never waits on a
-  // dead Redis longer than rate_limit_storage_timeout_ms (the failure mode decides instead).
+  // dead Redis longer than rate_limit_storage_timeout_ms (the failure mode decides instead). No ioredis
+  // auto-pipelining: LimitStore already gathers a loop turn's requests into one call per counter set and
+  // sends at once (auto-pipelining would hold each call for one more turn).
   const limitRedis = createRedisClient(config.storage, {
-    name: 'tollgate:gateway:limits', commandTimeoutMs: config.rate_limit_storage_timeout_ms, offlineQueue: false, autoPipelining: true,
+    name: 'tollgate:gateway:limits', commandTimeoutMs: config.rate_limit_storage_timeout_ms, offlineQueue: false,
   });
   limitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (limits) error'));
   const limiter = new Limiter({
