@@ -5,8 +5,8 @@
 import type { Policy, PolicyPartitions } from './policy.js';
 import type { AccessDefinition, SessionState } from './session.js';
 import {
-  appendIfMissing, fullLimit, greaterThan, isEmptyLimit, isEmptyRate, mergeAllowedUrls, mergeEndpointLimits, num,
-  rateDuration, type FullLimit,
+  appendIfMissing, applyMasterPolicy, applyRateLimits, fullLimit, greaterThan, isEmptyLimit, mergeAllowedUrls,
+  mergeEndpointLimits, num, policyLimit, rateDuration, type FullLimit,
 } from './policy-limits.js';
 
 export type PolicyLookup = ReadonlyMap<string, Policy> | Readonly<Record<string, Policy>>;
@@ -69,30 +69,6 @@ function clearSession(session: SessionState, ids: readonly string[], policies: P
       session.throttle_interval = 0;
     }
     if (policy.partitions?.complexity || all) session.max_query_depth = 0;
-  }
-}
-
-function policyLimit(policy: Policy): FullLimit {
-  return fullLimit({
-    rate: policy.rate, per: policy.per, smoothing: policy.smoothing, throttle_interval: policy.throttle_interval,
-    throttle_retry_limit: policy.throttle_retry_limit, max_query_depth: policy.max_query_depth,
-    quota_max: policy.quota_max, quota_renewal_rate: policy.quota_renewal_rate,
-  });
-}
-
-/** The policy's rate when it allows more than the API's or the session's current one. */
-function applyRateLimits(session: SessionState, policy: Policy, limit: FullLimit): void {
-  const p = policyLimit(policy);
-  if (isEmptyRate(p)) return;
-  if (isEmptyRate(limit) || rateDuration(limit) > rateDuration(p)) {
-    limit.rate = p.rate;
-    limit.per = p.per;
-    limit.smoothing = p.smoothing;
-  }
-  if (isEmptyRate(session) || rateDuration(session) > rateDuration(p)) {
-    session.rate = p.rate;
-    session.per = p.per;
-    session.smoothing = p.smoothing;
   }
 }
 
@@ -212,22 +188,6 @@ function applyPartitioned(state: MergeState, session: SessionState, policy: Poli
   if (!session.enable_http_signature_validation) session.enable_http_signature_validation = Boolean(policy.enable_http_signature_validation);
   state.didPartition = partitioned;
   return undefined;
-}
-
-/** A policy without access rights copies its limits straight to the session root. */
-function applyMasterPolicy(session: SessionState, p: FullLimit, all: boolean, parts: PolicyPartitions): void {
-  if (all || parts.rate_limit) {
-    session.rate = p.rate;
-    session.per = p.per;
-    session.smoothing = p.smoothing;
-    session.throttle_interval = p.throttle_interval;
-    session.throttle_retry_limit = p.throttle_retry_limit;
-  }
-  if (all || parts.complexity) session.max_query_depth = p.max_query_depth;
-  if (all || parts.quota) {
-    session.quota_max = p.quota_max;
-    session.quota_renewal_rate = p.quota_renewal_rate;
-  }
 }
 
 /** Steps 6–8: drop APIs without an ACL part, inherit root values, scope counters, single-API root copy. */

@@ -3,7 +3,8 @@
  * internal/policy helpers: which of two rate limits allows more, -1 as the largest quota, and the merges of
  * per-endpoint limits and `allowed_urls`.
  */
-import type { AccessSpec, APILimit, EndpointLimit, RateLimitSmoothing } from './session.js';
+import type { Policy, PolicyPartitions } from './policy.js';
+import type { AccessSpec, APILimit, EndpointLimit, RateLimitSmoothing, SessionState } from './session.js';
 
 /** Every numeric limit field set, `smoothing` null when absent: the shape merged and emitted. */
 export interface FullLimit extends APILimit {
@@ -135,15 +136,56 @@ export function mergeEndpointLimits(
   const result = endpointMap(policy);
   if (result.size === 0) return endpointList(currentMap);
   for (const [key, currentLimit] of currentMap) {
-    const policyLimit = result.get(key);
-    if (policyLimit === undefined) {
+    const fromPolicy = result.get(key);
+    if (fromPolicy === undefined) {
       result.set(key, currentLimit);
       continue;
     }
-    const [policyDuration, currentDuration] = [rateDuration(policyLimit), rateDuration(currentLimit)];
-    if (policyDuration > currentDuration || (policyDuration === currentDuration && num(currentLimit.rate) > num(policyLimit.rate))) {
+    const [policyDuration, currentDuration] = [rateDuration(fromPolicy), rateDuration(currentLimit)];
+    if (policyDuration > currentDuration || (policyDuration === currentDuration && num(currentLimit.rate) > num(fromPolicy.rate))) {
       result.set(key, currentLimit);
     }
   }
   return endpointList(result);
+}
+
+/** A policy's own limits in the shape of a per-API limit (Tyk's Policy.APILimit). */
+export function policyLimit(policy: Policy): FullLimit {
+  return fullLimit({
+    rate: policy.rate, per: policy.per, smoothing: policy.smoothing, throttle_interval: policy.throttle_interval,
+    throttle_retry_limit: policy.throttle_retry_limit, max_query_depth: policy.max_query_depth,
+    quota_max: policy.quota_max, quota_renewal_rate: policy.quota_renewal_rate,
+  });
+}
+
+/** The policy's rate when it allows more than the API's or the session's current one. */
+export function applyRateLimits(session: SessionState, policy: Policy, limit: FullLimit): void {
+  const p = policyLimit(policy);
+  if (isEmptyRate(p)) return;
+  if (isEmptyRate(limit) || rateDuration(limit) > rateDuration(p)) {
+    limit.rate = p.rate;
+    limit.per = p.per;
+    limit.smoothing = p.smoothing;
+  }
+  if (isEmptyRate(session) || rateDuration(session) > rateDuration(p)) {
+    session.rate = p.rate;
+    session.per = p.per;
+    session.smoothing = p.smoothing;
+  }
+}
+
+/** A policy without access rights copies its limits straight to the session root. */
+export function applyMasterPolicy(session: SessionState, p: FullLimit, all: boolean, parts: PolicyPartitions): void {
+  if (all || parts.rate_limit) {
+    session.rate = p.rate;
+    session.per = p.per;
+    session.smoothing = p.smoothing;
+    session.throttle_interval = p.throttle_interval;
+    session.throttle_retry_limit = p.throttle_retry_limit;
+  }
+  if (all || parts.complexity) session.max_query_depth = p.max_query_depth;
+  if (all || parts.quota) {
+    session.quota_max = p.quota_max;
+    session.quota_renewal_rate = p.quota_renewal_rate;
+  }
 }
