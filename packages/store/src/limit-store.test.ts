@@ -155,6 +155,14 @@ function contract(name: string, start: () => Promise<Backend>): void {
       assert.equal(await redis.llen(checks[1]!.key), 4);
     });
 
+    it('a large burst on one connection is split into calls of at most 128, still in arrival order', async () => {
+      const checks = [rateCheck(limitKeys.apiRate(id('split')), 200, 60_000)];
+      const outcomes = await Promise.all(Array.from({ length: 300 }, () => store.check(checks)));
+      assert.equal(outcomes.filter((o) => o.admitted).length, 200);
+      assert.ok(outcomes.slice(0, 200).every((o) => o.admitted), 'the first 200 to arrive are the admitted ones');
+      assert.equal(await redis.llen(checks[0]!.key), 200);
+    });
+
     it('a quota refusal consumes no rate capacity', async () => {
       const keyId = id('quota-first');
       const checks = [rateCheck(keyLayout.rateCounter('', keyId), 10, 60_000), quotaCheck(keyLayout.quotaCounter('', keyId), 1, 3600)];

@@ -64,6 +64,9 @@ export interface LimitStoreOptions {
   readonly onRefund?: () => void;
 }
 
+/** Requests decided by one script call at most: bounds the time one call holds Redis (~2 µs each). */
+const MAX_BATCH = 128;
+
 /** Requests waiting for the same checks (the same array) within one turn of the event loop. */
 interface Batch {
   readonly checks: readonly LimitCheck[];
@@ -97,6 +100,8 @@ export class LimitStore {
   private readonly redis: RedisClient;
   private readonly isCluster: boolean;
   private pending: Map<readonly LimitCheck[], Batch> | null = null;
+  /** Batches that reached MAX_BATCH this turn (a new one took their place in `pending`). */
+  private full: Batch[] = [];
   private readonly flush = (): void => this.flushPending();
 
   constructor(redis: RedisClient, private readonly options: LimitStoreOptions = {}) {
@@ -111,7 +116,8 @@ export class LimitStore {
       setImmediate(this.flush);
     }
     let batch = this.pending.get(checks);
-    if (batch === undefined) {
+    if (batch === undefined || batch.resolvers.length === MAX_BATCH) {
+      if (batch !== undefined) this.full.push(batch);
       batch = { checks, resolvers: [], rejecters: [] };
       this.pending.set(checks, batch);
     }
@@ -123,9 +129,10 @@ export class LimitStore {
   }
 
   private flushPending(): void {
-    const batches = this.pending!;
+    const batches = [...this.full, ...this.pending!.values()];
     this.pending = null;
-    for (const batch of batches.values()) {
+    this.full = [];
+    for (const batch of batches) {
       this.decide(batch.checks, batch.resolvers.length).then((result) => settle(batch, result), (err: unknown) => {
         for (const reject of batch.rejecters) reject(err);
       });
