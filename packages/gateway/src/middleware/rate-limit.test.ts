@@ -183,6 +183,34 @@ describe('createRateLimit', () => {
     assert.deepEqual(seen, [[200, '2', '1'], [200, '2', '0'], [429, '2', '0']]);
   });
 
+  it('without Redis: open admits (session left as it was), closed refuses as Tyk does (500 with the fixed window)', async () => {
+    const unreachable = (mode: 'open' | 'closed', configure: (c: GatewayConfig) => void = () => undefined) => {
+      const config = defaultConfig();
+      config.rate_limit_failure_mode = mode;
+      configure(config);
+      // Nothing listens on port 1: every check fails at once (no offline queue).
+      const client = createRedisClient({ host: '127.0.0.1', port: 1 }, { name: 'test:down', offlineQueue: false, commandTimeoutMs: 100 });
+      client.on('error', () => undefined);
+      clients.push(client);
+      const limiter = new Limiter({ redis: client, mode, logger, logIntervalMs: 1000, metrics: createRateLimitMetrics(new Registry()) });
+      return createPipelineDeps({ config, logger, limiter });
+    };
+    const session: SessionState = { rate: 1, per: 60, quota_max: 5, quota_renewal_rate: 60, quota_remaining: 5, quota_renews: 7 };
+    const open = createRateLimit(def(), unreachable('open'))!;
+    for (let i = 0; i < 3; i++) assert.equal(await run(open, request(session, 'k-open')), undefined);
+    assert.equal(session.quota_remaining, 5);
+    assert.equal(session.quota_renews, 7);
+    const closed = createRateLimit(def({ global_rate_limit: { rate: 5, per: 1 } }), unreachable('closed'))!;
+    assert.equal(await run(closed, request(session, 'k-closed')), errors.rateLimited);
+    assert.equal(await run(closed, request()), errors.apiRateLimited);
+    const quotaOnly = createRateLimit(def({ disable_rate_limit: true }), unreachable('closed'))!;
+    assert.equal(await run(quotaOnly, request(session, 'k-closed')), errors.quotaExceeded);
+    const fixed = createRateLimit(def(), unreachable('closed', (c) => { c.enable_fixed_window_rate_limiter = true; }))!;
+    assert.equal(await run(fixed, request(session, 'k-closed')), errors.rateLimitStorage);
+    assert.equal(errors.rateLimitStorage.status, 500);
+    assert.equal(errors.rateLimitStorage.message, 'there was a problem proxying the request');
+  });
+
   it('picks GCRA above rate_limit_sliding_log_max and the fixed window when configured', async () => {
     const gcra = await middleware(def({ use_keyless: true, global_rate_limit: { rate: 20, per: 60 } }), (c) => { c.rate_limit_sliding_log_max = 10; });
     assert.equal(await run(gcra, request()), undefined);

@@ -127,6 +127,8 @@ function quotaHeaders(ctx: RequestContext, source: APILimit): void {
  * the current period. Only the in-memory session: the stored record is not rewritten per request (§10.5).
  */
 function writeBackQuota(source: APILimit, outcome: LimitOutcome, at: number): void {
+  // -1: decided without Redis (rate_limit_failure_mode open): nothing known to show.
+  if (outcome.remaining(at) < 0) return;
   source.quota_remaining = outcome.remaining(at);
   const wait = outcome.waitUs(at);
   if (wait >= 0) source.quota_renews = Math.ceil((outcome.nowUs + wait) / 1_000_000);
