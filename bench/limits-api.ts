@@ -3,7 +3,8 @@
 // every request runs the limit script and is admitted; Redis's own command counters (INFO commandstats)
 // give the Redis commands per request.
 
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 
@@ -48,4 +49,32 @@ export async function redisCommandCalls(port: number): Promise<Record<string, nu
   const calls: Record<string, number> = {};
   for (const m of text.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) calls[m[1]!] = Number(m[2]);
   return calls;
+}
+
+/** CPU time (user + system) of a gateway primary's workers, from /proc, between `start` and `perRequestUs`. */
+export class WorkerCpu {
+  private startMs = 0;
+  private pids: number[] = [];
+
+  constructor(private readonly primaryPid: number) {}
+
+  async start(): Promise<void> {
+    this.pids = execFileSync("pgrep", ["-P", String(this.primaryPid)]).toString().trim().split("\n").map(Number);
+    this.startMs = this.totalMs();
+  }
+
+  /** Microseconds of worker CPU per request since `start`. */
+  async perRequestUs(requests: number): Promise<number> {
+    return ((this.totalMs() - this.startMs) * 1000) / Math.max(1, requests);
+  }
+
+  private totalMs(): number {
+    let ticks = 0;
+    for (const pid of this.pids) {
+      // Fields after the command name: utime is the 12th, stime the 13th (clock ticks of 10 ms).
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * 10;
+  }
 }

@@ -8,7 +8,7 @@ import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
 import { stopChild, type Child } from "./processes.js";
 import type { Measurement } from "./table.js";
 import { expectAuthorised, JWT_PATH, TOKEN_PATH } from "./auth-apis.js";
-import { LIMITED_PATH, redisCommandCalls, resetRedisStats } from "./limits-api.js";
+import { LIMITED_PATH, redisCommandCalls, resetRedisStats, WorkerCpu } from "./limits-api.js";
 import { LISTEN_PATH, startControlPlane, startGateway, type TollgateCluster } from "./tollgate.js";
 import { runWrk, writeDoneHook, type WrkResult } from "./wrk.js";
 
@@ -92,8 +92,10 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
       const gateway = await startGateway(plan.repoRoot, dir, cluster, workers);
       try {
         const base = `http://127.0.0.1:${cluster.listenPort}`;
-        await measure("tollgate", workers, `${base}${LISTEN_PATH}`);
-        await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome);
+        const cpu = new WorkerCpu(gateway.proc.pid!);
+        const keyless = await measure("tollgate", workers, `${base}${LISTEN_PATH}`, [], () => cpu.start());
+        const keylessUs = await cpu.perRequestUs(keyless.requests);
+        await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome, cpu, keylessUs);
         // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
         // A failing authenticated row is reported; the next worker count is still measured.
         await attempt(outcome, `tollgate auth x${workers}`, async () => {
@@ -115,8 +117,16 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
  * The rate-limited row: every request runs the limit script. Redis's command counters are reset after the
  * warm-up, so the note under the table divides the measured run's Redis commands by its requests.
  */
-async function limitedRow(cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome): Promise<void> {
-  const result = await measure("tollgate limited", workers, url, [], () => resetRedisStats(cluster.redisPort));
+async function limitedRow(
+  cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome, cpu: WorkerCpu, keylessUs: number,
+): Promise<void> {
+  const result = await measure("tollgate limited", workers, url, [], async () => {
+    await resetRedisStats(cluster.redisPort);
+    await cpu.start();
+  });
+  const limitedUs = await cpu.perRequestUs(result.requests);
+  outcome.notes.push(`tollgate x${workers}: gateway worker CPU per request ${keylessUs.toFixed(1)} µs keyless, ` +
+    `${limitedUs.toFixed(1)} µs rate-limited (keyless ÷ limited = ${(keylessUs / limitedUs).toFixed(2)}; CPU time is steadier than rps on a shared machine)`);
   const calls = await redisCommandCalls(cluster.redisPort);
   const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
