@@ -1,6 +1,6 @@
 // Command-line flags. Defaults keep a full run (5 measured runs + warm-ups + start-ups) under ~3 minutes.
 
-export const SCENARIOS = ["direct", "nginx", "tollgate"] as const;
+export const SCENARIOS = ["direct", "nginx", "tollgate", "nginx-tls", "tollgate-tls"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -10,7 +10,7 @@ export interface Options {
   only: ScenarioName[];
 }
 
-const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate]`;
+const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls]`;
 
 export function parseArgs(argv: string[]): Options {
   const opts: Options = { duration: "10s", connections: 64, threads: 1, only: [...SCENARIOS] };

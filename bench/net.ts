@@ -1,6 +1,7 @@
 // Loopback helpers: free ports and readiness polling. Everything here targets 127.0.0.1 only.
 
 import { createServer } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
 import { logTail, type Child } from "./processes.js";
 
 export function freePort(): Promise<number> {
@@ -16,13 +17,16 @@ export function freePort(): Promise<number> {
 }
 
 /** Poll until `url` answers 200, failing early (with the child's log) if the child dies first. */
+/** The benchmark's own self-signed certificate is accepted when polling an https URL. */
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
 export async function waitFor200(url: string, child: Child, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
   while (Date.now() < deadline) {
     if (child.hasExited()) throw new Error(`${child.name} exited before ${url} was ready:\n${logTail(child)}`);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const res = await undiciFetch(url, { signal: AbortSignal.timeout(1000), dispatcher: insecure });
       await res.arrayBuffer();
       if (res.status === 200) return;
       last = `HTTP ${res.status}`;

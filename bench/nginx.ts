@@ -26,8 +26,13 @@ export function upstreamServer(port: number): string {
     }`;
 }
 
-/** The reference reverse proxy: same path layout as the gateway (/bench/ stripped), upstream keep-alive on. */
-export function proxyServer(port: number, upstreamPort: number, keepalive: number): string {
+/** The reference reverse proxy: same path layout as the gateway (/bench/ stripped), upstream keep-alive on; with `tls`, it terminates TLS (1.2-1.3) with that certificate. */
+export function proxyServer(port: number, upstreamPort: number, keepalive: number, tls?: { cert: string; key: string }): string {
+  const listen = tls ? `listen 127.0.0.1:${port} ssl;
+      ssl_certificate ${tls.cert};
+      ssl_certificate_key ${tls.key};
+      ssl_protocols TLSv1.2 TLSv1.3;
+      ssl_session_cache shared:SSL:10m;` : `listen 127.0.0.1:${port};`;
   return `
     upstream backend {
       server 127.0.0.1:${upstreamPort};
@@ -35,7 +40,7 @@ export function proxyServer(port: number, upstreamPort: number, keepalive: numbe
       keepalive_requests ${KEEPALIVE_REQUESTS};
     }
     server {
-      listen 127.0.0.1:${port};
+      ${listen}
       keepalive_requests ${KEEPALIVE_REQUESTS};
       location /bench/ {
         proxy_pass http://backend/;
@@ -62,7 +67,8 @@ export async function startNginx(
   // -e: the compiled-in error log (/var/log/nginx) is opened before the config is read.
   const args = ["-p", dir, "-c", conf, "-e", join(dir, "error.log"), "-g", "daemon off;"];
   const child = startChild(name, bin, args, join(dir, "stdout.log"));
-  await waitFor200(`http://127.0.0.1:${port}${readyPath}`, child, 10_000);
+  const scheme = server(port).includes(" ssl;") ? "https" : "http";
+  await waitFor200(`${scheme}://127.0.0.1:${port}${readyPath}`, child, 10_000);
   return { port, child };
 }
 

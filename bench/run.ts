@@ -18,7 +18,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   installCleanupHandlers();
-  const tools = ensureTools(opts.only.includes("tollgate"));
+  const tools = ensureTools(opts.only.includes("tollgate") || opts.only.includes("tollgate-tls"));
   const workDir = mkdtempSync(join(tmpdir(), "tollgate-bench-"));
   // On exit rather than in finally, so that Ctrl-C (which exits from the signal handler) cleans up too.
   process.once("exit", () => rmSync(workDir, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 // The benchmark plan: one fast upstream, then each proxy in turn in front of it, each loaded by the
 // same wrk invocation. Proxies run one at a time so they never compete for the two cores.
 
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { Options } from "./args.js";
 import type { Tools } from "./install.js";
@@ -36,8 +37,11 @@ export async function runScenarios(plan: Plan): Promise<Outcome> {
   const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
   try {
     if (plan.opts.only.includes("direct")) await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
+    const tls = benchCertificate(plan.workDir);
     if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure));
-    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, outcome));
+    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false, outcome));
+    if (plan.opts.only.includes("nginx-tls")) await attempt(outcome, "nginx-tls", () => nginxRuns(plan, upstream.port, measure, tls));
+    if (plan.opts.only.includes("tollgate-tls")) await attempt(outcome, "tollgate-tls", () => tollgateRuns(plan, upstream.port, measure, tls, true, outcome));
   } finally {
     await stopChild(upstream.child);
   }
@@ -70,40 +74,52 @@ async function attempt(outcome: Outcome, scenario: string, fn: () => Promise<voi
   }
 }
 
-async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure): Promise<void> {
+/** One self-signed certificate (RSA 2048, CN/SAN 127.0.0.1) for both TLS proxies, made with openssl. */
+function benchCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "bench.crt");
+  const key = join(dir, "bench.key");
+  const res = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`openssl could not make the benchmark certificate: ${res.stderr}`);
+  return { cert, key };
+}
+
+async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls?: { cert: string; key: string }): Promise<void> {
+  const name = tls ? "nginx-tls" : "nginx";
   for (const workers of PROCESS_COUNTS) {
-    const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections);
-    const dir = join(plan.workDir, `nginx-${workers}`);
-    const proxy = await startNginx(plan.tools.nginx, dir, `nginx x${workers}`, workers, server, LISTEN_PATH);
+    const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections, tls);
+    const dir = join(plan.workDir, `${name}-${workers}`);
+    const proxy = await startNginx(plan.tools.nginx, dir, `${name} x${workers}`, workers, server, LISTEN_PATH);
     try {
-      await measure("nginx", workers, `http://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
+      await measure(name, workers, `${tls ? "https" : "http"}://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
     } finally {
       await stopChild(proxy.child);
     }
   }
 }
 
-async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, outcome: Outcome): Promise<void> {
-  const dir = join(plan.workDir, "tollgate");
+async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean, outcome: Outcome): Promise<void> {
+  const dir = join(plan.workDir, isTls ? "tollgate-tls" : "tollgate");
   if (!plan.tools.redis) throw new Error("redis-server was not located");
-  const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort);
+  const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort, tls);
   try {
     for (const workers of PROCESS_COUNTS) {
-      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers);
+      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, isTls);
       try {
-        const base = `http://127.0.0.1:${cluster.listenPort}`;
-        const cpu = new WorkerCpu(gateway.proc.pid!);
-        const keyless = await measure("tollgate", workers, `${base}${LISTEN_PATH}`, [], () => cpu.start());
-        const keylessUs = await cpu.perRequestUs(keyless.requests);
-        await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome, cpu, keylessUs);
-        // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
-        // A failing authenticated row is reported; the next worker count is still measured.
-        await attempt(outcome, `tollgate auth x${workers}`, async () => {
+        if (isTls) {
+          await measure("tollgate-tls", workers, `https://127.0.0.1:${cluster.tlsListenPort}${LISTEN_PATH}`);
+        } else {
+          const base = `http://127.0.0.1:${cluster.listenPort}`;
+          const cpu = new WorkerCpu(gateway.proc.pid!);
+          const keyless = await measure("tollgate", workers, `${base}${LISTEN_PATH}`, [], () => cpu.start());
+          const keylessUs = await cpu.perRequestUs(keyless.requests);
+          await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome, cpu, keylessUs);
+          // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
           await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
           await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
           await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
           await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
-        });
+        }
       } finally {
         await stopChild(gateway);
       }

@@ -14,7 +14,9 @@ const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / ngin
 export function renderTable(rows: Measurement[]): string {
   const direct = rows.find((r) => r.scenario === "direct");
   const cells = rows.map((r) => {
-    const nginx = rows.find((n) => n.scenario === "nginx" && n.processes === r.processes);
+    // The baseline of a TLS row is nginx terminating TLS with the same certificate.
+    const baseline = r.scenario.endsWith("-tls") ? "nginx-tls" : "nginx";
+    const nginx = rows.find((n) => n.scenario === baseline && n.processes === r.processes);
     // Authenticated tollgate rows against the keyless tollgate row at the same worker count.
     const keyless = rows.find((k) => k.scenario === "tollgate" && k.processes === r.processes);
     const isAuthRow = r.scenario.startsWith("tollgate ") && keyless !== undefined;

@@ -20,6 +20,9 @@ export interface TollgateCluster {
   redisPort: number;
   /** wrk headers of the authenticated rows (auth-apis.ts). */
   auth: AuthFixtures;
+  /** A second configuration: the same cluster with `use_ssl` and the benchmark certificate. */
+  tlsConfigFile: string;
+  tlsListenPort: number;
   children: Child[];
 }
 
@@ -32,7 +35,9 @@ export function cliPath(repoRoot: string): string {
 }
 
 /** Starts redis and the control plane; the gateway is started per worker count by startGateway. */
-export async function startControlPlane(repoRoot: string, redisBin: string, dir: string, upstreamPort: number): Promise<TollgateCluster> {
+export async function startControlPlane(
+  repoRoot: string, redisBin: string, dir: string, upstreamPort: number, tls: { cert: string; key: string },
+): Promise<TollgateCluster> {
   const cli = cliPath(repoRoot);
   mkdirSync(join(dir, "apps"), { recursive: true });
   const redisPort = await freePort();
@@ -42,6 +47,12 @@ export async function startControlPlane(repoRoot: string, redisBin: string, dir:
   const { policyPath, jwtSecret } = writeAuthApis(dir, upstreamPort);
   const config = gatewayConfig(dir, listenPort, controlPort, metricsPort, redisPort, policyPath);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const tlsListenPort = await freePort();
+  const tlsConfigFile = join(dir, "tollgate-tls.json");
+  writeFileSync(tlsConfigFile, JSON.stringify({
+    ...config, listen_port: tlsListenPort,
+    http_server_options: { use_ssl: true, certificates: [{ domain_name: "127.0.0.1", cert_file: tls.cert, key_file: tls.key }] },
+  }, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
   writeLimitedApi(dir, upstreamPort);
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
@@ -49,7 +60,7 @@ export async function startControlPlane(repoRoot: string, redisBin: string, dir:
   try {
     await waitFor200(`${controlUrl}/hello`, control, 20_000);
     const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
-    return { configFile, listenPort, redisPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
+    return { configFile, listenPort, redisPort, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
   } catch (err) {
     await stopChild(control);
     await stopChild(redis);
@@ -57,11 +68,13 @@ export async function startControlPlane(repoRoot: string, redisBin: string, dir:
   }
 }
 
-export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number): Promise<Child> {
-  const args = [cliPath(repoRoot), "gateway", "--config", cluster.configFile, "--workers", String(workers)];
-  const gateway = startChild(`gateway x${workers}`, process.execPath, args, join(dir, `gateway-${workers}.log`), repoRoot);
+export async function startGateway(repoRoot: string, dir: string, cluster: TollgateCluster, workers: number, isTls = false): Promise<Child> {
+  const config = isTls ? cluster.tlsConfigFile : cluster.configFile;
+  const args = [cliPath(repoRoot), "gateway", "--config", config, "--workers", String(workers)];
+  const gateway = startChild(`gateway${isTls ? " tls" : ""} x${workers}`, process.execPath, args, join(dir, `gateway-${isTls ? "tls-" : ""}${workers}.log`), repoRoot);
   try {
-    await waitFor200(`http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`, gateway, 20_000);
+    const url = isTls ? `https://127.0.0.1:${cluster.tlsListenPort}` : `http://127.0.0.1:${cluster.listenPort}`;
+    await waitFor200(`${url}${LISTEN_PATH}`, gateway, 20_000);
   } catch (err) {
     await stopChild(gateway);
     throw err;

@@ -43,7 +43,7 @@ export function writeDoneHook(dir: string): string {
 
 /** `hook` is the file from writeDoneHook; wrk's output is collected next to it. */
 export async function runWrk(bin: string, hook: string, url: string, opts: WrkOptions): Promise<WrkResult> {
-  if (!url.startsWith("http://127.0.0.1:")) throw new Error(`refusing to load a non-loopback target: ${url}`);
+  if (!/^https?:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`refusing to load a non-loopback target: ${url}`);
   const args = ["-t", String(opts.threads), "-c", String(opts.connections), "-d", opts.duration, "-s", hook];
   for (const header of opts.headers ?? []) args.push("-H", header);
   args.push(url);

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { childPids, freePort, killGroup, waitFor } from './processes.js';
 
 /** The repository root (this file runs from test/dist/support/). */
@@ -27,6 +27,8 @@ export interface TollgateOptions {
   readonly apps?: Readonly<Record<string, unknown>>;
   /** Extra tollgate.json keys (tyk.conf names), e.g. `{ proxy_default_timeout: 1 }`. */
   readonly config?: Readonly<Record<string, unknown>>;
+  /** Extra environment for the gateway and control plane (e.g. `SSL_CERT_FILE`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ExitStatus {
@@ -70,12 +72,12 @@ export interface Tollgate {
 }
 
 /** The environment of the test runner minus anything that would override tollgate.json. */
-function childEnv(): NodeJS.ProcessEnv {
+function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(TOLLGATE_|TYK_GW_)/i.test(k)) env[k] = v;
   }
-  return env;
+  return { ...env, ...extra };
 }
 
 interface Spawned {
@@ -84,10 +86,10 @@ interface Spawned {
   readonly exited: Promise<ExitStatus>;
 }
 
-function spawnCli(args: readonly string[], logFile: string): Spawned {
+function spawnCli(args: readonly string[], logFile: string, env: Readonly<Record<string, string>> = {}): Spawned {
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', fd, fd], detached: true,
+    cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', fd, fd], detached: true,
   });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`cannot start ${CLI}`);
@@ -95,8 +97,11 @@ function spawnCli(args: readonly string[], logFile: string): Spawned {
   return { child, pid: child.pid, exited };
 }
 
+/** Accepts any server certificate: the harness only asks a TLS gateway whether it is up. */
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
 async function httpOk(url: string): Promise<true | undefined> {
-  const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true });
+  const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true, dispatcher: insecure });
   await res.body.dump();
   return res.statusCode === 200 ? true : undefined;
 }
@@ -149,16 +154,17 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
   };
 
   try {
-    const cp = spawnCli(['control-plane', '--config', configFile], cpLog);
+    const cp = spawnCli(['control-plane', '--config', configFile], cpLog, options.env);
     spawned.push(cp);
     const controlUrl = `http://127.0.0.1:${controlPort}`;
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const useSsl = (options.config?.http_server_options as { use_ssl?: boolean } | undefined)?.use_ssl === true;
+    const gatewayUrl = `${useSsl ? 'https' : 'http'}://127.0.0.1:${gatewayPort}`;
     const cpDied = cp.exited.then((s) => { throw new Error(`control plane exited early (${s.code ?? s.signal})\n${logs()}`); });
     await Promise.race([waitFor('control plane /hello', () => httpOk(`${controlUrl}/hello`)), cpDied]);
 
     let gateway: GatewayProcess = undefined as unknown as GatewayProcess;
     if (options.workers > 0) {
-      const gw = spawnCli(['gateway', '--config', configFile, '--workers', String(options.workers)], gwLog);
+      const gw = spawnCli(['gateway', '--config', configFile, '--workers', String(options.workers)], gwLog, options.env);
       spawned.push(gw);
       gateway = gatewayHandle(gw, redis);
       const gwDied = gw.exited.then((s) => { throw new Error(`gateway exited early (${s.code ?? s.signal})\n${logs()}`); });

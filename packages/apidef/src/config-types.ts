@@ -39,6 +39,10 @@ export interface HttpServerOptions {
   min_version: number;
   max_version: number;
   ssl_ciphers: string[];
+  /** Accepted and ignored: Tyk uses it only for its own outbound Dashboard client (spec §1). */
+  ssl_insecure_skip_verify: boolean;
+  skip_client_ca_announcement: boolean;
+  enable_http2: boolean;
   enable_strict_routes: boolean;
   skip_url_cleaning: boolean;
   skip_target_path_escaping: boolean;
@@ -66,6 +70,9 @@ export interface SecurityConfig {
   trusted_proxy_cidrs: string[];
   certificates: Record<string, unknown>;
   control_api_use_mutual_tls: boolean;
+  /** Encrypts private keys in the certificate store; empty = `secret`. */
+  private_certificate_encoding_secret: string;
+  certificate_expiry_monitor: { warning_threshold_days: number; check_interval_seconds: number; [key: string]: unknown };
   [key: string]: unknown;
 }
 
@@ -113,6 +120,13 @@ export interface GatewayConfig {
   min_token_length: number;
   allow_master_keys: boolean;
   security: SecurityConfig;
+  /** Upstream TLS defaults (tls-and-certificates.md §8); an API's `proxy.transport` refines them. */
+  proxy_ssl_insecure_skip_verify: boolean;
+  proxy_ssl_min_version: number;
+  proxy_ssl_max_version: number;
+  proxy_ssl_ciphers: string[];
+  proxy_ssl_disable_renegotiation: boolean;
+  ssl_force_common_name_check: boolean;
   analytics_config: AnalyticsConfig;
   /** Older name of `analytics_config.ignore_tag_prefix_list`, merged into it by consumers. */
   aggregates_ignore_tags: string[];
@@ -195,6 +209,9 @@ export function defaultConfig(): GatewayConfig {
       min_version: 0,
       max_version: 0,
       ssl_ciphers: [],
+      ssl_insecure_skip_verify: false,
+      skip_client_ca_announcement: false,
+      enable_http2: false,
       enable_strict_routes: false,
       skip_url_cleaning: false,
       skip_target_path_escaping: false,
@@ -215,7 +232,17 @@ export function defaultConfig(): GatewayConfig {
     enable_hashed_keys_listing: false,
     min_token_length: 3,
     allow_master_keys: false,
-    security: { pinned_public_keys: {}, trusted_proxy_cidrs: [], certificates: {}, control_api_use_mutual_tls: false },
+    security: {
+      pinned_public_keys: {}, trusted_proxy_cidrs: [], certificates: {}, control_api_use_mutual_tls: false,
+      private_certificate_encoding_secret: "",
+      certificate_expiry_monitor: { warning_threshold_days: 30, check_interval_seconds: 3600 },
+    },
+    proxy_ssl_insecure_skip_verify: false,
+    proxy_ssl_min_version: 0,
+    proxy_ssl_max_version: 0,
+    proxy_ssl_ciphers: [],
+    proxy_ssl_disable_renegotiation: false,
+    ssl_force_common_name_check: false,
     analytics_config: { ignore_tag_prefix_list: [], enable_detailed_recording: false },
     aggregates_ignore_tags: [],
     enable_analytics: false,

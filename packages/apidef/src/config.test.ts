@@ -194,4 +194,15 @@ describe("config: defaults table and warnings", () => {
     assert.equal(warnings.length, 2);
     assert.match(warnings[0] ?? "", /publicly known/);
   });
+  it("refuses TLS versions that are not protocol codes and a minimum above the maximum", () => {
+    assert.throws(() => loadConfig({ env: SECRET, overrides: { "http_server_options.min_version": 700 } }),
+      /http_server_options.min_version must be 0, 769, 770, 771 or 772 \(got 700\)/);
+    assert.throws(() => loadConfig({ env: SECRET, overrides: { "http_server_options.min_version": 772, "http_server_options.max_version": 771 } }),
+      /http_server_options.min_version \(772\) is above http_server_options.max_version \(771\)/);
+    assert.throws(() => loadConfig({ env: SECRET, overrides: { proxy_ssl_min_version: 772, proxy_ssl_max_version: 771 } }), /proxy_ssl_min_version/);
+  });
+  it("takes ssl_certificates from the environment as a comma list", () => {
+    const cfg = loadConfig({ env: { ...SECRET, TYK_GW_HTTPSERVEROPTIONS_SSLCERTIFICATES: "id1,id2" } });
+    assert.deepEqual(cfg.http_server_options.ssl_certificates, ["id1", "id2"]);
+  });
 });

@@ -147,7 +147,26 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<GatewayConfig
     origin.set(path, `override ${path}`);
   }
   validate(cfg, (path) => origin.get(path) ?? fileLabel);
+  validateTlsVersions(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
   return deepFreeze(cfg as GatewayConfig);
+}
+
+const TLS_VERSION_CODES = [0, 769, 770, 771, 772];
+
+/** TLS version keys take 0 or a protocol code, and a minimum above the maximum cannot serve anyone (spec §1). */
+function validateTlsVersions(cfg: GatewayConfig, sourceOf: (path: string) => string): void {
+  const pairs: Array<[string, number, string, number]> = [
+    ["http_server_options.min_version", cfg.http_server_options.min_version, "http_server_options.max_version", cfg.http_server_options.max_version],
+    ["proxy_ssl_min_version", cfg.proxy_ssl_min_version, "proxy_ssl_max_version", cfg.proxy_ssl_max_version],
+  ];
+  for (const [minKey, min, maxKey, max] of pairs) {
+    for (const [key, v] of [[minKey, min], [maxKey, max]] as const) {
+      if (!TLS_VERSION_CODES.includes(v)) throw new ConfigError(`${sourceOf(key)}: ${key} must be 0, 769, 770, 771 or 772 (got ${v})`);
+    }
+    if (min !== 0 && max !== 0 && min > max) {
+      throw new ConfigError(`${sourceOf(minKey)}: ${minKey} (${min}) is above ${maxKey} (${max})`);
+    }
+  }
 }
 
 /** Things worth a log line at start that are not errors. */
@@ -159,5 +178,9 @@ export function configWarnings(cfg: Readonly<GatewayConfig>): string[] {
   const min = cfg.http_server_options.min_version;
   // RFC 8996: TLS 1.0/1.1 are deprecated; honoured only because they were asked for (README difference 1).
   if (min === 769 || min === 770) warnings.push(`http_server_options.min_version ${min} enables deprecated TLS`);
+  if (cfg.http_server_options.server_name) warnings.push("http_server_options.server_name has no effect (as in Tyk); ignored");
+  if (cfg.http_server_options.ssl_insecure_skip_verify) {
+    warnings.push("http_server_options.ssl_insecure_skip_verify has no effect on inbound TLS; use proxy_ssl_insecure_skip_verify for upstreams");
+  }
   return warnings;
 }

@@ -4,6 +4,7 @@ import { VERSION } from '@tollgate/gateway';
 import { createLogger, loadConfigOrExit, resolveConfigFile } from './config-loading.js';
 import { startControlPlane } from './commands/control-plane.js';
 import { startGateway } from './commands/gateway.js';
+import { addCommand, generateCommand } from './commands/certs.js';
 import { up } from './commands/up.js';
 
 const program = new Command('tollgate').version(VERSION).description('An API gateway that speaks Tyk\'s formats');
@@ -49,6 +50,28 @@ program.command('up')
   .option('--demo-port <port>', 'port of the demo upstream (0 = any free port)', integer, 0)
   .action((opts: { config?: string; workers: number; demoPort: number }) =>
     up({ configFile: resolveConfigFile(opts.config), workers: opts.workers, demoPort: opts.demoPort }));
+
+const certs = program.command('certs').description('certificates: make one for development, upload one to the store');
+certs.command('generate')
+  .description('write a self-signed certificate and key (<domain>.crt, <domain>.key) for development')
+  .requiredOption('-d, --domain <name...>', 'host name(s): the first is the CN, all are DNS names (wildcards allowed)')
+  .option('-o, --out <dir>', 'directory to write to', '.')
+  .option('--days <n>', 'validity in days', integer, 365)
+  .action(async (opts: { domain: string[]; out: string; days: number }) => {
+    const { certFile, keyFile } = await generateCommand({ domains: opts.domain, outDir: opts.out, days: opts.days });
+    process.stdout.write(`${certFile}\n${keyFile}\n`);
+  });
+certs.command('add')
+  .description('upload PEM file(s) (certificate, optional key, or a public key) to the certificate store; prints the ID')
+  .argument('<files...>', 'PEM files, concatenated in order')
+  .option('-c, --config <file>', 'tollgate.json (admin port and secret)')
+  .option('--org-id <id>', 'organisation the certificate belongs to', '')
+  .option('--url <url>', 'admin API base URL (default: this host, control_api_port)')
+  .action(async (files: string[], opts: { config?: string; orgId: string; url?: string }) => {
+    const config = loadConfigOrExit(resolveConfigFile(opts.config));
+    const id = await addCommand(config, { files, orgId: opts.orgId, url: opts.url });
+    process.stdout.write(`${id}\n`);
+  });
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`tollgate: ${(err as Error).message}\n`);

@@ -3,3 +3,5 @@ export { ApiRegistry, findRouteConflict, isSafeApiId, type RegistryResult } from
 export { createAdminSecretCheck } from './admin-auth.js';
 export { PolicyRegistry, type PolicyResult } from './policy-registry.js';
 export { redactKeyPath } from './server.js';
+export { controlPlaneMetrics, controlPlaneRegistry } from './metrics.js';
+export { checkExpiry, startCertificateExpiryJob, type ExpiryReport } from './jobs/cert-expiry.js';

@@ -1,15 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigStore, RedisHealth, SessionStore, type RedisClient } from '@tollgate/store';
+import { CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, SessionStore, type RedisClient } from '@tollgate/store';
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createAdminSecretCheck } from './admin-auth.js';
 import { ApiRegistry } from './api-registry.js';
 import { decodeSegment, sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
+import { startCertificateExpiryJob } from './jobs/cert-expiry.js';
 import { KeyContext } from './keys/key-context.js';
 import { PolicyRegistry } from './policy-registry.js';
 import { handleApis } from './routes/apis.js';
+import { handleCerts } from './routes/certs.js';
 import { handleKeys } from './routes/keys.js';
 import { handlePolicies } from './routes/policies.js';
 import { handleReload } from './routes/reload.js';
@@ -17,7 +19,7 @@ import { handleReload } from './routes/reload.js';
 export const VERSION = '0.1.0';
 
 /** Endpoints Tyk has that tollgate does not serve yet: answered 501 rather than 404 (gateway-api.md §2). */
-const NOT_IMPLEMENTED = /^\/tyk\/(certs|cache|org|oauth|apis\/oas|mcps|debug|schema|health)(\/|$)/;
+const NOT_IMPLEMENTED = /^\/tyk\/(cache|org|oauth|apis\/oas|mcps|debug|schema|health)(\/|$)/;
 
 /** Key names travel in admin URLs; logs get the path with them cut out. */
 export function redactKeyPath(path: string): string {
@@ -34,6 +36,7 @@ export interface ControlPlane {
   readonly registry: ApiRegistry;
   readonly policies: PolicyRegistry;
   readonly store: ConfigStore;
+  readonly certs: CertificateStore;
   listen(): Promise<number>;
   close(): Promise<void>;
 }
@@ -52,7 +55,12 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const registry = new ApiRegistry(store, { enableCustomDomains: Boolean(config.enable_custom_domains) });
   const policies = new PolicyRegistry(store, config.policies);
   const keys = new KeyContext(config, new SessionStore(redis), store, registry, policies);
+  const certs = new CertificateStore(store, { secret: certificateSecret(config) });
   const isAdmin = createAdminSecretCheck(config.secret);
+  let expiryJob: { close(): Promise<void> } | undefined;
+  const queueRedis = [createRedisClient(config.storage, { name: 'tollgate:cp:queue', isQueue: true }),
+    createRedisClient(config.storage, { name: 'tollgate:cp:queue-worker', isQueue: true })] as const;
+  for (const r of queueRedis) r.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error (jobs)'));
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'tollgate control plane',
   });
@@ -80,6 +88,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     if (path === '/tyk/keys' || path.startsWith('/tyk/keys/')) return handleKeys(keys, req, res, url, path, logger);
     const policy = /^\/tyk\/policies(?:\/([^/]+))?$/.exec(path);
     if (policy) return handlePolicies(policies, req, res, policy[1] === undefined ? undefined : decodeURIComponent(policy[1]));
+    const certPath = /^\/tyk\/certs(?:\/([^/]+))?$/.exec(path);
+    if (certPath) {
+      return handleCerts(certs, req, res, certPath[1] === undefined ? undefined : decodeURIComponent(certPath[1]), url.searchParams);
+    }
     if (path === '/tyk/reload' || path === '/tyk/reload/group') {
       if (req.method !== 'GET') return sendStatus(res, 405, 'Method not supported');
       return handleReload(store, res, url.searchParams.get('block') === 'true');
@@ -101,17 +113,27 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     registry,
     policies,
     store,
+    certs,
     listen: () => new Promise((resolve, reject) => {
       health.start();
+      const monitor = config.security?.certificate_expiry_monitor;
+      startCertificateExpiryJob({
+        certs, logger, queueConnection: queueRedis[0], workerConnection: queueRedis[1],
+        thresholdDays: monitor?.warning_threshold_days ?? 30, intervalMs: (monitor?.check_interval_seconds ?? 3600) * 1000,
+      }).then((job) => { expiryJob = job; }, (err: Error) => logger.error({ err: err.message }, 'certificate expiry job not started'));
       server.once('error', reject);
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
         resolve((server.address() as AddressInfo).port);
       });
     }),
-    close: () => new Promise((resolve) => {
+    close: async () => {
       health.stop();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+      await expiryJob?.close().catch(() => undefined);
+      for (const r of queueRedis) r.disconnect();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
   };
 }

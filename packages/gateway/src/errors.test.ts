@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyUpstreamError, errors, statusLine, tykError } from './errors.js';
+import { classifyTlsError, classifyUpstreamError, errors, statusLine, tykError } from './errors.js';
 
 const err = (code: string | undefined, message = 'boom'): Error & { code?: string } => Object.assign(new Error(message), code === undefined ? {} : { code });
 
@@ -79,4 +79,23 @@ describe('classifyUpstreamError (spec errors-and-flags.md §2.2)', () => {
       assert.equal(e.body.toString(), `{\n    "error": "${message}"\n}`);
     });
   }
+});
+
+describe('upstream TLS errors (tls-and-certificates.md §10)', () => {
+  it('maps OpenSSL/Node codes to Tyk\'s TLS flags, all 500 with the proxy message', () => {
+    const cases: Array<[string, string]> = [
+      ['CERT_HAS_EXPIRED', 'TLE'], ['INVALID_PURPOSE', 'TLI'], ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLM'],
+      ['DEPTH_ZERO_SELF_SIGNED_CERT', 'TLN'], ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'TLN'],
+      ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'TLH'], ['ERR_SSL_WRONG_VERSION_NUMBER', 'TLH'],
+      ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'TLP'], ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'TLA'],
+    ];
+    for (const [code, flag] of cases) {
+      const e = classifyUpstreamError(err(code));
+      assert.equal(e.flag, flag, code);
+      assert.equal(e.status, 500);
+      assert.equal(e.message, 'There was a problem proxying the request');
+    }
+    assert.equal(classifyTlsError('ECONNREFUSED'), null);
+    assert.equal(classifyUpstreamError(err('TOLLGATE_UPSTREAM_PIN_MISMATCH')).flag, 'UPE');
+  });
 });

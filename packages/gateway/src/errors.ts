@@ -70,6 +70,18 @@ export const errors = Object.freeze({
   apiRateLimited: tykError('TOLLGATE_ERR_API_RATE_LIMITED', 429, 'RLT', 'API Rate Limit Exceeded'),
   quotaExceeded: tykError('TOLLGATE_ERR_QUOTA_EXCEEDED', 403, 'QEX', 'Quota exceeded'),
   rateLimitStorage: tykError('TOLLGATE_ERR_RATE_LIMIT_STORAGE', 500, 'RLT', 'there was a problem proxying the request'),
+  // Upstream TLS (tls-and-certificates.md §10): Tyk's default for every flag is 500 with the proxy message.
+  tlsExpired: tykError('TOLLGATE_ERR_UPSTREAM_TLS_EXPIRED', 500, 'TLE', 'There was a problem proxying the request'),
+  tlsInvalid: tykError('TOLLGATE_ERR_UPSTREAM_TLS_INVALID', 500, 'TLI', 'There was a problem proxying the request'),
+  tlsHostMismatch: tykError('TOLLGATE_ERR_UPSTREAM_TLS_HOST', 500, 'TLM', 'There was a problem proxying the request'),
+  tlsUnknownAuthority: tykError('TOLLGATE_ERR_UPSTREAM_TLS_UNTRUSTED', 500, 'TLN', 'There was a problem proxying the request'),
+  tlsHandshake: tykError('TOLLGATE_ERR_UPSTREAM_TLS_HANDSHAKE', 500, 'TLH', 'There was a problem proxying the request'),
+  tlsProtocol: tykError('TOLLGATE_ERR_UPSTREAM_TLS_PROTOCOL', 500, 'TLP', 'There was a problem proxying the request'),
+  tlsAlert: tykError('TOLLGATE_ERR_UPSTREAM_TLS_ALERT', 500, 'TLA', 'There was a problem proxying the request'),
+  // Mutual TLS request check (auth.md §9): 403 without a flag.
+  mtlsNotTls: tykError('TOLLGATE_ERR_MTLS_NOT_TLS', 403, '', 'TLS not enabled'),
+  mtlsCertificateRequired: tykError('TOLLGATE_ERR_MTLS_REQUIRED', 403, '', 'Client TLS certificate is required'),
+  mtlsCertificateExpired: tykError('TOLLGATE_ERR_MTLS_EXPIRED', 403, '', 'Certificate has expired'),
   entityTooLarge: textError('TOLLGATE_ERR_ENTITY_TOO_LARGE', 413, '', 'Request Entity Too Large\n'),
   // Authentication and key checks (auth.md §4-§8, errors-and-flags.md §2.1, §2.3).
   authFieldMissing: tykError('TOLLGATE_ERR_AUTH_FIELD_MISSING', 401, 'AMF', 'Authorization field missing'),
@@ -135,7 +147,40 @@ export function classifyUpstreamError(err: Error & { code?: string }): GatewayEr
     case 'EAI_AGAIN':
       return errors.upstreamDns;
     default:
-      return errors.upstreamError;
+      return classifyTlsError(err.code ?? '') ?? errors.upstreamError;
   }
+}
+
+const UNKNOWN_AUTHORITY = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED',
+]);
+const INVALID_CERT = new Set([
+  'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_REJECTED', 'INVALID_CA', 'INVALID_PURPOSE', 'PATH_LENGTH_EXCEEDED',
+  'CERT_SIGNATURE_FAILURE', 'CERT_CHAIN_TOO_LONG', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'HOSTNAME_MISMATCH',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+]);
+const HANDSHAKE_FAILURES = new Set([
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_NO_SHARED_CIPHER',
+]);
+const PROTOCOL_ERRORS = new Set([
+  'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_BAD_RECORD_TYPE',
+]);
+
+/**
+ * Node/OpenSSL TLS error codes → Tyk's TLS flags (§10). `ERR_SSL_WRONG_VERSION_NUMBER` is what OpenSSL
+ * reports when the upstream does not speak TLS (Go: "first record does not look like a TLS handshake").
+ */
+export function classifyTlsError(code: string): GatewayError | null {
+  if (code === 'CERT_HAS_EXPIRED') return errors.tlsExpired;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return errors.tlsHostMismatch;
+  if (UNKNOWN_AUTHORITY.has(code)) return errors.tlsUnknownAuthority;
+  if (INVALID_CERT.has(code)) return errors.tlsInvalid;
+  if (HANDSHAKE_FAILURES.has(code)) return errors.tlsHandshake;
+  if (PROTOCOL_ERRORS.has(code)) return errors.tlsProtocol;
+  if (/^ERR_SSL_.*ALERT/.test(code)) return errors.tlsAlert;
+  return null;
 }
 

@@ -1,29 +1,45 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { GatewayConfig } from '@tollgate/apidef';
-import { ConfigFeed, ConfigStore, createRedisClient, RedisHealth, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import type { GatewayConfig, SessionState } from '@tollgate/apidef';
+import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, RedisHealth, SessionStore, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
-import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorState } from './front-door/uws-front-door.js';
+import { chooseFrontDoor } from './front-door/choose-front-door.js';
+import { NodeTlsFrontDoor } from './front-door/node-front-door.js';
+import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorOptions, type FrontDoorState } from './front-door/uws-front-door.js';
+import { UwsTlsListener } from './front-door/uws-tls-listener.js';
 import { Registry } from 'prom-client';
 import { createRateLimitMetrics } from './limits/limit-metrics.js';
 import { Limiter } from './limits/limiter.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
+import type { ProxyExchange } from './proxy/proxy-exchange.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
+import { PolicyIndex } from './sessions/policy-index.js';
+import { SessionCache } from './sessions/session-cache.js';
 import { ApiSet } from './routing/api-set.js';
+import { CertificateRegistry } from './tls/certificate-registry.js';
+import { clientCertPolicies } from './tls/client-cert-policy.js';
+import { loadCertificateFiles, ServerCertificateSet } from './tls/server-certificates.js';
+import { upstreamTlsSpec, type UpstreamTlsContext } from './tls/upstream-tls.js';
 import { VERSION } from './version.js';
 
 /** How long a draining worker waits for requests in flight before it exits anyway. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
 /**
- * One data-plane worker: loads the configuration from Redis, keeps it current through the change feed,
- * serves traffic with uWS, and on SIGTERM (or the primary's "shutdown") stops accepting, finishes the
- * requests in flight, then exits.
+ * One data-plane worker: loads the configuration and certificates from Redis, keeps them current through
+ * the change feed, serves traffic on the front door the configuration needs (uWS, uWS TLS or node:tls),
+ * and on SIGTERM (or the primary's "shutdown") stops accepting, finishes the requests in flight, then exits.
  *
  * @example
  * await runWorker(config, logger);
  */
 export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger): Promise<void> {
+  const choice = chooseFrontDoor(config);
+  for (const warning of choice.warnings) logger.warn(warning);
+  if (choice.kind === 'node-tls') {
+    logger.warn({ front_door: choice.kind, because: choice.reasons }, 'TLS served by the node:tls front door (uWS cannot honour these options; slower)');
+  }
   const redis = createRedisClient(config.storage, { name: 'tollgate:gateway' });
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
@@ -42,39 +58,31 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     metrics: createRateLimitMetrics(metricsRegistry),
   });
   const store = new ConfigStore(redis);
+  const registry = new CertificateRegistry(certificateSecret(config), logger);
+  const tlsContext: UpstreamTlsContext = { config, registry, logger, extraRoots: readExtraRoots(logger), env: process.env };
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
+  // Sessions for the auth middleware: cached per worker, evicted by the key-change channel; policies
+  // come with the configuration feed and are applied when a session is read.
+  const sessionStore = new SessionStore(redis);
+  const policies = new PolicyIndex(logger);
+  const sessions = new SessionCache({ store: sessionStore, subscriber, policies, logger });
+  const sessionWriter = {
+    save: (storageId: string, session: SessionState, ttlSeconds: number) => sessionStore.put(storageId, JSON.stringify(session), ttlSeconds),
+  };
   const apis = new ApiSet({
     pools, enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
-    pipelineDeps: createPipelineDeps({ config, logger, limiter }),
+    pipelineDeps: createPipelineDeps({ config, logger, limiter, certificates: registry, auth: { sessions, sessionWriter, policies } }),
+    upstreamTls: (def, url) => {
+      const spec = upstreamTlsSpec(def, url, tlsContext);
+      return url.protocol === 'https:' || spec.proxyUrl !== '' ? spec : null;
+    },
   }, logger);
   const health = new RedisHealth(redis, {
     intervalMs: (config.liveness_check?.check_duration ?? 10) * 1000, version: VERSION, description: 'Tyk GW',
   });
   const state: FrontDoorState = { table: apis.table(), isDraining: false, inFlight: 0 };
   let drained: (() => void) | undefined;
-  const workerId = `${hostname()}:${process.pid}`;
-  const feed = new ConfigFeed({
-    store, subscriber, logger, workerId,
-    handlers: {
-      onSnapshot(snapshot: ConfigSnapshot): void {
-        apis.replaceAll(snapshot.objects.get('api') ?? new Map());
-        state.table = apis.table();
-      },
-      onChange(change: ChangeMessage, json: string | null): void {
-        if (change.kind !== 'api') return;
-        if (json === null) apis.delete(change.id);
-        else apis.put(change.id, json);
-        state.table = apis.table();
-      },
-    },
-  });
-  await feed.start();
-  health.start();
-  await waitForReady(limitRedis, Math.max(1000, (config.storage.timeout ?? 5) * 1000)).catch((err: Error) => {
-    logger.warn({ err: err.message }, 'Redis for rate limits not ready yet: rate_limit_failure_mode decides until it is');
-  });
-  limiter.start();
 
   const hello = (): { status: number; body: string } => ({ status: 200, body: JSON.stringify(health.report()) });
   const ready = (): { status: number; body: string } => {
@@ -82,16 +90,20 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     if (!health.isRedisUp) return { status: 503, body: JSON.stringify({ status: 'error', message: 'Redis connection not available' }) };
     return { status: 200, body: JSON.stringify({ ...health.report(), description: 'Tyk GW Ready' }) };
   };
-  const app = createUwsFrontDoor({
+  const frontDoorOptions: FrontDoorOptions = {
     state,
     listener: {
-      onExchangeDone(): void {
+      onExchangeDone(exchange: ProxyExchange): void {
         state.inFlight--;
+        const ctx = exchange.ctx;
+        if (ctx.errorDetail !== '') {
+          // errors-and-flags.md §4: the detail goes to the log, never to the client.
+          logger.warn({ api_id: ctx.api.apiId, status: ctx.status, flag: ctx.flag, error: ctx.errorDetail, target: ctx.target.origin }, 'upstream error');
+        }
         if (state.inFlight === 0 && drained) drained();
       },
     },
     userAgent: `tollgate/${VERSION}`,
-    isTls: false,
     skipUrlCleaning: Boolean(config.http_server_options?.skip_url_cleaning),
     closeConnections: Boolean(config.close_connections),
     maxRequestBodySize: config.http_server_options?.max_request_body_size ?? 0,
@@ -102,23 +114,98 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     onPipelineError(err, ctx): void {
       logger.error({ api_id: ctx.api.apiId, err: err instanceof Error ? err.stack : String(err) }, 'middleware failed; answered 500');
     },
+  };
+
+  const certificateFiles = choice.kind === 'http' ? [] : loadCertificateFiles(config, registry, logger);
+  const uwsTls = choice.kind === 'uws-tls' ? new UwsTlsListener(frontDoorOptions, logger) : null;
+  const nodeTls = choice.kind === 'node-tls'
+    ? new NodeTlsFrontDoor(frontDoorOptions, { minVersion: choice.minVersion, maxVersion: choice.maxVersion, ciphers: choice.ciphers, logger })
+    : null;
+  /** Certificates by SNI and client-certificate policies follow the APIs and the store (spec §2, §4-5). */
+  const refreshTls = (): void => {
+    if (choice.kind === 'http') return;
+    const definitions = apis.definitions();
+    const set = ServerCertificateSet.build({ config, apis: definitions, registry, logger, files: certificateFiles });
+    uwsTls?.update(set).catch((err: Error) => logger.error({ err: err.message }, 'TLS listener not updated'));
+    nodeTls?.update(set, clientCertPolicies({ apis: definitions, config, registry }));
+  };
+  let isListening = false;
+
+  const workerId = `${hostname()}:${process.pid}`;
+  const feed = new ConfigFeed({
+    store, subscriber, logger, workerId,
+    handlers: {
+      onSnapshot(snapshot: ConfigSnapshot): void {
+        policies.onSnapshot(snapshot);
+        const certsChanged = registry.replaceAll(snapshot.objects.get('cert') ?? new Map());
+        apis.replaceAll(snapshot.objects.get('api') ?? new Map());
+        if (certsChanged) apis.recompileAll();
+        state.table = apis.table();
+        if (isListening) refreshTls();
+      },
+      onChange(change: ChangeMessage, json: string | null): void {
+        if (change.kind === 'cert') {
+          const changed = json === null ? registry.delete(change.id) : registry.put(change.id, json);
+          if (!changed) return;
+          apis.recompileAll();
+        } else if (change.kind === 'policy') {
+          policies.onChange(change, json);
+          return;
+        } else if (change.kind === 'api') {
+          if (json === null) apis.delete(change.id);
+          else apis.put(change.id, json);
+        } else {
+          return;
+        }
+        state.table = apis.table();
+        if (isListening) refreshTls();
+      },
+    },
   });
-  const socket: us_listen_socket = await listen(app, config.listen_address ?? '', config.listen_port);
-  logger.info({ port: config.listen_port, apis: state.table.size, revision: feed.revision }, 'gateway worker listening');
+  await sessions.start();
+  await feed.start();
+  health.start();
+  await waitForReady(limitRedis, Math.max(1000, (config.storage.timeout ?? 5) * 1000)).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'Redis for rate limits not ready yet: rate_limit_failure_mode decides until it is');
+  });
+  limiter.start();
+
+  const address = config.listen_address ?? '';
+  const port = config.listen_port;
+  let plainSocket: us_listen_socket | null = null;
+  const plainApp = choice.kind === 'http' ? createUwsFrontDoor(frontDoorOptions) : null;
+  if (plainApp !== null) plainSocket = await listen(plainApp, address, port);
+  const initialSet = (): ServerCertificateSet =>
+    ServerCertificateSet.build({ config, apis: apis.definitions(), registry, logger, files: certificateFiles });
+  if (uwsTls !== null) await uwsTls.start(initialSet(), address, port);
+  if (nodeTls !== null) {
+    nodeTls.update(initialSet(), clientCertPolicies({ apis: apis.definitions(), config, registry }));
+    await nodeTls.listen(address, port);
+  }
+  isListening = true;
+  logger.info({
+    port, apis: state.table.size, revision: feed.revision, front_door: choice.kind, ...(choice.reasons.length > 0 ? { because: choice.reasons } : {}),
+  }, 'gateway worker listening');
 
   const shutdown = async (): Promise<void> => {
     if (state.isDraining) return;
     state.isDraining = true;
-    closeListenSocket(socket);
+    if (plainSocket !== null) closeListenSocket(plainSocket);
+    uwsTls?.stopAccepting();
+    nodeTls?.stopAccepting();
     logger.info({ inFlight: state.inFlight }, 'draining');
     await new Promise<void>((resolve) => {
       if (state.inFlight === 0) return resolve();
       drained = resolve;
       setTimeout(resolve, DRAIN_TIMEOUT_MS).unref();
     });
-    (app as unknown as { close(): void }).close(); // present at run time, missing from the typings
+    // close() is present at run time, missing from the typings.
+    for (const app of [plainApp, ...(uwsTls?.apps ?? [])]) if (app !== null) (app as unknown as { close(): void }).close();
+    nodeTls?.closeAll();
+    uwsTls?.dispose();
     health.stop();
     await feed.stop().catch(() => undefined);
+    await sessions.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();
     limiter.stop();
@@ -132,4 +219,16 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   process.on('message', (msg) => {
     if (msg === 'shutdown') void shutdown();
   });
+}
+
+/** `SSL_CERT_FILE` (Tyk reads it for its trust store): extra upstream roots, read once. */
+function readExtraRoots(logger: Logger): string[] | undefined {
+  const file = process.env.SSL_CERT_FILE;
+  if (!file) return undefined;
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch (err) {
+    logger.error({ SSL_CERT_FILE: file, err: (err as Error).message }, 'SSL_CERT_FILE not readable; using the default roots');
+    return undefined;
+  }
 }

@@ -9,3 +9,4 @@ export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type S
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
 export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
 export { readQuotaCounter, withQuotaRemaining, type QuotaCounter } from './quota-counters.js';
+export * from './certs/index.js';

@@ -32,6 +32,8 @@ export interface RedisClientOptions {
   readonly offlineQueue?: boolean;
   /** Batch the commands of one event-loop turn into one write (ioredis auto-pipelining). */
   readonly autoPipelining?: boolean;
+  /** A BullMQ connection: blocking commands, so no command timeout and no retry limit (BullMQ's rule). */
+  readonly isQueue?: boolean;
 }
 
 /**
@@ -49,11 +51,11 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
     password: storage.password || undefined,
     db: storage.database ?? 0,
     connectTimeout: timeoutMs,
-    commandTimeout: options.isSubscriber ? undefined : (options.commandTimeoutMs ?? timeoutMs),
+    commandTimeout: options.isSubscriber || options.isQueue ? undefined : (options.commandTimeoutMs ?? timeoutMs),
     // Commands issued while reconnecting wait in the queue, bounded by commandTimeout (unless disabled).
     enableOfflineQueue: options.offlineQueue ?? true,
     enableAutoPipelining: options.autoPipelining ?? false,
-    maxRetriesPerRequest: options.retry === false || options.offlineQueue === false ? 0 : 1,
+    maxRetriesPerRequest: options.isQueue ? null : options.retry === false || options.offlineQueue === false ? 0 : 1,
     retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
     lazyConnect: false,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { generateKeyId, storageIdForKey, type ApiDefinition, type Policy, type SessionState } from '@tollgate/apidef';
+import { generateKeyId, sessionLifetime, storageIdForKey, type ApiDefinition, type Policy, type SessionState } from '@tollgate/apidef';
+import type { SessionLookup } from '../sessions/session-cache.js';
 import { LRUCache } from 'lru-cache';
 import { errors, tykError, type GatewayError } from '../errors.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -39,7 +40,7 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
   const policyField = String(def.jwt_policy_field_name ?? '');
   const defaults = (def.jwt_default_policies ?? []).filter((p: unknown): p is string => typeof p === 'string' && p !== '');
   const mapsClientId = def['idp_client_id_mapping_disabled'] !== true;
-  const { sessions, policies, logger } = deps;
+  const { sessions, sessionWriter, policies, logger } = deps;
   const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
   const refs = new LRUCache<string, KeyRef>({ max: IDENTITY_CACHE_SIZE });
   const refFor = (identity: string): KeyRef => {
@@ -64,14 +65,12 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
     raw.meta_data = { TykJWTSessionID: ref.keyId };
     raw.alias = identity;
     if (mapsClientId) mapClientId(raw, claims);
-    try {
-      return { raw, applied: policies.apply(raw, orgId) };
-    } catch (err) {
-      return tykError('TOLLGATE_ERR_JWT_CREATE', 500, '', `failed to create key: ${(err as Error).message}`);
-    }
+    const applied = policies.apply(raw, orgId);
+    if (!applied.ok) return tykError('TOLLGATE_ERR_JWT_CREATE', 500, '', `failed to create key: ${applied.error}`);
+    return { raw, applied: applied.session };
   };
 
-  const update = (session: SessionState, claims: Claims, claimPolicy: string): Stored | GatewayError | null => {
+  const update = (session: SessionState, claims: Claims, claimPolicy: string, isApplied: boolean): Stored | GatewayError | null => {
     if (claimPolicy !== '' && policies.get(claimPolicy) === undefined) return errors.jwtNoMatchingPolicy;
     const current = policyIds(session);
     if (current.length === 0) return errors.jwtNoMatchingPolicyFound;
@@ -88,12 +87,10 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
       const clientId = clientIdOf(claims);
       if (clientId !== '' && clientId !== session.oauth_client_id) next = { ...(next ?? session), oauth_client_id: clientId };
     }
-    if (next === null) return null;
-    try {
-      return { raw: next, applied: wanted === null ? next : policies.apply(next, orgId) };
-    } catch {
-      return errors.jwtCouldNotApplyPolicy;
-    }
+    if (next === null) return isApplied ? null : errors.jwtCouldNotApplyPolicy;
+    if (wanted === null && isApplied) return { raw: next, applied: next };
+    const applied = policies.apply(next, orgId);
+    return applied.ok ? { raw: next, applied: applied.session } : errors.jwtCouldNotApplyPolicy;
   };
 
   const finish = (ctx: RequestContext, ref: KeyRef, session: SessionState, isIdentity: boolean): Decision => {
@@ -106,20 +103,21 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
   };
 
   const saveThen = (ctx: RequestContext, ref: KeyRef, stored: Stored, isIdentity: boolean): Promise<Decision> =>
-    sessions.save(ref.storageId, stored.raw).then(() => finish(ctx, ref, stored.applied, isIdentity), (err: unknown) => {
+    sessionWriter.save(ref.storageId, stored.raw, sessionLifetime(stored.raw, [def], deps.config, Math.floor(deps.now() / 1000))).then(() => finish(ctx, ref, stored.applied, isIdentity), (err: unknown) => {
       logger.error({ api_id: def.api_id, err: (err as Error).message }, 'could not store a JWT session');
       return errors.internal;
     });
 
-  const resolve = (ctx: RequestContext, claims: Claims, identity: string, ref: KeyRef, found: SessionState | null, isIdentity: boolean): Decision | Promise<Decision> => {
+  const resolve = (ctx: RequestContext, claims: Claims, identity: string, ref: KeyRef, lookup: SessionLookup, isIdentity: boolean): Decision | Promise<Decision> => {
     const claimed = policyField === '' ? undefined : claimAt(claims, policyField);
     const claimPolicy = typeof claimed === 'string' ? claimed : '';
-    if (found === null) {
+    if (!lookup.found) {
       const created = create(claims, identity, ref, claimPolicy);
       return isReply(created) ? created : saveThen(ctx, ref, created, isIdentity);
     }
-    const changed = update(found, claims, claimPolicy);
-    if (changed === null) return finish(ctx, ref, found, isIdentity);
+    // A stored session whose policies no longer apply may be repaired by the token's policy claim.
+    const changed = update(lookup.session, claims, claimPolicy, lookup.policyError === null);
+    if (changed === null) return finish(ctx, ref, lookup.session, isIdentity);
     return isReply(changed) ? changed : saveThen(ctx, ref, changed, isIdentity);
   };
 
@@ -127,9 +125,10 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
     const identity = identityOf(claims, identityField);
     if (typeof identity !== 'string') return identity;
     const ref = refFor(identity);
-    const found = sessions.get(ref.storageId);
-    if (found instanceof Promise) return found.then((s) => resolve(ctx, claims, identity, ref, s, isIdentity));
-    return resolve(ctx, claims, identity, ref, found, isIdentity);
+    const ids = [ref.storageId];
+    const hit = sessions.peek(ids, orgId);
+    if (hit !== undefined) return resolve(ctx, claims, identity, ref, hit, isIdentity);
+    return sessions.get(ids, orgId).then((lookup) => resolve(ctx, claims, identity, ref, lookup, isIdentity));
   };
 }
 

@@ -1,6 +1,7 @@
 import { keyIdCandidates, storageIdForKey, type SessionState } from '@tollgate/apidef';
 import { LRUCache } from 'lru-cache';
 import type { PipelineDeps } from '../pipeline/middleware.js';
+import type { SessionLookup } from '../sessions/session-cache.js';
 
 /** A key found for a presented credential. */
 export interface FoundKey {
@@ -8,15 +9,16 @@ export interface FoundKey {
   readonly keyId: string;
   /** Where its session is stored (the hash with `hash_keys`). */
   readonly storageId: string;
+  /** Policies applied; shared with the cache, so read-only. */
   readonly session: SessionState;
 }
 
 /** Finds the key for a credential; sync when the session is cached, a promise only on a cache miss. */
 export type KeyLookup = (credential: string) => FoundKey | null | Promise<FoundKey | null>;
 
-interface Candidate {
-  readonly keyId: string;
-  readonly storageId: string;
+interface Candidates {
+  readonly keyIds: readonly string[];
+  readonly storageIds: readonly string[];
 }
 
 /** Distinct credentials per API whose candidate storage IDs are remembered (hashing is not redone). */
@@ -25,7 +27,8 @@ const CANDIDATE_CACHE_SIZE = 10_000;
 /**
  * Lookup of a presented key in an API's org (gateway-api.md §6.4): too short → unknown; a key that carries
  * the API's org is fetched as is; otherwise the first session found among the ID built from (org, key),
- * the key itself and the IDs built with each `hash_key_function_fallback` algorithm.
+ * the key itself and the IDs built with each `hash_key_function_fallback` algorithm, in one round trip.
+ * A key whose policies cannot be applied counts as unknown (auth.md §4).
  *
  * @example
  * const lookup = createKeyLookup(def.org_id ?? '', deps);
@@ -33,41 +36,53 @@ const CANDIDATE_CACHE_SIZE = 10_000;
  */
 export function createKeyLookup(orgId: string, deps: PipelineDeps): KeyLookup {
   const config = deps.config;
-  const minLength = config.min_token_length > 0 ? config.min_token_length : 0;
+  const minLength = config.min_token_length > 0 ? config.min_token_length : 1;
   const options = {
     orgId, hashKeyFunction: config.hash_key_function, hashKeyFunctionFallback: config.hash_key_function_fallback,
     disableKeyActionsByUsername: config.disable_key_actions_by_username,
   };
   const hashKeys = config.hash_keys;
   const sessions = deps.sessions;
-  const cache = new LRUCache<string, readonly Candidate[]>({ max: CANDIDATE_CACHE_SIZE });
+  const cache = new LRUCache<string, Candidates>({ max: CANDIDATE_CACHE_SIZE });
 
-  const candidatesFor = (key: string): readonly Candidate[] => {
+  const candidatesFor = (key: string): Candidates => {
     let candidates = cache.get(key);
-    if (candidates !== undefined) return candidates;
-    candidates = Object.freeze(keyIdCandidates(key, options).map((keyId) => Object.freeze({ keyId, storageId: storageIdForKey(keyId, hashKeys) })));
-    cache.set(key, candidates);
+    if (candidates === undefined) {
+      const keyIds = Object.freeze(keyIdCandidates(key, options));
+      candidates = Object.freeze({ keyIds, storageIds: Object.freeze(keyIds.map((id) => storageIdForKey(id, hashKeys))) });
+      cache.set(key, candidates);
+    }
     return candidates;
   };
 
-  const firstFound = (candidates: readonly Candidate[], from: number): FoundKey | null | Promise<FoundKey | null> => {
-    for (let i = from; i < candidates.length; i++) {
-      const candidate = candidates[i]!;
-      const session = sessions.get(candidate.storageId);
-      if (session instanceof Promise) {
-        return session.then((s) => (s !== null ? found(candidate, s) : firstFound(candidates, i + 1)));
-      }
-      if (session !== null) return found(candidate, session);
-    }
-    return null;
-  };
-
   return (credential) => {
-    if (credential.length < minLength || credential.length === 0) return null;
-    return firstFound(candidatesFor(credential), 0);
+    if (credential.length < minLength) return null;
+    const candidates = candidatesFor(credential);
+    const hit = sessions.peek(candidates.storageIds, orgId);
+    if (hit !== undefined) return toFound(candidates, hit);
+    return sessions.get(candidates.storageIds, orgId).then((lookup) => toFound(candidates, lookup));
   };
 }
 
-function found(candidate: Candidate, session: SessionState): FoundKey {
-  return { keyId: candidate.keyId, storageId: candidate.storageId, session };
+function toFound(candidates: Candidates, lookup: SessionLookup): FoundKey | null {
+  if (!lookup.found || lookup.policyError !== null) return null;
+  const index = candidates.storageIds.indexOf(lookup.storageId);
+  return { keyId: candidates.keyIds[index] ?? lookup.storageId, storageId: lookup.storageId, session: lookup.session };
+}
+
+/**
+ * The session stored under one of `storageIds` (the first found), policies applied; null when none is or
+ * its policies cannot be applied. Sync on a cache hit.
+ */
+export function findSession(deps: PipelineDeps, storageIds: readonly string[], orgId: string): SessionLookupResult | Promise<SessionLookupResult> {
+  const hit = deps.sessions.peek(storageIds, orgId);
+  if (hit !== undefined) return usable(hit);
+  return deps.sessions.get(storageIds, orgId).then(usable);
+}
+
+/** A found, usable session, or null. */
+export type SessionLookupResult = { readonly storageId: string; readonly session: SessionState } | null;
+
+function usable(lookup: SessionLookup): SessionLookupResult {
+  return lookup.found && lookup.policyError === null ? { storageId: lookup.storageId, session: lookup.session } : null;
 }

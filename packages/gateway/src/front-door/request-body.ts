@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { HttpResponse } from 'uWebSockets.js';
+import type { ResponseWriter } from './response-writer.js';
 
 /** Bodies up to this size are collected whole: one Buffer, replayable on another target, no stream. */
 export const MAX_BUFFERED_BODY = 64 * 1024;
@@ -14,7 +14,7 @@ export class RequestBodyStream extends Readable {
   private received = 0;
 
   /** `limit`: most bytes accepted (0 = no limit); beyond it the stream errors and `feed` returns false. */
-  constructor(private readonly res: HttpResponse, private readonly limit = 0) {
+  constructor(private readonly res: ResponseWriter, private readonly limit = 0) {
     super({ highWaterMark: 256 * 1024 });
   }
 
@@ -58,7 +58,7 @@ export class RequestBodyStream extends Readable {
 
 /** Collects a body of known, small size into one Buffer, then calls `onComplete`. */
 export function collectBody(
-  res: HttpResponse, size: number, onComplete: (body: Buffer) => void, onOverflow: () => void,
+  res: ResponseWriter, size: number, onComplete: (body: Buffer) => void, onOverflow: () => void,
 ): void {
   const body = Buffer.allocUnsafe(size);
   let offset = 0;

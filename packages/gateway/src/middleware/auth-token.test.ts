@@ -55,7 +55,7 @@ describe('createAuthToken', () => {
     t.sessions.stored.set('org1alice', {});
     const check = createAuthToken(apiDef({}), t.deps)!;
     assert.equal(check(testRequest({ headers: { authorization: 'org1alice' } })), undefined);
-    t.sessions.asynchronous = true;
+    t.sessions.cached = false;
     const pending = check(testRequest({ headers: { authorization: 'org1alice' } }));
     assert.ok(pending instanceof Promise);
     assert.equal(await pending, undefined);

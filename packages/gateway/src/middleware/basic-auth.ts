@@ -1,6 +1,7 @@
-import { generateKeyId, storageIdForKey, type ApiDefinition, type SessionState } from '@tollgate/apidef';
+import { generateKeyId, storageIdForKey, type ApiDefinition } from '@tollgate/apidef';
 import { credentialLocation, readCredential } from '../auth/credential.js';
 import { keepsIdentity, setIdentity } from '../auth/identity.js';
+import { findSession, type SessionLookupResult } from '../auth/key-lookup.js';
 import { createPasswordCheck } from '../auth/password-check.js';
 import { errors, withHeaders } from '../errors.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -30,16 +31,15 @@ export function createBasicAuth(def: ApiDefinition, deps: PipelineDeps): Middlew
   const meta = def.basic_auth ?? {};
   const ttl = meta.disable_caching === true ? 0 : typeof meta.cache_ttl === 'number' && meta.cache_ttl > 0 ? meta.cache_ttl : 60;
   const checkPassword = createPasswordCheck(ttl);
-  const { sessions } = deps;
   const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
   const isIdentity = keepsIdentity(def, 'basic_auth_user');
 
-  const verify = (ctx: RequestContext, storageId: string, session: SessionState | null, password: string): Decision | Promise<Decision> => {
-    if (session === null) return refused;
-    const ok = checkPassword(session.basic_auth_data, password);
+  const verify = (ctx: RequestContext, found: SessionLookupResult, password: string): Decision | Promise<Decision> => {
+    if (found === null) return refused;
+    const ok = checkPassword(found.session.basic_auth_data, password);
     const accept = (isOk: boolean): Decision => {
       if (!isOk) return refused;
-      if (isIdentity) setIdentity(ctx, storageId, session);
+      if (isIdentity) setIdentity(ctx, found.storageId, found.session);
       return undefined;
     };
     return ok instanceof Promise ? ok.then(accept) : accept(ok);
@@ -47,14 +47,9 @@ export function createBasicAuth(def: ApiDefinition, deps: PipelineDeps): Middlew
 
   const lookup = (ctx: RequestContext, user: string, password: string): Decision | Promise<Decision> => {
     const primary = storageIdForKey(generateKeyId({ orgId, customId: user, hashKeyFunction }), hashKeys);
-    const legacy = isLegacyTried ? storageIdForKey(`${orgId}${user}`, hashKeys) : null;
-    const next = (session: SessionState | null): Decision | Promise<Decision> => {
-      if (session !== null || legacy === null || legacy === primary) return verify(ctx, primary, session, password);
-      const second = sessions.get(legacy);
-      return second instanceof Promise ? second.then((s) => verify(ctx, legacy, s, password)) : verify(ctx, legacy, second, password);
-    };
-    const first = sessions.get(primary);
-    return first instanceof Promise ? first.then(next) : next(first);
+    const ids = isLegacyTried ? [primary, storageIdForKey(`${orgId}${user}`, hashKeys)] : [primary];
+    const found = findSession(deps, ids, orgId);
+    return found instanceof Promise ? found.then((f) => verify(ctx, f, password)) : verify(ctx, found, password);
   };
 
   return (ctx) => {

@@ -52,7 +52,7 @@ describe('createHmacSignature (auth.md §7)', () => {
   });
 
   it('every failure is 400 Authorization field missing, malformed or invalid', async () => {
-    const { t, check } = setup();
+    const { check } = setup();
     const good = sign(`date: ${DATE}`);
     const cases: Record<string, string>[] = [
       {},
@@ -71,7 +71,6 @@ describe('createHmacSignature (auth.md §7)', () => {
       assert.equal(await decide(check(testRequest({ headers }))), errors.hmacInvalid, JSON.stringify(headers));
     }
     assert.equal(errors.hmacInvalid.status, 400);
-    assert.equal(t.sessions.gets > 0, true);
   });
 
   it('hmac_allowed_algorithms restricts; the clock skew applies only when > 0', async () => {

@@ -146,6 +146,21 @@ describe('createJwtAuth: centralised sessions (auth.md §8.3)', () => {
     assert.deepEqual(t.sessions.stored.get(storageIdOf('d'))?.apply_policies, ['gold']);
   });
 
+  it('a created session is stored with the API\'s session_lifetime as its TTL', async () => {
+    const { t, check } = setup({ session_lifetime: 3600 });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'ttl-user', pol: 'gold' })))), undefined);
+    assert.equal(t.sessions.ttls.get(storageIdOf('ttl-user')), 3600);
+  });
+
+  it('a stored session whose policies no longer apply is refused unless the token names a usable policy', async () => {
+    const { t, check } = setup();
+    t.sessions.stored.set(storageIdOf('stale'), { apply_policies: ['deleted-policy'], access_rights: {} });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'stale' })))), errors.jwtCouldNotApplyPolicy);
+    const repaired = bearer(await hs256({ sub: 'stale', pol: 'gold' }));
+    assert.equal(await decide(check(repaired)), undefined);
+    assert.equal(repaired.session?.rate, 100);
+  });
+
   it('a session without policies is refused: 403 no matching policy found', async () => {
     const { t, check } = setup();
     t.sessions.stored.set(storageIdOf('bare'), { access_rights: {} });

@@ -24,7 +24,7 @@ describe('per-key rate limits and quotas behind auth token (pipeline, real Redis
   let server: TestRedisServer;
   let redis: RedisClient;
   const policies = new Map<string, Policy>();
-  const sessions = new MemorySessions(policies, 'org1');
+  const sessions = new MemorySessions(policies);
   const clients: RedisClient[] = [];
 
   async function pipeline(workers = 1): Promise<Array<readonly Middleware[]>> {
@@ -41,14 +41,8 @@ describe('per-key rate limits and quotas behind auth token (pipeline, real Redis
         config, logger: pino({ level: 'silent' }), limiter,
         auth: {
           sessions,
-          policies: {
-            get: (id) => policies.get(id),
-            apply: (session, org) => {
-              const result = applyPolicies(session, policies, { orgId: org });
-              if (!result.ok) throw new Error(result.error);
-              return result.session;
-            },
-          },
+          sessionWriter: sessions,
+          policies: { get: (id) => policies.get(id), apply: (session, org) => applyPolicies(session, policies, { orgId: org }) },
         },
       });
       chains.push(buildPipeline(apiDef({ use_standard_auth: true }), deps));

@@ -1,26 +1,31 @@
-import type { Policy, SessionState } from '@tollgate/apidef';
+import type { ApplyPoliciesResult, Policy, SessionState } from '@tollgate/apidef';
+import type { SessionLookup } from '../sessions/session-cache.js';
 
 /**
- * Where auth middleware reads sessions. The worker wires the sessions/ SessionCache into it: a session
- * stored at `apikey-<storage id>` (Tyk's layout, gateway-api.md §6.4), with its policies applied, kept
- * in process memory and invalidated by the key-change channel. Only a cache miss returns a promise.
+ * Where auth middleware read sessions: the worker's SessionCache (sessions/session-cache.ts), sessions
+ * at `apikey-<storage id>` with their policies applied, invalidated on every worker by the key-change
+ * channel. `peek` answers from memory (undefined = not cached); only `get` touches Redis.
  */
 export interface SessionSource {
-  /** The session, policies applied; null when absent or when its policies cannot be applied. */
-  get(storageId: string): SessionState | null | Promise<SessionState | null>;
-  /** Stores a session (JWT sessions created from policies, auth.md §8.3) and invalidates every cache. */
-  save(storageId: string, session: SessionState): Promise<void>;
+  peek(storageIds: readonly string[], orgId: string): SessionLookup | undefined;
+  get(storageIds: readonly string[], orgId: string): Promise<SessionLookup>;
 }
 
-/** Policies from the configuration feed (gateway-api.md §8), for JWT sessions built from a policy. */
+/** Stores a session (JWT sessions created from policies, auth.md §8.3); every cache drops it. */
+export interface SessionWriter {
+  save(storageId: string, session: SessionState, ttlSeconds: number): Promise<void>;
+}
+
+/** Policies from the configuration feed (the worker's PolicyIndex, gateway-api.md §8). */
 export interface PolicySource {
   get(id: string): Policy | undefined;
-  /** The session with its `apply_policies` merged in (§8.3); throws with Tyk's reason when they cannot be. */
-  apply(session: SessionState, orgId: string): SessionState;
+  /** The session with its `apply_policies` merged in for an API of `orgId` (§8.3). */
+  apply(session: SessionState, orgId: string): ApplyPoliciesResult;
 }
 
 /** What the auth middleware need beyond the basic PipelineDeps. */
 export interface AuthDeps {
   readonly sessions: SessionSource;
+  readonly sessionWriter: SessionWriter;
   readonly policies: PolicySource;
 }

@@ -7,6 +7,7 @@ import { createJwtAuth } from '../middleware/jwt-auth.js';
 import { createKeyChecks } from '../middleware/key-checks.js';
 import { createRateLimit } from '../middleware/rate-limit.js';
 import { createStripAuthData } from '../middleware/strip-auth-data.js';
+import { createMutualTls } from '../middleware/mutual-tls.js';
 import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.js';
 
 /**
@@ -20,6 +21,7 @@ import type { Middleware, MiddlewareFactory, PipelineDeps } from './middleware.j
  */
 const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   createIpAccessList, // 4
+  createMutualTls, // 5
   // 9: every enabled mode runs and all must pass, in Tyk's order (api-definition.md §4); auth token last.
   createBasicAuth,
   createHmacSignature,

@@ -2,6 +2,7 @@ import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import type { AuthDeps } from './auth-deps.js';
 import type { Limiter } from '../limits/limiter.js';
+import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -22,6 +23,8 @@ export interface PipelineDeps extends AuthDeps {
   readonly clientIp: ClientIpResolver;
   /** Rate limit and quota counters (Redis, with the failure mode); absent where no Redis is wired. */
   readonly limiter?: Limiter;
+  /** The worker's certificate store copy (mutual TLS allow lists); absent in tests that need none. */
+  readonly certificates?: CertificateRegistry;
 }
 
 /**

@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { Limiter } from '../limits/limiter.js';
 import { createClientIpResolver } from './client-ip.js';
 import type { AuthDeps } from './auth-deps.js';
+import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { PipelineDeps } from './middleware.js';
 
 /**
  * The dependencies every worker hands its middleware factories, built once at start.
  *
  * @example
- * const deps = createPipelineDeps({ config, logger, auth: { sessions, policies } }); compileApi(def, { ..., pipelineDeps: deps });
+ * const deps = createPipelineDeps({ config, logger, auth: { sessions, sessionWriter, policies } }); compileApi(def, { ..., pipelineDeps: deps });
  */
 export function createPipelineDeps(options: {
   readonly config: Readonly<GatewayConfig>;
@@ -21,17 +22,19 @@ export function createPipelineDeps(options: {
    */
   readonly auth?: AuthDeps;
   readonly limiter?: Limiter;
+  readonly certificates?: CertificateRegistry;
 }): PipelineDeps {
   const { config, logger, limiter } = options;
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
-    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config),
-    sessions: auth.sessions, policies: auth.policies, limiter,
+    config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), certificates: options.certificates,
+    sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies, limiter,
   });
 }
 
 /** A key store with no keys and no policies. */
 const NO_KEY_STORE: AuthDeps = Object.freeze({
-  sessions: { get: () => null, save: () => Promise.reject(new Error('no key store configured')) },
-  policies: { get: () => undefined, apply: () => { throw new Error('no key store configured'); } },
+  sessions: { peek: () => ({ found: false }) as const, get: () => Promise.resolve({ found: false } as const) },
+  sessionWriter: { save: () => Promise.reject(new Error('no key store configured')) },
+  policies: { get: () => undefined, apply: () => ({ ok: false, error: 'no key store configured' }) as const },
 });

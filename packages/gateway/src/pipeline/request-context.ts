@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { SessionState } from '@tollgate/apidef';
 import type { GatewayError } from '../errors.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
@@ -20,6 +21,8 @@ export class RequestContext {
   status = 0;
   /** The catalogue error the request ended with, if any. */
   error: GatewayError | null = null;
+  /** What went wrong in detail (the upstream error text), for the log; never sent to the client. */
+  errorDetail = '';
   /** Tyk response flag of the outcome ('' when none). */
   flag = '';
   /** Unix ms when the upstream's response head arrived (0 if never). */
@@ -30,6 +33,10 @@ export class RequestContext {
   body: Buffer | Readable | null = null;
   /** The client's own `X-Forwarded-For` (before the gateway appended the peer); '' when absent. */
   forwardedFor = '';
+  /** The request arrived over TLS. */
+  isTls = false;
+  /** The TLS connection when the front door exposes it (node:tls front door; mutual TLS reads it). */
+  tlsSocket: TLSSocket | null = null;
   /** The client IP once resolved (see client-ip.ts); null until asked for. */
   resolvedIp: string | null = null;
 

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { HttpResponse } from 'uWebSockets.js';
+import type { ResponseWriter } from '../front-door/response-writer.js';
 import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.js';
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
@@ -16,7 +16,7 @@ export interface ExchangeListener {
  * Writes a reply (a catalogue error or a pipeline reply) on a uWS response, with its own headers and the
  * request's extra response headers (caller must be inside the handler or a cork).
  */
-export function writeReply(res: HttpResponse, reply: Reply, closeConnection: boolean, extraHeaders: readonly string[] | null = null): void {
+export function writeReply(res: ResponseWriter, reply: Reply, closeConnection: boolean, extraHeaders: readonly string[] | null = null): void {
   res.writeStatus(reply.statusLine).writeHeader('Content-Type', reply.contentType);
   const own = reply.headers;
   if (own !== undefined) for (let i = 0; i < own.length; i += 2) res.writeHeader(own[i]!, own[i + 1]!);
@@ -50,7 +50,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private attempts = 0;
 
   constructor(
-    private readonly res: HttpResponse,
+    private readonly res: ResponseWriter,
     readonly ctx: RequestContext,
     private readonly listener: ExchangeListener,
     private readonly closeConnection: () => boolean,
@@ -192,6 +192,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.retryOnNextTarget(err)) return;
+    this.ctx.errorDetail = err.message;
     this.endWithError(classifyUpstreamError(err), this.closeConnection());
   }
 

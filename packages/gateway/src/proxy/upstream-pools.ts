@@ -1,4 +1,6 @@
 import { Pool } from 'undici';
+import { createUpstreamConnector } from '../tls/upstream-connector.js';
+import type { UpstreamTlsSpec } from '../tls/upstream-tls.js';
 
 export interface UpstreamPoolOptions {
   /** tyk.conf `proxy_default_timeout`, seconds: bounds connect and the wait for response headers. */
@@ -11,7 +13,9 @@ interface Entry {
 }
 
 /**
- * One keep-alive undici Pool per upstream origin, shared by every API of the worker that targets it.
+ * One keep-alive undici Pool per upstream origin and TLS settings (spec tls §8: one TLS client context
+ * per API and upstream host, shared only by APIs whose settings are equal), used by every API of the
+ * worker that targets it.
  * Compiled APIs take a reference when built and release it when replaced; a pool nobody references is
  * closed gracefully (requests in flight on it finish first).
  *
@@ -24,13 +28,19 @@ export class UpstreamPools {
 
   constructor(private readonly options: UpstreamPoolOptions) {}
 
-  acquire(origin: string): Pool {
-    let entry = this.entries.get(origin);
+  /** Pool key of an origin with TLS settings (what `release` takes). */
+  static key(origin: string, tls: UpstreamTlsSpec | null): string {
+    return tls === null ? origin : `${origin}#${tls.key}`;
+  }
+
+  acquire(origin: string, tls: UpstreamTlsSpec | null = null): Pool {
+    const key = UpstreamPools.key(origin, tls);
+    let entry = this.entries.get(key);
     if (!entry) {
       const timeout = this.options.timeoutSeconds * 1000;
       entry = {
         pool: new Pool(origin, {
-          connect: { timeout },
+          connect: tls === null ? { timeout } : createUpstreamConnector(tls, timeout),
           headersTimeout: timeout,
           // A streamed body may pause for a slow client; only a stalled upstream is cut.
           bodyTimeout: Math.max(timeout, 60_000),
@@ -40,18 +50,18 @@ export class UpstreamPools {
         }),
         refs: 0,
       };
-      this.entries.set(origin, entry);
+      this.entries.set(key, entry);
     }
     entry.refs++;
     return entry.pool;
   }
 
-  release(origin: string): void {
-    const entry = this.entries.get(origin);
+  release(key: string): void {
+    const entry = this.entries.get(key);
     if (!entry) return;
     entry.refs--;
     if (entry.refs <= 0) {
-      this.entries.delete(origin);
+      this.entries.delete(key);
       entry.pool.close().catch(() => undefined);
     }
   }

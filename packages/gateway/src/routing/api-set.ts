@@ -5,6 +5,7 @@ import { RoutingTable } from './routing-table.js';
 
 interface Entry {
   readonly json: string;
+  readonly def: ApiDefinition;
   readonly api: CompiledApi;
 }
 
@@ -28,8 +29,8 @@ export class ApiSet {
   put(id: string, json: string): void {
     const previous = this.entries.get(id);
     if (previous?.json === json) return;
-    const api = this.compile(id, json);
-    if (api) this.entries.set(id, { json, api });
+    const compiled = this.compile(id, json);
+    if (compiled) this.entries.set(id, { json, ...compiled });
     else this.entries.delete(id);
     previous?.api.release();
   }
@@ -45,6 +46,21 @@ export class ApiSet {
     for (const [id, json] of definitions) this.put(id, json);
   }
 
+  /** Recompiles every API (their certificates, pins or upstream client certificates may have changed). */
+  recompileAll(): void {
+    for (const [id, entry] of [...this.entries]) {
+      const compiled = this.compile(id, entry.json);
+      if (compiled) this.entries.set(id, { json: entry.json, ...compiled });
+      else this.entries.delete(id);
+      entry.api.release();
+    }
+  }
+
+  /** The stored definitions currently loaded (parsed), for TLS listener policies. */
+  definitions(): ApiDefinition[] {
+    return [...this.entries.values()].map((e) => e.def);
+  }
+
   table(): RoutingTable {
     return new RoutingTable([...this.entries.values()].map((e) => e.api), { strictRoutes: this.options.strictRoutes });
   }
@@ -54,9 +70,10 @@ export class ApiSet {
     this.entries.clear();
   }
 
-  private compile(id: string, json: string): CompiledApi | undefined {
+  private compile(id: string, json: string): { def: ApiDefinition; api: CompiledApi } | undefined {
     try {
-      return compileApi(JSON.parse(json) as ApiDefinition, this.options);
+      const def = JSON.parse(json) as ApiDefinition;
+      return { def, api: compileApi(def, this.options) };
     } catch (err) {
       this.logger.error({ api_id: id, err: (err as Error).message }, 'API definition not loaded');
       return undefined;

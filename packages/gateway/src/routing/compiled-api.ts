@@ -4,7 +4,8 @@ import {
 } from '@tollgate/apidef';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
-import type { UpstreamPools } from '../proxy/upstream-pools.js';
+import { UpstreamPools } from '../proxy/upstream-pools.js';
+import type { UpstreamTlsSpec } from '../tls/upstream-tls.js';
 
 /** One upstream target of an API: where requests go and the pool that carries them. */
 export interface UpstreamTarget {
@@ -49,6 +50,8 @@ export interface CompileOptions {
   /** tyk.conf `hostname`: the host every API binds to when custom domains are off ("" = any). */
   readonly hostname: string;
   readonly pipelineDeps: PipelineDeps;
+  /** Upstream TLS and proxy settings for one target of a definition; null = plain pool. */
+  readonly upstreamTls?: (def: ApiDefinition, url: URL) => UpstreamTlsSpec | null;
 }
 
 /**
@@ -68,11 +71,12 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   const { prefix, regex } = compileListenPath(listenPath);
   const urls = proxy.enable_load_balancing && (proxy.target_list?.length ?? 0) > 0
     ? (proxy.target_list as string[]) : [proxy.target_url ?? ''];
-  const origins: string[] = [];
-  const targets = urls.map((raw) => {
-    const target = parseTarget(raw);
-    origins.push(target.origin);
-    return { ...target, pool: options.pools.acquire(target.origin), downUntil: 0 };
+  const poolKeys: string[] = [];
+  const parsed = urls.map(parseTarget);
+  const specs = parsed.map((t) => options.upstreamTls?.(def, t.url) ?? null);
+  const targets = parsed.map(({ url: _url, ...target }, i) => {
+    poolKeys.push(UpstreamPools.key(target.origin, specs[i]!));
+    return { ...target, pool: options.pools.acquire(target.origin, specs[i]!), downUntil: 0 };
   });
   const hostRule = options.enableCustomDomains ? (def.domain_disabled ? '' : String(def.domain ?? '')) : options.hostname;
   const host = hostRule ? compileDomain(hostRule) : null;
@@ -97,12 +101,12 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     release: () => {
       if (released) return;
       released = true;
-      for (const origin of origins) options.pools.release(origin);
+      for (const key of poolKeys) options.pools.release(key);
     },
   };
 }
 
-function parseTarget(raw: string): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
+function parseTarget(raw: string): Omit<UpstreamTarget, 'pool' | 'downUntil'> & { url: URL } {
   // target_list entries may be bare host:port (scheme defaults to http).
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL;
@@ -114,5 +118,5 @@ function parseTarget(raw: string): Omit<UpstreamTarget, 'pool' | 'downUntil'> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`proxy.target_url "${raw}" must use http or https`);
   }
-  return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host };
+  return { origin: url.origin, path: url.pathname, query: url.search.slice(1), host: url.host, url };
 }

@@ -1,0 +1,136 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ClientCertPolicy } from '../tls/client-cert-policy.js';
+import { matchClientCertificate } from '../tls/client-certificates.js';
+import type { ServerCertificate, ServerCertificateSet } from '../tls/server-certificates.js';
+import { NodeResponseWriter } from './node-response-writer.js';
+import { HeaderCollector, serveRequest, type FrontDoorOptions } from './serve-request.js';
+import { X509Certificate, createHash } from 'node:crypto';
+
+/** Server names whose contexts are kept; beyond this, names are served uncached (bounds memory). */
+const MAX_CACHED_NAMES = 1024;
+
+export interface NodeTlsOptions {
+  readonly minVersion: SecureVersion;
+  readonly maxVersion: SecureVersion;
+  readonly ciphers: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The node:tls front door, for what uWS cannot do: TLS version bounds, configured cipher lists and client
+ * certificates. Same request pipeline as the uWS door (`serveRequest`, through `NodeResponseWriter`); costs
+ * a Node stream per connection and header objects per request. Certificates are chosen per server name
+ * (§2) and clients are asked for a certificate; where a server name's policy requires one, a connection
+ * without an allowed certificate is closed right after the handshake, before any HTTP response (§5).
+ *
+ * @example
+ * const door = new NodeTlsFrontDoor(options, tls); door.update(set, policyFor); await door.listen('', 8443);
+ */
+export class NodeTlsFrontDoor {
+  private readonly server: Server;
+  private set: ServerCertificateSet | null = null;
+  private policyFor: (name: string) => ClientCertPolicy = () => ({ mode: 'none', allowed: [] });
+  private readonly contexts = new Map<string, SecureContext>();
+
+  constructor(private readonly options: FrontDoorOptions, private readonly tls: NodeTlsOptions) {
+    this.server = createServer({
+      minVersion: tls.minVersion, maxVersion: tls.maxVersion, ciphers: tls.ciphers, honorCipherOrder: true,
+      requestCert: true, rejectUnauthorized: false,
+      SNICallback: (name, cb) => {
+        try {
+          cb(null, this.contextFor(name));
+        } catch (err) {
+          cb(err as Error, undefined);
+        }
+      },
+    }, (req, res) => this.handle(req, res));
+    this.server.on('secureConnection', (socket: TLSSocket) => this.enforcePolicy(socket));
+    this.server.on('tlsClientError', (err) => tls.logger.debug({ err: err.message }, 'TLS handshake failed'));
+    this.server.keepAliveTimeout = 120_000;
+  }
+
+  /** New certificates or policies: contexts are rebuilt lazily; the no-SNI context right away. */
+  update(set: ServerCertificateSet, policyFor: (name: string) => ClientCertPolicy): void {
+    this.set = set;
+    this.policyFor = policyFor;
+    this.contexts.clear();
+    const fallback = set.select('');
+    if (fallback !== null) this.server.setSecureContext(this.contextOptions(fallback, policyFor('')));
+  }
+
+  listen(address: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, address || undefined, () => resolve());
+    });
+  }
+
+  stopAccepting(): void {
+    this.server.close();
+  }
+
+  closeAll(): void {
+    this.server.closeAllConnections();
+  }
+
+  private contextFor(name: string): SecureContext {
+    const key = name.toLowerCase();
+    const cached = this.contexts.get(key);
+    if (cached !== undefined) return cached;
+    const cert = this.set?.select(key) ?? null;
+    if (cert === null) throw new Error('no server certificate configured');
+    const context = createSecureContext(this.contextOptions(cert, this.policyFor(key)));
+    if (this.contexts.size < MAX_CACHED_NAMES) this.contexts.set(key, context);
+    return context;
+  }
+
+  private contextOptions(cert: ServerCertificate, policy: ClientCertPolicy): SecureContextOptions {
+    const ca = policy.allowed.map((a) => a.trustPem);
+    return {
+      key: cert.keyPem, cert: cert.certPem, minVersion: this.tls.minVersion, maxVersion: this.tls.maxVersion,
+      ciphers: this.tls.ciphers, ...(ca.length > 0 ? { ca } : {}),
+    };
+  }
+
+  /** "Require" policies: close the connection (no HTTP response) unless an allowed certificate was presented. */
+  private enforcePolicy(socket: TLSSocket): void {
+    const name = (socket as TLSSocket & { servername?: string | false }).servername;
+    const policy = this.policyFor(typeof name === 'string' ? name : '');
+    if (policy.mode !== 'require') return;
+    const peer = socket.getPeerCertificate(true);
+    if (peer?.raw) {
+      const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
+      const chain: X509Certificate[] = [];
+      for (let c = peer, depth = 0; c?.raw && depth < 8; depth++) {
+        chain.push(new X509Certificate(c.raw));
+        if (c.issuerCertificate === c) break;
+        c = c.issuerCertificate;
+      }
+      if (matchClientCertificate(chain, fingerprint, policy.allowed) !== null) return;
+    }
+    socket.destroy();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const host = req.headers.host ?? '';
+    const collector = new HeaderCollector(host);
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) collector.add(raw[i]!.toLowerCase(), raw[i + 1]!);
+    const socket = req.socket as TLSSocket;
+    serveRequest(this.options, new NodeResponseWriter(req, res), {
+      method: req.method ?? 'GET',
+      path: q < 0 ? url : url.slice(0, q),
+      query: q < 0 ? '' : url.slice(q + 1),
+      host,
+      contentLength: req.headers['content-length'] ?? '',
+      peer: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      proto: 'https',
+      tlsSocket: socket,
+    }, collector);
+  }
+}

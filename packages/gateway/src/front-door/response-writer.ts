@@ -1,0 +1,24 @@
+/**
+ * What the request pipeline and the proxy exchange write to: the subset of uWS's HttpResponse they use.
+ * uWS's HttpResponse satisfies it as it is (no wrapper on the fast path); `NodeResponseWriter` implements
+ * it over node:http for the node:tls front door. Semantics are uWS's: `end`/`tryEnd` add Content-Length,
+ * `tryEnd` reports (wrote-all, response-done), `onWritable` fires when a refused write may be retried.
+ */
+export type Chunk = string | Buffer | ArrayBuffer | Uint8Array;
+
+export interface ResponseWriter {
+  writeStatus(status: Chunk): ResponseWriter;
+  writeHeader(name: Chunk, value: Chunk): ResponseWriter;
+  end(body?: Chunk, closeConnection?: boolean): ResponseWriter;
+  endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): ResponseWriter;
+  tryEnd(chunk: Chunk, totalSize: number): [boolean, boolean];
+  write(chunk: Chunk): boolean;
+  close(): ResponseWriter;
+  getWriteOffset(): number;
+  onWritable(handler: (offset: number) => boolean): ResponseWriter;
+  onAborted(handler: () => void): ResponseWriter;
+  onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): ResponseWriter;
+  cork(cb: () => void): ResponseWriter;
+  pause(): void;
+  resume(): void;
+}

@@ -1,0 +1,191 @@
+import type { TLSSocket } from 'node:tls';
+import { errors, statusLine } from '../errors.js';
+import type { Decision } from '../pipeline/decision.js';
+import { RequestContext } from '../pipeline/request-context.js';
+import { runPipeline } from '../pipeline/run-pipeline.js';
+import { pickTarget } from '../proxy/load-balancer.js';
+import { ProxyExchange, writeReply, type ExchangeListener } from '../proxy/proxy-exchange.js';
+import { REQUEST_HOP_BY_HOP } from '../proxy/response-headers.js';
+import { cleanPathOrNull } from '../proxy/upstream-path.js';
+import type { RoutingTable } from '../routing/routing-table.js';
+import { collectBody, MAX_BUFFERED_BODY, RequestBodyStream } from './request-body.js';
+import type { ResponseWriter } from './response-writer.js';
+
+/** What the front door reads from the worker on every request (swapped wholesale on change). */
+export interface FrontDoorState {
+  table: RoutingTable;
+  isDraining: boolean;
+  /** Exchanges started and not yet done; a draining worker exits when it reaches 0. */
+  inFlight: number;
+}
+
+export interface FrontDoorOptions {
+  readonly state: FrontDoorState;
+  readonly listener: ExchangeListener;
+  readonly userAgent: string;
+  readonly skipUrlCleaning: boolean;
+  readonly closeConnections: boolean;
+  /** `http_server_options.max_request_body_size` in bytes; 0 = no limit. */
+  readonly maxRequestBodySize: number;
+  /** Answers the gateway's own health endpoints (`/hello`, `/ready`). */
+  readonly health: ReadonlyMap<string, () => { status: number; body: string }>;
+  /** Called when a middleware throws or rejects (a programmer error): the request gets a 500. */
+  readonly onPipelineError: (err: unknown, ctx: RequestContext) => void;
+}
+
+/** A request as a front door read it: everything the pipeline needs, nothing tied to the server library. */
+export interface IncomingRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly host: string;
+  /** The declared Content-Length ('' when absent). */
+  readonly contentLength: string;
+  readonly peer: string;
+  /** 'https' on a TLS listener. */
+  readonly proto: 'http' | 'https';
+  /** The TLS connection when the front door can see it (node:tls); null on plain HTTP and on uWS. */
+  readonly tlsSocket: TLSSocket | null;
+}
+
+/**
+ * Collects request headers for the upstream from a front door's header walk: hop-by-hop headers dropped
+ * (and those the client's `Connection` names), `X-Forwarded-*` appended, a User-Agent when none.
+ * Index 0/1 of the result is Host (rewritten per target by the exchange unless preserve_host_header).
+ */
+export class HeaderCollector {
+  readonly headers: string[];
+  xff = '';
+  isChunked = false;
+  private hasUserAgent = false;
+  private connection = '';
+
+  constructor(host: string) {
+    this.headers = ['host', host];
+  }
+
+  /** One header, name lower-case. */
+  add(name: string, value: string): void {
+    if (REQUEST_HOP_BY_HOP.has(name)) {
+      if (name === 'x-forwarded-for') this.xff = this.xff ? `${this.xff}, ${value}` : value;
+      else if (name === 'transfer-encoding') this.isChunked = true;
+      else if (name === 'connection') this.connection = this.connection ? `${this.connection}, ${value}` : value;
+      return;
+    }
+    if (name === 'user-agent') this.hasUserAgent = true;
+    this.headers.push(name, value);
+  }
+
+  finish(peer: string, proto: string, host: string, userAgent: string): string[] {
+    const headers = this.headers;
+    if (this.connection !== '') dropConnectionListed(headers, this.connection);
+    headers.push('x-forwarded-for', this.xff ? `${this.xff}, ${peer}` : peer, 'x-forwarded-proto', proto, 'x-forwarded-host', host);
+    if (!this.hasUserAgent) headers.push('user-agent', userAgent);
+    return headers;
+  }
+}
+
+/**
+ * Everything after a front door has read a request: health endpoints, path cleaning, body-size limit,
+ * routing, the pipeline and the proxy exchange. Both front doors (uWS, node:tls) call it, so they serve
+ * the same pipeline. Returns the RequestContext when the request was routed, else null.
+ */
+export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, input: IncomingRequest, collector: HeaderCollector): void {
+  const { state, listener, health } = options;
+  const closeConnection = (): boolean => options.closeConnections || state.isDraining;
+  const maxBody = options.maxRequestBodySize;
+  const { path, query, host } = input;
+  const healthCheck = health.get(path);
+  if (healthCheck !== undefined) {
+    const { status, body } = healthCheck();
+    res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(body, closeConnection());
+    return;
+  }
+  if (!options.skipUrlCleaning) {
+    const cleaned = cleanPathOrNull(path);
+    if (cleaned !== null) {
+      res.writeStatus(statusLine(301)).writeHeader('Location', query ? `${cleaned}?${query}` : cleaned).end(undefined, closeConnection());
+      return;
+    }
+  }
+  const declaredSize = input.contentLength === '' ? -1 : Number(input.contentLength);
+  if (maxBody > 0 && declaredSize > maxBody) {
+    // Enforced before routing (api-definition.md §5, step 0 of the pipeline).
+    writeReply(res, errors.entityTooLarge, true);
+    return;
+  }
+  const match = state.table.match(host, path);
+  if (match === null) {
+    writeReply(res, errors.notFound, closeConnection());
+    return;
+  }
+  const api = match.api;
+  const target = pickTarget(api, Date.now());
+  if (target === null) {
+    writeReply(res, errors.allHostsDown, closeConnection());
+    return;
+  }
+  const headers = collector.finish(input.peer, input.proto, host, options.userAgent);
+  const size = input.contentLength === '' ? (collector.isChunked ? -1 : 0) : declaredSize;
+  const ctx = new RequestContext(api, input.method, path, query, match.matchedLength, headers, input.peer, target, Date.now());
+  ctx.forwardedFor = collector.xff;
+  ctx.isTls = input.proto === 'https';
+  ctx.tlsSocket = input.tlsSocket;
+  const exchange = new ProxyExchange(res, ctx, listener, closeConnection);
+  res.onAborted(() => exchange.clientAborted());
+  state.inFlight++;
+
+  // uWS delivers body chunks only to a handler attached now, so reading starts before the pipeline runs.
+  if (size === 0) {
+    exchange.bodyReady(true);
+  } else if (size > 0 && size <= MAX_BUFFERED_BODY) {
+    collectBody(res, size, (body) => {
+      ctx.body = body;
+      exchange.bodyReady(true);
+    }, () => exchange.failRequest(errors.requestBodyRead));
+  } else {
+    // A chunked body has no declared size: its bytes are counted as they stream.
+    const stream = new RequestBodyStream(res, maxBody);
+    res.onData((chunk, isLast) => {
+      if (!stream.feed(chunk, isLast)) exchange.failRequest(errors.entityTooLarge);
+    });
+    ctx.body = stream;
+    exchange.bodyReady(false);
+  }
+  if (api.pipeline.length === 0) {
+    exchange.decide(undefined);
+    return;
+  }
+  let decision: Decision | Promise<Decision>;
+  try {
+    decision = runPipeline(ctx, api.pipeline);
+  } catch (err) {
+    options.onPipelineError(err, ctx);
+    decision = errors.internal;
+  }
+  if (decision instanceof Promise) {
+    decision.then((d) => exchange.decide(d), (err: unknown) => {
+      options.onPipelineError(err, ctx);
+      exchange.decide(errors.internal);
+    });
+  } else {
+    exchange.decide(decision);
+  }
+}
+
+/**
+ * Removes the headers a client's `Connection` header names (they are hop-by-hop too, RFC 9110 §7.6.1);
+ * `headers` is a flat name/value list with lower-case names. Index 0/1 (Host) is never touched.
+ */
+function dropConnectionListed(headers: string[], connection: string): void {
+  const listed = new Set(connection.toLowerCase().split(',').map((t) => t.trim())
+    .filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'host'));
+  if (listed.size === 0) return;
+  let out = 2;
+  for (let i = 2; i < headers.length; i += 2) {
+    if (listed.has(headers[i]!)) continue;
+    headers[out++] = headers[i]!;
+    headers[out++] = headers[i + 1]!;
+  }
+  headers.length = out;
+}

@@ -1,0 +1,38 @@
+import { X509Certificate, createHash } from 'node:crypto';
+import type { ApiDefinition } from '@tollgate/apidef';
+import { errors, tykError } from '../errors.js';
+import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
+import { allowedClientCertificates, matchClientCertificate } from '../tls/client-certificates.js';
+
+/**
+ * Mutual TLS request check (auth.md §9, pipeline step 5), all 403 without a flag: not TLS →
+ * `TLS not enabled`; no client certificate → `Client TLS certificate is required`; no allowed entry matches
+ * → `Certificate with SHA256 <leaf hash> not allowed`; the matched entry expired → `Certificate has expired`.
+ * The allow list is resolved when the API compiles (APIs recompile when certificates change).
+ *
+ * @example
+ * const check = createMutualTls(def, deps); // null unless use_mutual_tls_auth
+ */
+export function createMutualTls(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
+  if (!def.use_mutual_tls_auth) return null;
+  const registry = deps.certificates;
+  const allowed = registry === undefined ? [] : allowedClientCertificates(def, deps.config, registry);
+  const now = deps.now;
+  return (ctx) => {
+    if (!ctx.isTls) return errors.mtlsNotTls;
+    const socket = ctx.tlsSocket;
+    const peer = socket?.getPeerCertificate(true);
+    if (!peer || !peer.raw) return errors.mtlsCertificateRequired;
+    const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
+    const chain: X509Certificate[] = [];
+    for (let c = peer, depth = 0; c?.raw && depth < 8; depth++) {
+      chain.push(new X509Certificate(c.raw));
+      if (c.issuerCertificate === c) break;
+      c = c.issuerCertificate;
+    }
+    const match = matchClientCertificate(chain, fingerprint, allowed);
+    if (match === null) return tykError('TOLLGATE_ERR_MTLS_NOT_ALLOWED', 403, '', `Certificate with SHA256 ${fingerprint} not allowed`);
+    if (new Date(match.first.validTo).getTime() < now()) return errors.mtlsCertificateExpired;
+    return undefined;
+  };
+}

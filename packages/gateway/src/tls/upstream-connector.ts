@@ -1,0 +1,98 @@
+import { rootCertificates, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { buildConnector, Client } from 'undici';
+import { sha256Hex } from '@tollgate/store';
+import type { UpstreamTlsSpec } from './upstream-tls.js';
+
+/** Error codes of the checks that run after a successful handshake (both map to UPE, spec §10). */
+export const PIN_MISMATCH = 'TOLLGATE_UPSTREAM_PIN_MISMATCH';
+export const COMMON_NAME_MISMATCH = 'TOLLGATE_UPSTREAM_CN_MISMATCH';
+
+/** TLS handshake bound to upstreams (spec §8). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * undici `connect` function for one (API, upstream) TLS spec: optional CONNECT tunnel through the forward
+ * proxy, the TLS handshake (chain and host-name verification unless skipped), then public-key pinning
+ * against the chain Node verified and the optional common-name check. A failed check destroys the socket
+ * and fails the connect with Tyk's message.
+ *
+ * @example
+ * new Pool(origin, { connect: createUpstreamConnector(spec, 30_000) });
+ */
+export function createUpstreamConnector(spec: UpstreamTlsSpec, timeoutMs: number): buildConnector.connector {
+  const tlsConnect = buildConnector({
+    timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
+    rejectUnauthorized: spec.rejectUnauthorized,
+    minVersion: spec.minVersion,
+    maxVersion: spec.maxVersion,
+    ciphers: spec.ciphers,
+    ...(spec.cert !== undefined ? { cert: spec.cert, key: spec.key_ } : {}),
+    ...(spec.ca !== undefined ? { ca: [...rootCertificates, ...spec.ca] } : {}),
+  } as buildConnector.BuildOptions);
+  const proxy = spec.proxyUrl ? createProxyClient(spec.proxyUrl, timeoutMs) : null;
+
+  return (opts, callback) => {
+    const isHttps = opts.protocol === 'https:';
+    const finish = (err: Error | null, socket: Socket | TLSSocket | null): void => {
+      if (err !== null || socket === null) return callback(err ?? new Error('no socket'), null);
+      const failure = isHttps ? checkPeer(socket as TLSSocket, spec, opts.hostname) : null;
+      if (failure !== null) {
+        socket.destroy();
+        return callback(failure, null);
+      }
+      callback(null, socket);
+    };
+    if (proxy === null) {
+      tlsConnect(opts, finish as buildConnector.Callback);
+      return;
+    }
+    const port = opts.port || (isHttps ? '443' : '80');
+    proxy.client.connect({
+      path: `${opts.hostname}:${port}`,
+      headers: { host: `${opts.hostname}:${port}`, ...proxy.headers },
+    }).then(({ socket, statusCode }) => {
+      if (statusCode !== 200) {
+        socket.destroy();
+        return callback(Object.assign(new Error(`forward proxy answered ${statusCode} to CONNECT`), { code: 'TOLLGATE_PROXY_CONNECT' }), null);
+      }
+      if (!isHttps) return callback(null, socket as Socket);
+      tlsConnect({ ...opts, httpSocket: socket as Socket } as buildConnector.Options, finish as buildConnector.Callback);
+    }, (err: Error) => callback(err, null));
+  };
+}
+
+function createProxyClient(proxyUrl: string, timeoutMs: number): { client: Client; headers: Record<string, string> } {
+  const url = new URL(proxyUrl);
+  const headers: Record<string, string> = {};
+  if (url.username) {
+    const creds = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers['proxy-authorization'] = `Basic ${Buffer.from(creds).toString('base64')}`;
+  }
+  return { client: new Client(url.origin, { connect: { timeout: timeoutMs } }), headers };
+}
+
+/** The post-handshake checks; returns the error to fail with, or null. */
+export function checkPeer(socket: TLSSocket, spec: UpstreamTlsSpec, host: string): Error | null {
+  if (spec.pins === null && !spec.forceCommonName) return null;
+  const leaf = socket.getPeerCertificate(true);
+  if (spec.forceCommonName) {
+    const cn = typeof leaf?.subject?.CN === 'string' ? leaf.subject.CN : '';
+    if (cn !== host) return Object.assign(new Error(`certificate had CN ${cn}expected ${host}`), { code: COMMON_NAME_MISMATCH });
+  }
+  if (spec.pins !== null && !chainHasPin(leaf, spec.pins)) {
+    return Object.assign(new Error(`https://${host} certificate public key pinning error. Public keys do not match.`), { code: PIN_MISMATCH });
+  }
+  return null;
+}
+
+/** Walks leaf → issuers (Node links the chain it verified up to the trusted root); bounded against loops. */
+function chainHasPin(leaf: DetailedPeerCertificate | undefined, pins: ReadonlySet<string>): boolean {
+  let cert: DetailedPeerCertificate | undefined = leaf;
+  for (let depth = 0; cert && depth < 16; depth++) {
+    if (cert.pubkey && pins.has(sha256Hex(cert.pubkey))) return true;
+    if (cert.issuerCertificate === cert) break;
+    cert = cert.issuerCertificate;
+  }
+  return false;
+}
