@@ -4,6 +4,7 @@ import { startTestRedisCluster } from '@tollgate/store/testing';
 import { Cluster, Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { AdminClient, keylessApi } from './support/admin-client.js';
+import { createKey, keyedApi, rightsTo } from './support/auth-fixtures.js';
 import { gatewayRequest, type GatewayResponse } from './support/gateway-client.js';
 import { startGatewayNode, type GatewayNode } from './support/gateway-node.js';
 import { waitFor } from './support/processes.js';
@@ -12,6 +13,8 @@ import { startTollgate, WORKERS_HASH, type Tollgate } from './support/tollgate-p
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 const API_LIMITED = '{\n    "error": "API Rate Limit Exceeded"\n}';
+const KEY_LIMITED = '{\n    "error": "Rate Limit Exceeded"\n}';
+const QUOTA_EXCEEDED = '{\n    "error": "Quota exceeded"\n}';
 
 /** Where the gateways keep their state: a single Redis or a three-master Redis Cluster. */
 interface Backend {
@@ -97,9 +100,19 @@ for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis 
   }
 
   /** `total` requests at once, alternating between the two nodes. */
-  async function burst(path: string, total: number): Promise<GatewayResponse[]> {
+  async function burst(path: string, total: number, headers: Record<string, string> = {}): Promise<GatewayResponse[]> {
     const urls = [tg.gatewayUrl, second.url];
-    return Promise.all(Array.from({ length: total }, (_, i) => gatewayRequest(urls[i % 2]!, path, { dispatcher })));
+    return Promise.all(Array.from({ length: total }, (_, i) => gatewayRequest(urls[i % 2]!, path, { dispatcher, headers })));
+  }
+
+  let keyedReady: Promise<void> | undefined;
+  /** One API with auth token for the per-key tests. */
+  function keyedApiOnce(): Promise<void> {
+    keyedReady ??= (async () => {
+      await admin.ok(admin.createApi(keyedApi('keyed', '/keyed/', `${upstream.url}/`, { use_standard_auth: true })));
+      await admin.ok(admin.reload(true));
+    })();
+    return keyedReady;
   }
 
   test('200 concurrent requests against 50 per 10 s admit exactly 50; the rest get Tyk\'s 429', async () => {
@@ -123,6 +136,41 @@ for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis 
     const responses = await burst('/burst100/x', 300);
     assert.equal(responses.filter((r) => r.status === 200).length, 100);
     assert.equal(responses.filter((r) => r.status === 429).length, 200);
+  });
+
+  test('a key\'s quota of 100 under 300 concurrent requests admits exactly 100; the admin API shows none left; a reset renews it', async () => {
+    await keyedApiOnce();
+    const key = await createKey(admin, 'quota-100', { rate: 0, per: 0, quota_max: 100, quota_renewal_rate: 3600, access_rights: rightsTo('keyed') });
+    const responses = await burst('/keyed/x', 300, { authorization: key });
+    const statuses = responses.map((r) => r.status);
+    assert.equal(statuses.filter((st) => st === 200).length, 100, JSON.stringify(countBy(statuses)));
+    assert.equal(statuses.filter((st) => st === 403).length, 200);
+    assert.equal(responses.find((r) => r.status === 403)!.text, QUOTA_EXCEEDED);
+    const admitted = responses.find((r) => r.status === 200)!;
+    assert.equal(admitted.headers['x-ratelimit-limit'], '100');
+    assert.ok(Number(admitted.headers['x-ratelimit-remaining']) < 100);
+    assert.ok(Number(admitted.headers['x-ratelimit-reset']) > Date.now() / 1000 + 3500);
+    const shown = await admin.call<{ quota_remaining: number }>('GET', `/tyk/keys/${encodeURIComponent(key)}`);
+    assert.equal(shown.json.quota_remaining, 0);
+    // A key update without suppress_reset resets the quota counter (Tyk's rule).
+    const updated = await admin.call('PUT', `/tyk/keys/${encodeURIComponent(key)}`, {
+      org_id: 'e2e', rate: 0, per: 0, quota_max: 100, quota_renewal_rate: 3600, access_rights: rightsTo('keyed'),
+    });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal((await gatewayRequest(tg.gatewayUrl, '/keyed/x', { dispatcher, headers: { authorization: key } })).status, 200);
+    assert.equal((await admin.call<{ quota_remaining: number }>('GET', `/tyk/keys/${encodeURIComponent(key)}`)).json.quota_remaining, 99);
+  });
+
+  test('a key\'s rate of 50 per 10 s under 200 concurrent requests admits exactly 50; other keys are not affected', async () => {
+    await keyedApiOnce();
+    const key = await createKey(admin, 'rate-50', { rate: 50, per: 10, quota_max: -1, access_rights: rightsTo('keyed') });
+    const other = await createKey(admin, 'rate-50-other', { rate: 50, per: 10, quota_max: -1, access_rights: rightsTo('keyed') });
+    const responses = await burst('/keyed/x', 200, { authorization: key });
+    assert.equal(responses.filter((r) => r.status === 200).length, 50, JSON.stringify(countBy(responses.map((r) => r.status))));
+    const refused = responses.filter((r) => r.status === 429);
+    assert.equal(refused.length, 150);
+    assert.equal(refused[0]!.text, KEY_LIMITED);
+    assert.equal((await gatewayRequest(second.url, '/keyed/x', { dispatcher, headers: { authorization: other } })).status, 200);
   });
 
   test('at most one Redis command per request: one EVALSHA (or the first EVAL), shared by requests that arrive together', async () => {
