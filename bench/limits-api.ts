@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { ORG, TOKEN_API } from "./auth-apis.js";
 
 export const LIMITED_PATH = "/bench-limited/";
 const LIMITED_API = "bench-limited";
@@ -19,6 +20,26 @@ export function writeLimitedApi(dir: string, upstreamPort: number): void {
     proxy: { listen_path: LIMITED_PATH, target_url: `http://127.0.0.1:${upstreamPort}/`, strip_listen_path: true },
     version_data: { not_versioned: true, versions: { Default: { name: "Default" } } },
   }, null, 2));
+}
+
+/**
+ * A second key on the auth-token API with a rate limit and a quota that never bind during the run
+ * (10 000 per 0.1 s, 10⁹ per hour): the key rate and the quota are checked and counted on every request,
+ * in one script call. Returns the wrk header.
+ */
+export async function createLimitedKey(controlUrl: string, secret: string): Promise<string> {
+  const res = await fetch(`${controlUrl}/tyk/keys/bench-limited-key-0001`, {
+    method: "POST",
+    headers: { "x-tyk-authorization": secret, "content-type": "application/json" },
+    body: JSON.stringify({
+      org_id: ORG, rate: 10_000, per: 0.1, quota_max: 1_000_000_000, quota_remaining: 1_000_000_000, quota_renewal_rate: 3600, expires: 0,
+      access_rights: { [TOKEN_API]: { api_id: TOKEN_API, api_name: TOKEN_API, versions: ["Default"] } },
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`creating the rate-limited bench key: admin API answered ${res.status}: ${text}`);
+  return `Authorization: ${(JSON.parse(text) as { key: string }).key}`;
 }
 
 /** Sends one inline command to Redis and returns its reply as text (bounded: 5 s). */

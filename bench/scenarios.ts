@@ -117,7 +117,9 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
           // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
           await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
           await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
-          await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+          const token = await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+          await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.limitedKeyHeader);
+          await keyLimitedRow(cluster, workers, `${base}${TOKEN_PATH}`, measure, outcome, token);
           await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
         }
       } finally {
@@ -127,6 +129,15 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
   } finally {
     await stopAllOf(cluster.children);
   }
+}
+
+/** The auth-token API with a key that has a rate limit and a quota: the same script call, two counters. */
+async function keyLimitedRow(cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome, token: WrkResult): Promise<void> {
+  const result = await measure("tollgate token limited", workers, url, [cluster.limitedKeyHeader], () => resetRedisStats(cluster.redisPort));
+  const calls = await redisCommandCalls(cluster.redisPort);
+  const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
+  outcome.notes.push(`tollgate token limited x${workers} (key rate + quota): ${(result.rps / token.rps).toFixed(2)} × the token row's rps; ` +
+    `${(scripts / result.requests).toFixed(3)} Redis commands sent per request (EVALSHA/EVAL; ${result.requests} requests)`);
 }
 
 /**

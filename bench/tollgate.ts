@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { freePort, waitFor200 } from "./net.js";
 import { startChild, stopChild, type Child } from "./processes.js";
 import { createCredentials, writeAuthApis, type AuthFixtures } from "./auth-apis.js";
-import { writeLimitedApi } from "./limits-api.js";
+import { createLimitedKey, writeLimitedApi } from "./limits-api.js";
 
 export const LISTEN_PATH = "/bench/";
 
@@ -20,6 +20,8 @@ export interface TollgateCluster {
   redisPort: number;
   /** wrk headers of the authenticated rows (auth-apis.ts). */
   auth: AuthFixtures;
+  /** wrk header of the key with a rate limit and a quota (limits-api.ts). */
+  limitedKeyHeader: string;
   /** A second configuration: the same cluster with `use_ssl` and the benchmark certificate. */
   tlsConfigFile: string;
   tlsListenPort: number;
@@ -60,7 +62,8 @@ export async function startControlPlane(
   try {
     await waitFor200(`${controlUrl}/hello`, control, 20_000);
     const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
-    return { configFile, listenPort, redisPort, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
+    const limitedKeyHeader = await createLimitedKey(controlUrl, config.secret);
+    return { configFile, listenPort, redisPort, limitedKeyHeader, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
   } catch (err) {
     await stopChild(control);
     await stopChild(redis);

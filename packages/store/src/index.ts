@@ -7,6 +7,6 @@ export { RedisHealth, type HealthReport } from './redis-health.js';
 export { counterIdentity } from './key-layout.js';
 export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
-export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
+export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCallback, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
 export { readQuotaCounter, withQuotaRemaining, type QuotaCounter } from './quota-counters.js';
 export * from './certs/index.js';

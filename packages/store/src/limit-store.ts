@@ -57,11 +57,21 @@ export class LimitOutcome {
   }
 }
 
+/** Receives a request's outcome; `err` is set (and `outcome` null) when Redis failed and no fallback decided. */
+export type LimitCallback = (outcome: LimitOutcome | null, err?: unknown) => void;
+
 export interface LimitStoreOptions {
   /** Called when an asynchronous refund failed (it is not retried: refunds may only under-admit). */
   readonly onRefundError?: (err: Error) => void;
   /** Called for every refund sent (metrics). */
   readonly onRefund?: () => void;
+  /**
+   * Decides each request of a call that Redis did not answer (the failure mode); without it the request's
+   * callback gets the error (and `check` rejects).
+   */
+  readonly onError?: (checks: readonly LimitCheck[], err: unknown) => LimitOutcome | null;
+  /** Called once per call Redis answered, with the outcome its admitted requests share (null: none). */
+  readonly onAnswer?: (checks: readonly LimitCheck[], admitted: LimitOutcome | null) => void;
 }
 
 /** Requests decided by one script call at most: bounds the time one call holds Redis (~2 µs each). */
@@ -70,8 +80,7 @@ const MAX_BATCH = 128;
 /** Requests waiting for the same checks (the same array) within one turn of the event loop. */
 interface Batch {
   readonly checks: readonly LimitCheck[];
-  readonly resolvers: Array<(outcome: LimitOutcome) => void>;
-  readonly rejecters: Array<(err: unknown) => void>;
+  readonly callbacks: LimitCallback[];
 }
 
 /** One script call's answer, in the caller's check order: pairs = admitted pairs then refused pairs. */
@@ -110,22 +119,23 @@ export class LimitStore {
   }
 
   /** Decides one request. Pass the same array for requests with the same counters so they can share a call. */
-  check(checks: readonly LimitCheck[]): Promise<LimitOutcome> {
+  check(checks: readonly LimitCheck[]): Promise<LimitOutcome | null> {
+    return new Promise((resolve, reject) => this.enqueue(checks, (outcome, err) => (err === undefined ? resolve(outcome) : reject(err))));
+  }
+
+  /** `check` without a promise: `callback` runs once the request is decided. */
+  enqueue(checks: readonly LimitCheck[], callback: LimitCallback): void {
     if (this.pending === null) {
       this.pending = new Map();
       setImmediate(this.flush);
     }
     let batch = this.pending.get(checks);
-    if (batch === undefined || batch.resolvers.length === MAX_BATCH) {
+    if (batch === undefined || batch.callbacks.length === MAX_BATCH) {
       if (batch !== undefined) this.full.push(batch);
-      batch = { checks, resolvers: [], rejecters: [] };
+      batch = { checks, callbacks: [] };
       this.pending.set(checks, batch);
     }
-    const { resolvers, rejecters } = batch;
-    return new Promise<LimitOutcome>((resolve, reject) => {
-      resolvers.push(resolve);
-      rejecters.push(reject);
-    });
+    batch.callbacks.push(callback);
   }
 
   private flushPending(): void {
@@ -133,9 +143,25 @@ export class LimitStore {
     this.pending = null;
     this.full = [];
     for (const batch of batches) {
-      this.decide(batch.checks, batch.resolvers.length).then((result) => settle(batch, result), (err: unknown) => {
-        for (const reject of batch.rejecters) reject(err);
-      });
+      this.decide(batch.checks, batch.callbacks.length).then((result) => this.settle(batch, result), (err: unknown) => this.fail(batch, err));
+    }
+  }
+
+  /** The first `admitted` requests of the batch share the admitted outcome, the rest the refused one. */
+  private settle(batch: Batch, result: CallResult): void {
+    const n = batch.checks.length;
+    const { callbacks } = batch;
+    const admitted = result.admitted > 0 ? new LimitOutcome(true, -1, result.nowUs, result.pairs, 0) : null;
+    const refused = result.admitted < callbacks.length ? new LimitOutcome(false, result.failed, result.nowUs, result.pairs, 2 * n) : null;
+    this.options.onAnswer?.(batch.checks, admitted);
+    for (let i = 0; i < callbacks.length; i++) callbacks[i]!(i < result.admitted ? admitted : refused);
+  }
+
+  private fail(batch: Batch, err: unknown): void {
+    const fallback = this.options.onError;
+    for (const callback of batch.callbacks) {
+      if (fallback === undefined) callback(null, err);
+      else callback(fallback(batch.checks, err));
     }
   }
 
@@ -192,15 +218,6 @@ export class LimitStore {
     args.push(String(nowUs), count);
     callVariadic<number>(this.redis, 'limitsRefund', args, checks.length).catch((err: Error) => this.options.onRefundError?.(err));
   }
-}
-
-/** The first `admitted` requests of the batch share the admitted outcome, the rest the refused one. */
-function settle(batch: Batch, result: CallResult): void {
-  const n = batch.checks.length;
-  const { resolvers } = batch;
-  const admitted = result.admitted > 0 ? new LimitOutcome(true, -1, result.nowUs, result.pairs, 0) : null;
-  const refused = result.admitted < resolvers.length ? new LimitOutcome(false, result.failed, result.nowUs, result.pairs, 2 * n) : null;
-  for (let i = 0; i < resolvers.length; i++) resolvers[i]!(i < result.admitted ? admitted! : refused!);
 }
 
 function scriptArgs(checks: readonly LimitCheck[]): Array<string | number> {

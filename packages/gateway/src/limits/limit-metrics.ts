@@ -14,18 +14,31 @@ export interface RateLimitMetrics {
 
 /**
  * Declares the rate-limit metrics in a worker's registry (the one the primary aggregates for `/metrics`):
- * fixed names, bounded labels (style.md §12). Label children used per request are resolved here, once, so
- * counting costs an addition.
+ * fixed names, bounded labels (style.md §12). Per-request decisions are added to plain numbers and handed
+ * to prom-client when the registry is collected (prom-client's `inc` hashes and validates the label set on
+ * every call, too much for every request).
  *
  * @example
  * const metrics = createRateLimitMetrics(registry); metrics.limited('quota');
  */
 export function createRateLimitMetrics(registry: Registry): RateLimitMetrics {
   const registers = [registry];
-  const decisions = new Counter({
+  const limits = ['key_rate', 'api_rate', 'quota'] as const;
+  const pending = { admitted: { key_rate: 0, api_rate: 0, quota: 0 }, limited: { key_rate: 0, api_rate: 0, quota: 0 } };
+  new Counter({
     name: 'tollgate_rate_limit_decisions_total',
     help: 'Limit checks of requests, by limit (key_rate, api_rate, quota) and outcome (admitted, limited).',
     labelNames: ['limit', 'outcome'] as const, registers,
+    collect() {
+      for (const outcome of ['admitted', 'limited'] as const) {
+        for (const limit of limits) {
+          const delta = pending[outcome][limit];
+          if (delta === 0) continue;
+          pending[outcome][limit] = 0;
+          this.inc({ limit, outcome }, delta);
+        }
+      }
+    },
   });
   const degraded = new Counter({
     name: 'tollgate_rate_limit_degraded_total',
@@ -39,12 +52,10 @@ export function createRateLimitMetrics(registry: Registry): RateLimitMetrics {
     name: 'tollgate_rate_limit_refunds_total',
     help: 'Admissions given back because a check in another Redis Cluster slot refused the request.', registers,
   });
-  const children = Object.fromEntries((['key_rate', 'api_rate', 'quota'] as const).map((limit) =>
-    [limit, { admitted: decisions.labels(limit, 'admitted'), limited: decisions.labels(limit, 'limited') }])) as
-    Record<LimitName, { admitted: { inc(): void }; limited: { inc(): void } }>;
   return {
-    admitted: (limit) => children[limit].admitted.inc(),
-    limited: (limit) => children[limit].limited.inc(),
+    admitted: (limit) => { pending.admitted[limit]++; },
+    limited: (limit) => { pending.limited[limit]++; },
+    // Rare (Redis trouble, Cluster refunds): counted directly.
     degraded: (mode, outcome) => degraded.labels(mode, outcome).inc(),
     redisError: () => redisErrors.inc(),
     refund: () => refunds.inc(),

@@ -1,5 +1,5 @@
 import type { RateLimitFailureMode } from '@tollgate/apidef';
-import { keyLayout, LimitOutcome, LimitStore, type LimitCheck, type RedisClient } from '@tollgate/store';
+import { keyLayout, LimitOutcome, LimitStore, type LimitCallback, type LimitCheck, type RedisClient } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { RateLimitMetrics } from './limit-metrics.js';
 import { LocalLimits } from './local-limits.js';
@@ -56,6 +56,8 @@ export class Limiter {
     this.store = new LimitStore(options.redis, {
       onRefund: () => options.metrics.refund(),
       onRefundError: (err) => options.logger.warn({ err: err.message }, 'rate limit refund failed (the request stays counted)'),
+      onAnswer: (checks, admitted) => this.exact(checks, admitted),
+      onError: (checks, err) => this.degraded(checks, err as Error),
     });
   }
 
@@ -84,22 +86,27 @@ export class Limiter {
   }
 
   check(checks: readonly LimitCheck[]): Promise<LimitOutcome | null> {
-    return this.store.check(checks).then((outcome) => this.exact(checks, outcome), (err: Error) => this.degraded(checks, err));
+    return this.store.check(checks);
   }
 
-  private exact(checks: readonly LimitCheck[], outcome: LimitOutcome): LimitOutcome {
+  /** `check` without a promise (the middleware's path): `callback` gets the outcome, never an error. */
+  enqueue(checks: readonly LimitCheck[], callback: LimitCallback): void {
+    this.store.enqueue(checks, callback);
+  }
+
+  /** Once per answered call: recovery is logged, and the local mode learns what quota is left. */
+  private exact(checks: readonly LimitCheck[], outcome: LimitOutcome | null): void {
     if (this.isDegraded) {
       this.isDegraded = false;
       this.options.logger.warn({ mode: this.mode, degraded: this.degradedSinceLog }, 'rate limits exact again: Redis answers');
       this.degradedSinceLog = 0;
     }
-    if (this.mode === 'local') {
+    if (this.mode === 'local' && outcome !== null) {
       for (let i = 0; i < checks.length; i++) {
         const c = checks[i]!;
         if (c.kind === 'Q' && outcome.remaining(i) >= 0) this.hint(c.key, outcome.remaining(i));
       }
     }
-    return outcome;
   }
 
   private degraded(checks: readonly LimitCheck[], err: Error): LimitOutcome | null {

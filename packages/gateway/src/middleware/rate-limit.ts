@@ -111,7 +111,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
       if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan.source);
       return undefined;
     }
-    return limiter.check(plan.checks).then((outcome) => decide(ctx, plan, outcome));
+    return new Promise<Decision>((resolve) => limiter.enqueue(plan.checks, (outcome) => resolve(decide(ctx, plan, outcome))));
   };
 }
 
