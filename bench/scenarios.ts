@@ -117,9 +117,10 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
           // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
           await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
           await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
-          const token = await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+          const token = await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader], () => cpu.start());
+          const tokenUs = await cpu.perRequestUs(token.requests);
           await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.limitedKeyHeader);
-          await keyLimitedRow(cluster, workers, `${base}${TOKEN_PATH}`, measure, outcome, token);
+          await keyLimitedRow(cluster, workers, `${base}${TOKEN_PATH}`, measure, outcome, { token, tokenUs, keylessUs, cpu });
           await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
         }
       } finally {
@@ -132,11 +133,20 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
 }
 
 /** The auth-token API with a key that has a rate limit and a quota: the same script call, two counters. */
-async function keyLimitedRow(cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome, token: WrkResult): Promise<void> {
-  const result = await measure("tollgate token limited", workers, url, [cluster.limitedKeyHeader], () => resetRedisStats(cluster.redisPort));
+async function keyLimitedRow(
+  cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome,
+  base: { token: WrkResult; tokenUs: number; keylessUs: number; cpu: WorkerCpu },
+): Promise<void> {
+  const result = await measure("tollgate token limited", workers, url, [cluster.limitedKeyHeader], async () => {
+    await resetRedisStats(cluster.redisPort);
+    await base.cpu.start();
+  });
+  const limitedUs = await base.cpu.perRequestUs(result.requests);
   const calls = await redisCommandCalls(cluster.redisPort);
   const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
-  outcome.notes.push(`tollgate token limited x${workers} (key rate + quota): ${(result.rps / token.rps).toFixed(2)} × the token row's rps; ` +
+  outcome.notes.push(`tollgate token limited x${workers} (key rate + quota): ${(result.rps / base.token.rps).toFixed(2)} × the token row's rps; ` +
+    `worker CPU per request ${base.tokenUs.toFixed(1)} µs token → ${limitedUs.toFixed(1)} µs with limits ` +
+    `(token ÷ limited ${(base.tokenUs / limitedUs).toFixed(2)}, keyless ÷ limited ${(base.keylessUs / limitedUs).toFixed(2)}); ` +
     `${(scripts / result.requests).toFixed(3)} Redis commands sent per request (EVALSHA/EVAL; ${result.requests} requests)`);
 }
 
