@@ -52,10 +52,13 @@ async function within(ms: number, condition: () => boolean | Promise<boolean>): 
 
 const sessionOf = (lookup: SessionLookup | undefined): SessionState | undefined => (lookup?.found ? lookup.session : undefined);
 
+// A write publishes a key-change message that evicts the key; a cache subscribed while that message is in
+// flight may drop a load it overlapped (by design). Tests that assert caching write before subscribing.
 describe('SessionCache', () => {
   it('loads through the SessionStore and then answers from memory without Redis', async () => {
-    const { cache } = await newCache();
+    // Written before the cache subscribes: the write's own key-change message must not race the load below.
     await store.put('k1', JSON.stringify({ org_id: 'o', alias: 'first' }), 0);
+    const { cache } = await newCache();
     assert.equal(cache.peek(['k1'], 'o'), undefined, 'nothing cached yet');
     assert.equal(sessionOf(await cache.get(['k1'], 'o'))?.alias, 'first');
     await redis.set(keyLayout.session('k1'), JSON.stringify({ alias: 'changed behind the cache' }));
@@ -63,9 +66,9 @@ describe('SessionCache', () => {
   });
 
   it('returns the first candidate that exists, in order, and remembers absent ones', async () => {
-    const { cache } = await newCache();
     await store.put('second', JSON.stringify({ alias: '2' }), 0);
     await store.put('third', JSON.stringify({ alias: '3' }), 0);
+    const { cache } = await newCache();
     const hit = await cache.get(['first', 'second', 'third'], '');
     assert.deepEqual(hit.found && [hit.storageId, hit.session.alias], ['second', '2']);
     assert.equal(sessionOf(cache.peek(['first', 'second'], ''))?.alias, '2', 'answered from memory, absent first included');
@@ -105,8 +108,8 @@ describe('SessionCache', () => {
   });
 
   it('clears itself when its subscriber reconnects (messages published meanwhile are lost)', async () => {
-    const { cache } = await newCache();
     await store.put('k', JSON.stringify({ alias: 'before' }), 0);
+    const { cache } = await newCache();
     await cache.get(['k'], '');
     // Changed without a message, as if the message had been published while the subscriber was away.
     await redis.set(keyLayout.session('k'), JSON.stringify({ alias: 'after' }));
@@ -116,8 +119,8 @@ describe('SessionCache', () => {
   });
 
   it('ignores malformed key-change messages', async () => {
-    const { cache } = await newCache();
     await store.put('k', JSON.stringify({ alias: 'x' }), 0);
+    const { cache } = await newCache();
     await cache.get(['k'], '');
     assert.deepEqual(await cache.get(['other'], ''), { found: false });
     await redis.publish(keyLayout.keyChangeChannel, pack({ op: 'explode', id: 'k' }));
@@ -136,8 +139,8 @@ describe('SessionCache with the PolicyIndex', () => {
   it('applies policies on read and follows a policy change without reloading the key', async () => {
     const policies = new PolicyIndex();
     policies.onChange(change('gold', 'put', 1), JSON.stringify(gold(10)));
-    const { cache } = await newCache(policies);
     await store.put('pk', JSON.stringify({ org_id: 'o', apply_policies: ['gold'], rate: 1, per: 100 }), 0);
+    const { cache } = await newCache(policies);
     const first = await cache.get(['pk'], 'o');
     assert.deepEqual([sessionOf(first)?.rate, sessionOf(first)?.per], [10, 1]);
     assert.deepEqual(Object.keys(sessionOf(first)!.access_rights!), ['a1']);
@@ -149,9 +152,9 @@ describe('SessionCache with the PolicyIndex', () => {
   it('reports a policy failure (unknown policy, other org) so the key can be refused', async () => {
     const policies = new PolicyIndex();
     policies.onChange(change('gold', 'put', 1), JSON.stringify(gold(10)));
-    const { cache } = await newCache(policies);
     await store.put('orphan', JSON.stringify({ apply_policies: ['missing'] }), 0);
     await store.put('gold-key', JSON.stringify({ apply_policies: ['gold'] }), 0);
+    const { cache } = await newCache(policies);
     const orphan = await cache.get(['orphan'], 'o');
     assert.ok(orphan.found && orphan.policyError === 'policy not found: "missing"');
     const otherOrg = await cache.get(['gold-key'], 'another-org');
