@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
 import { Agent } from 'undici';
 import { AdminClient, keylessApi } from './support/admin-client.js';
+import { createKey, keyedApi, rightsTo } from './support/auth-fixtures.js';
 import { gatewayRequest } from './support/gateway-client.js';
 import { sleep, waitFor } from './support/processes.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
@@ -27,6 +28,7 @@ describe('rate limits while Redis stops and restarts (2 workers, rate_limit_fail
   let tg: Tollgate;
   let upstream: Upstream;
   let workerPids: number[];
+  let key: string;
   const dispatcher = new Agent({ connections: 50 });
   const persistence = (): string[] => ['--dir', dir, '--dbfilename', 'dump.rdb'];
 
@@ -37,7 +39,9 @@ describe('rate limits while Redis stops and restarts (2 workers, rate_limit_fail
     tg = await startTollgate({ redisPort: redis.port, workers: 2, config: { rate_limit_storage_timeout_ms: 100, rate_limit_degraded_log_interval: 1, log_level: 'info' } });
     const admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     await admin.ok(admin.createApi(keylessApi('outage', '/outage/', `${upstream.url}/`, { global_rate_limit: { rate: LIMIT, per: 3600 } })));
+    await admin.ok(admin.createApi(keyedApi('outage-keyed', '/outage-keyed/', `${upstream.url}/`, { use_standard_auth: true })));
     await admin.ok(admin.reload(true));
+    key = await createKey(admin, 'outage-key', { rate: 0, per: 0, quota_max: 1000, quota_renewal_rate: 3600, access_rights: rightsTo('outage-keyed') });
     workerPids = await tg.gateway.workerPids();
     assert.equal(workerPids.length, 2);
     // Each worker refreshes the cluster's live worker count (its divisor in local mode) once a second.
@@ -52,11 +56,11 @@ describe('rate limits while Redis stops and restarts (2 workers, rate_limit_fail
   });
 
   /** `total` requests, `concurrency` at a time; every status (a hang fails the test through undici's timeout). */
-  async function load(total: number, concurrency: number): Promise<number[]> {
+  async function load(total: number, concurrency: number, path = '/outage/x', headers: Record<string, string> = {}): Promise<number[]> {
     const statuses: number[] = [];
     for (let sent = 0; sent < total; sent += concurrency) {
       const batch = await Promise.all(Array.from({ length: Math.min(concurrency, total - sent) }, () =>
-        gatewayRequest(tg.gatewayUrl, '/outage/x', { dispatcher })));
+        gatewayRequest(tg.gatewayUrl, path, { dispatcher, headers })));
       statuses.push(...batch.map((r) => r.status));
     }
     return statuses;
@@ -65,6 +69,8 @@ describe('rate limits while Redis stops and restarts (2 workers, rate_limit_fail
   test('keeps serving, stays within each worker\'s share, and is exact again after Redis returns', async () => {
     const first = await load(10, 10);
     assert.deepEqual(first, Array(10).fill(200));
+    // The key's session is now cached by both workers (many connections spread over them).
+    assert.deepEqual(await load(20, 10, '/outage-keyed/x', { authorization: key }), Array(20).fill(200));
     assert.equal(await tg.redis.llen(COUNTER), 10);
     await tg.redis.save();
     await redis.stop();
@@ -75,6 +81,8 @@ describe('rate limits while Redis stops and restarts (2 workers, rate_limit_fail
     assert.ok(during.every((s) => s === 200 || s === 429), JSON.stringify(during));
     assert.ok(admitted >= 1 && admitted <= LIMIT, `${admitted} admitted during the outage`);
     assert.ok(during.includes(429), 'the local share refuses past it');
+    // A cached session keeps working; its quota is enforced locally (each worker's share of what was left).
+    assert.deepEqual(await load(20, 10, '/outage-keyed/x', { authorization: key }), Array(20).fill(200));
     assert.deepEqual(await tg.gateway.workerPids(), workerPids, 'no worker crashed');
     assert.match(tg.logs(), /rate_limit_failure_mode local decides/);
 
