@@ -9,10 +9,10 @@ import { join } from "node:path";
 
 export const TOKEN_PATH = "/bench-token/";
 export const JWT_PATH = "/bench-jwt/";
-const TOKEN_API = "bench-token";
+export const TOKEN_API = "bench-token";
 const JWT_API = "bench-jwt";
 const POLICY = "bench-policy";
-const ORG = "bench";
+export const ORG = "bench";
 const KEY_NAME = "bench-key-0001";
 
 export interface AuthFixtures {

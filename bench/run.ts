@@ -44,7 +44,8 @@ function renderReport(opts: Options, tools: Tools, outcome: Outcome): string {
   ];
   const failures = outcome.failures.map((f) => `\n**failed** — ${f.split("\n")[0]}`);
   const cost = renderAnalyticsCost(outcome.rows);
-  return [...header, renderTable(outcome.rows), ...(cost.length > 0 ? ["", ...cost] : []), ...failures].join("\n") + "\n";
+  const notes = outcome.notes.map((n) => `\n${n}`);
+  return [...header, renderTable(outcome.rows), ...(cost.length > 0 ? ["", ...cost] : []), ...notes, ...failures].join("\n") + "\n";
 }
 
 function writeReport(report: string): string {

@@ -10,8 +10,9 @@ import { stopChild, type Child } from "./processes.js";
 import type { Measurement } from "./table.js";
 import { expectAuthorised, JWT_PATH, TOKEN_PATH } from "./auth-apis.js";
 import { treeCpuMs } from "./cpu.js";
+import { LIMITED_PATH, redisCommandCalls, resetRedisStats, WorkerCpu } from "./limits-api.js";
 import { LISTEN_PATH, startAnalyticsConsumer, startControlPlane, startGateway, type TollgateCluster } from "./tollgate.js";
-import { runWrk, writeDoneHook } from "./wrk.js";
+import { runWrk, writeDoneHook, type WrkResult } from "./wrk.js";
 
 const WARMUP = "2s";
 const PROCESS_COUNTS = [1, 2];
@@ -26,10 +27,12 @@ export interface Plan {
 export interface Outcome {
   rows: Measurement[];
   failures: string[];
+  /** Lines printed under the table (e.g. Redis commands per request of the rate-limited row). */
+  notes: string[];
 }
 
 export async function runScenarios(plan: Plan): Promise<Outcome> {
-  const outcome: Outcome = { rows: [], failures: [] };
+  const outcome: Outcome = { rows: [], failures: [], notes: [] };
   const hook = writeDoneHook(plan.workDir);
   const measure = measurer(plan, hook, outcome);
   const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
@@ -37,9 +40,9 @@ export async function runScenarios(plan: Plan): Promise<Outcome> {
     if (plan.opts.only.includes("direct")) await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
     const tls = benchCertificate(plan.workDir);
     if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure));
-    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false));
+    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false, outcome));
     if (plan.opts.only.includes("nginx-tls")) await attempt(outcome, "nginx-tls", () => nginxRuns(plan, upstream.port, measure, tls));
-    if (plan.opts.only.includes("tollgate-tls")) await attempt(outcome, "tollgate-tls", () => tollgateRuns(plan, upstream.port, measure, tls, true));
+    if (plan.opts.only.includes("tollgate-tls")) await attempt(outcome, "tollgate-tls", () => tollgateRuns(plan, upstream.port, measure, tls, true, outcome));
   } finally {
     await stopChild(upstream.child);
   }
@@ -52,13 +55,16 @@ export interface CpuWatch {
   analyticsPids: number[];
 }
 
-type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[], watch?: CpuWatch) => Promise<void>;
+/** `extra`: a CpuWatch (CPU per request in the row), or a hook run between the warm-up and the measured run. */
+type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[], extra?: CpuWatch | (() => Promise<void>)) => Promise<WrkResult>;
 
 function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
   const { duration, connections, threads } = plan.opts;
-  return async (scenario, processes, url, headers = [], watch) => {
+  return async (scenario, processes, url, headers = [], extra) => {
     console.log(`→ ${scenario} x${processes}: warm-up ${WARMUP}, then ${duration} at ${connections} connections, ${threads} thread(s)`);
     await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads, headers });
+    const watch = typeof extra === "function" ? undefined : extra;
+    if (typeof extra === "function") await extra();
     const sample = (): [number, number] => (watch ? [treeCpuMs(watch.proxyPid), watch.analyticsPids.reduce((t, p) => t + treeCpuMs(p), 0)] : [0, 0]);
     const before = sample();
     const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads, headers });
@@ -68,6 +74,7 @@ function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
     const cpu = watch ? { proxyUs: ((after[0] - before[0]) * 1000) / result.requests, analyticsUs: ((after[1] - before[1]) * 1000) / result.requests } : undefined;
     console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${cpu ? `, ${cpu.proxyUs.toFixed(1)} µs CPU/request (+${cpu.analyticsUs.toFixed(1)} µs consumer and Redis)` : ""}`);
     outcome.rows.push({ scenario, processes, result, cpu });
+    return result;
   };
 }
 
@@ -106,7 +113,7 @@ async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls
   }
 }
 
-async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean): Promise<void> {
+async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean, outcome: Outcome): Promise<void> {
   const dir = join(plan.workDir, isTls ? "tollgate-tls" : "tollgate");
   if (!plan.tools.redis) throw new Error("redis-server was not located");
   const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort, tls);
@@ -118,11 +125,17 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
           await measure("tollgate-tls", workers, `https://127.0.0.1:${cluster.tlsListenPort}${LISTEN_PATH}`);
         } else {
           const base = `http://127.0.0.1:${cluster.listenPort}`;
-          await measure("tollgate", workers, `${base}${LISTEN_PATH}`);
+          const cpu = new WorkerCpu(gateway.proc.pid!);
+          const keyless = await measure("tollgate", workers, `${base}${LISTEN_PATH}`, [], () => cpu.start());
+          const keylessUs = await cpu.perRequestUs(keyless.requests);
+          await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome, cpu, keylessUs);
           // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
           await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
           await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
-          await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader]);
+          const token = await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader], () => cpu.start());
+          const tokenUs = await cpu.perRequestUs(token.requests);
+          await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.limitedKeyHeader);
+          await keyLimitedRow(cluster, workers, `${base}${TOKEN_PATH}`, measure, outcome, { token, tokenUs, keylessUs, cpu });
           await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
         }
       } finally {
@@ -156,6 +169,46 @@ async function analyticsRuns(plan: Plan, dir: string, cluster: TollgateCluster, 
       }
     }
   }
+}
+
+/** The auth-token API with a key that has a rate limit and a quota: the same script call, two counters. */
+async function keyLimitedRow(
+  cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome,
+  base: { token: WrkResult; tokenUs: number; keylessUs: number; cpu: WorkerCpu },
+): Promise<void> {
+  const result = await measure("tollgate token limited", workers, url, [cluster.limitedKeyHeader], async () => {
+    await resetRedisStats(cluster.redisPort);
+    await base.cpu.start();
+  });
+  const limitedUs = await base.cpu.perRequestUs(result.requests);
+  const calls = await redisCommandCalls(cluster.redisPort);
+  const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
+  outcome.notes.push(`tollgate token limited x${workers} (key rate + quota): ${(result.rps / base.token.rps).toFixed(2)} × the token row's rps; ` +
+    `worker CPU per request ${base.tokenUs.toFixed(1)} µs token → ${limitedUs.toFixed(1)} µs with limits ` +
+    `(token ÷ limited ${(base.tokenUs / limitedUs).toFixed(2)}, keyless ÷ limited ${(base.keylessUs / limitedUs).toFixed(2)}); ` +
+    `${(scripts / result.requests).toFixed(3)} Redis commands sent per request (EVALSHA/EVAL; ${result.requests} requests)`);
+}
+
+/**
+ * The rate-limited row: every request runs the limit script. Redis's command counters are reset after the
+ * warm-up, so the note under the table divides the measured run's Redis commands by its requests.
+ */
+async function limitedRow(
+  cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome, cpu: WorkerCpu, keylessUs: number,
+): Promise<void> {
+  const result = await measure("tollgate limited", workers, url, [], async () => {
+    await resetRedisStats(cluster.redisPort);
+    await cpu.start();
+  });
+  const limitedUs = await cpu.perRequestUs(result.requests);
+  outcome.notes.push(`tollgate x${workers}: gateway worker CPU per request ${keylessUs.toFixed(1)} µs keyless, ` +
+    `${limitedUs.toFixed(1)} µs rate-limited (keyless ÷ limited = ${(keylessUs / limitedUs).toFixed(2)}; CPU time is steadier than rps on a shared machine)`);
+  const calls = await redisCommandCalls(cluster.redisPort);
+  const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
+  const total = Object.values(calls).reduce((a, b) => a + b, 0);
+  outcome.notes.push(`tollgate limited x${workers}: ${(scripts / result.requests).toFixed(3)} Redis commands sent per request ` +
+    `(EVALSHA/EVAL; ${result.requests} requests). INFO commandstats also counts the commands run inside the script, ` +
+    `${((total - scripts) / result.requests).toFixed(2)} per request: ${JSON.stringify(calls)}`);
 }
 
 async function stopAllOf(children: Child[]): Promise<void> {

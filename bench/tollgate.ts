@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { freePort, waitFor200 } from "./net.js";
 import { startChild, stopChild, type Child } from "./processes.js";
 import { createCredentials, writeAuthApis, type AuthFixtures } from "./auth-apis.js";
+import { createLimitedKey, writeLimitedApi } from "./limits-api.js";
 
 export const LISTEN_PATH = "/bench/";
 
@@ -15,8 +16,12 @@ export interface TollgateCluster {
   listenPort: number;
   controlUrl: string;
   secret: string;
+  /** The private Redis (INFO commandstats for the rate-limited row). */
+  redisPort: number;
   /** wrk headers of the authenticated rows (auth-apis.ts). */
   auth: AuthFixtures;
+  /** wrk header of the key with a rate limit and a quota (limits-api.ts). */
+  limitedKeyHeader: string;
   /** A second configuration: the same cluster with `use_ssl` and the benchmark certificate. */
   tlsConfigFile: string;
   tlsListenPort: number;
@@ -55,12 +60,17 @@ export async function startControlPlane(
   const analyticsConfigFile = join(dir, "tollgate-analytics.json");
   writeFileSync(analyticsConfigFile, JSON.stringify({ ...config, enable_analytics: true }, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
+  writeLimitedApi(dir, upstreamPort);
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
   const controlUrl = `http://127.0.0.1:${controlPort}`;
   try {
     await waitFor200(`${controlUrl}/hello`, control, 20_000);
     const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
-    return { configFile, analyticsConfigFile, listenPort, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth, children: [redis, control] };
+    const limitedKeyHeader = await createLimitedKey(controlUrl, config.secret);
+    return {
+      configFile, analyticsConfigFile, listenPort, redisPort, limitedKeyHeader, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth,
+      children: [redis, control],
+    };
   } catch (err) {
     await stopChild(control);
     await stopChild(redis);

@@ -144,6 +144,12 @@ export interface GatewayConfig {
   enable_analytics: boolean;
   /** tollgate-only (rate-limits-and-quotas.md §7). */
   rate_limit_failure_mode: RateLimitFailureMode;
+  /** tollgate-only: milliseconds a limit check waits for Redis before the failure mode decides. */
+  rate_limit_storage_timeout_ms: number;
+  /** tollgate-only: largest sliding-log capacity; limits above it use GCRA (rate-limits-and-quotas.md §10.3). */
+  rate_limit_sliding_log_max: number;
+  /** tollgate-only: seconds between two log lines about degraded limit decisions. */
+  rate_limit_degraded_log_interval: number;
   rate_limit_response_headers: string;
   enable_fixed_window_rate_limiter: boolean;
   enable_redis_rolling_limiter: boolean;
@@ -271,6 +277,9 @@ export function defaultConfig(): GatewayConfig {
     aggregates_ignore_tags: [],
     enable_analytics: false,
     rate_limit_failure_mode: "local",
+    rate_limit_storage_timeout_ms: 200,
+    rate_limit_sliding_log_max: 10000,
+    rate_limit_degraded_log_interval: 10,
     rate_limit_response_headers: "quotas",
     enable_fixed_window_rate_limiter: false,
     enable_redis_rolling_limiter: false,

@@ -75,6 +75,11 @@ export const errors = Object.freeze({
   bodyTooLarge: tykError('TOLLGATE_ERR_BODY_TOO_LARGE', 400, 'BTL', 'Request is too large'),
   contentLengthMissing: tykError('TOLLGATE_ERR_CONTENT_LENGTH_MISSING', 411, 'CLM', 'Content length is required for this request'),
   contentLengthInvalid: tykError('TOLLGATE_ERR_CONTENT_LENGTH_INVALID', 400, '', 'content length is not a valid Integer'),
+  // Rate limits and quotas (rate-limits-and-quotas.md §3): the storage error text is lower-case in Tyk.
+  rateLimited: tykError('TOLLGATE_ERR_RATE_LIMITED', 429, 'RLT', 'Rate Limit Exceeded'),
+  apiRateLimited: tykError('TOLLGATE_ERR_API_RATE_LIMITED', 429, 'RLT', 'API Rate Limit Exceeded'),
+  quotaExceeded: tykError('TOLLGATE_ERR_QUOTA_EXCEEDED', 403, 'QEX', 'Quota exceeded'),
+  rateLimitStorage: tykError('TOLLGATE_ERR_RATE_LIMIT_STORAGE', 500, 'RLT', 'there was a problem proxying the request'),
   // Upstream TLS (tls-and-certificates.md §10): Tyk's default for every flag is 500 with the proxy message.
   tlsExpired: tykError('TOLLGATE_ERR_UPSTREAM_TLS_EXPIRED', 500, 'TLE', 'There was a problem proxying the request'),
   tlsInvalid: tykError('TOLLGATE_ERR_UPSTREAM_TLS_INVALID', 500, 'TLI', 'There was a problem proxying the request'),

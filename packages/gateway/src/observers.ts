@@ -32,9 +32,11 @@ export function createExchangeObservers(options: {
   readonly logger: Logger;
   readonly workerId: string;
   readonly clientIp: ClientIpResolver;
+  /** The worker's registry, shared with other components' metrics (rate limits); one is made when absent. */
+  readonly registry?: Registry;
 }): ExchangeObservers {
   const { config, logger } = options;
-  const registry = new Registry();
+  const registry = options.registry ?? new Registry();
   new AggregatorRegistry(); // installs the worker's IPC responder
   AggregatorRegistry.setRegistries([registry]);
   collectDefaultMetrics({ register: registry });

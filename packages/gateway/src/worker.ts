@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { GatewayConfig, SessionState } from '@tollgate/apidef';
-import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { chooseFrontDoor } from './front-door/choose-front-door.js';
@@ -9,6 +9,9 @@ import { NodeTlsFrontDoor } from './front-door/node-front-door.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorOptions, type FrontDoorState } from './front-door/uws-front-door.js';
 import { UwsTlsListener } from './front-door/uws-tls-listener.js';
 import { createExchangeObservers } from './observers.js';
+import { Registry } from 'prom-client';
+import { createRateLimitMetrics } from './limits/limit-metrics.js';
+import { Limiter } from './limits/limiter.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { Queue } from 'bullmq';
 import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-events.js';
@@ -46,6 +49,19 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
   subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis subscriber error'));
+  const metricsRegistry = new Registry();
+  // Limits get their own connection: a short deadline and no offline queue, so a check never waits on a
+  // dead Redis longer than rate_limit_storage_timeout_ms (the failure mode decides instead). No ioredis
+  // auto-pipelining: LimitStore already gathers a loop turn's requests into one call per counter set and
+  // sends at once (auto-pipelining would hold each call for one more turn).
+  const limitRedis = createRedisClient(config.storage, {
+    name: 'tollgate:gateway:limits', commandTimeoutMs: config.rate_limit_storage_timeout_ms, offlineQueue: false,
+  });
+  limitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (limits) error'));
+  const limiter = new Limiter({
+    redis: limitRedis, mode: config.rate_limit_failure_mode, logger, logIntervalMs: config.rate_limit_degraded_log_interval * 1000,
+    metrics: createRateLimitMetrics(metricsRegistry),
+  });
   const store = new ConfigStore(redis);
   const registry = new CertificateRegistry(certificateSecret(config), logger);
   const tlsContext: UpstreamTlsContext = { config, registry, logger, extraRoots: readExtraRoots(logger), env: process.env };
@@ -60,7 +76,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   };
   const hostHealth = new HostHealthView(new HostHealthStore(redis), logger);
   const pipelineDeps = createPipelineDeps({
-    config, logger, certificates: registry, responseCache: new ResponseCache(redis), auth: { sessions, sessionWriter, policies },
+    config, logger, limiter, certificates: registry, responseCache: new ResponseCache(redis), auth: { sessions, sessionWriter, policies },
   });
   // The events queue gets its own connection, opened when the first event is raised.
   const events = new GatewayEvents(() => {
@@ -68,7 +84,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error (events)'));
     return new Queue(EVENTS_QUEUE, { connection, prefix: JOBS_PREFIX });
   }, pipelineDeps.clientIp, logger);
-  const observers = createExchangeObservers({ config, logger, workerId: `${hostname()}:${process.pid}`, clientIp: pipelineDeps.clientIp });
+  const observers = createExchangeObservers({
+    config, logger, workerId: `${hostname()}:${process.pid}`, clientIp: pipelineDeps.clientIp, registry: metricsRegistry,
+  });
   const apis = new ApiSet({
     pools, hostHealth, discovery: new ServiceDiscovery(pools, logger), enableCustomDomains: Boolean(config.enable_custom_domains), hostname: config.hostname ?? '',
     strictRoutes: Boolean(config.http_server_options?.enable_strict_routes),
@@ -170,6 +188,10 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   observers.sources.configRevision = () => feed.revision;
   observers.sources.isRedisUp = () => health.isRedisUp;
   if (!config.uptime_tests.disable) hostHealth.start();
+  await waitForReady(limitRedis, Math.max(1000, (config.storage.timeout ?? 5) * 1000)).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'Redis for rate limits not ready yet: rate_limit_failure_mode decides until it is');
+  });
+  limiter.start();
 
   const address = config.listen_address ?? '';
   const port = config.listen_port;
@@ -212,8 +234,10 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     await sessions.stop().catch(() => undefined);
     apis.releaseAll();
     await pools.closeAll();
+    limiter.stop();
     redis.disconnect();
     subscriber.disconnect();
+    limitRedis.disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());

@@ -1,5 +1,5 @@
 export { createRedisClient, waitForReady, type RedisClient, type RedisClientOptions, type StorageOptions } from './redis-client.js';
-export { CONFIG_KINDS, keyLayout, type ConfigKind } from './key-layout.js';
+export { CONFIG_KINDS, keyLayout, limitKeys, type ConfigKind } from './key-layout.js';
 export { decodeChangeMessage, type ChangeMessage } from './change-message.js';
 export { ConfigStore, type ConfigSnapshot } from './config-store.js';
 export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type ConfigFeedOptions } from './config-feed.js';
@@ -17,4 +17,6 @@ export { EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMet
 export { counterIdentity } from './key-layout.js';
 export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
+export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCallback, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
+export { readQuotaCounter, withQuotaRemaining, type QuotaCounter } from './quota-counters.js';
 export * from './certs/index.js';

@@ -86,3 +86,16 @@ export function hourBucket(ms: number): string {
   const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}`;
 }
+
+/**
+ * An API's own limit counters (`global_rate_limit`), tagged `{api:<api_id>}`: their own Redis Cluster slot
+ * (rate-limits-and-quotas.md §10.2). A key's counters are `keyLayout.rateCounter` / `quotaCounter`.
+ */
+export const limitKeys = Object.freeze({
+  apiRate: (apiId: string): string => `tg:arl:{api:${tagSafe(apiId)}}`,
+});
+
+/** Braces would end the hash tag early. */
+function tagSafe(part: string): string {
+  return part.includes('{') || part.includes('}') ? part.replace(/\{/g, '%7B').replace(/\}/g, '%7D') : part;
+}

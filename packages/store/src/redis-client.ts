@@ -32,6 +32,12 @@ export interface RedisClientOptions {
    * lost is not also replayed behind their back (the analytics emitter).
    */
   readonly failFast?: boolean;
+  /** Overrides `storage.timeout` for commands (ms): the rate limiter's short deadline. */
+  readonly commandTimeoutMs?: number;
+  /** false: commands fail at once while disconnected instead of queueing (default true). */
+  readonly offlineQueue?: boolean;
+  /** Batch the commands of one event-loop turn into one write (ioredis auto-pipelining). */
+  readonly autoPipelining?: boolean;
   /** A BullMQ connection: blocking commands, so no command timeout and no retry limit (BullMQ's rule). */
   readonly isQueue?: boolean;
 }
@@ -51,11 +57,13 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
     password: storage.password || undefined,
     db: storage.database ?? 0,
     connectTimeout: timeoutMs,
-    commandTimeout: options.isSubscriber || options.isQueue ? undefined : timeoutMs,
-    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout (unless failFast).
-    enableOfflineQueue: !options.failFast,
+    commandTimeout: options.isSubscriber || options.isQueue ? undefined : (options.commandTimeoutMs ?? timeoutMs),
+    // Commands issued while reconnecting wait in the queue, bounded by commandTimeout (unless failFast or
+    // offlineQueue: false).
+    enableOfflineQueue: !options.failFast && (options.offlineQueue ?? true),
     autoResendUnfulfilledCommands: !options.failFast,
-    maxRetriesPerRequest: options.isQueue ? null : options.retry === false || options.failFast ? 0 : 1,
+    enableAutoPipelining: options.autoPipelining ?? false,
+    maxRetriesPerRequest: options.isQueue ? null : options.retry === false || options.failFast || options.offlineQueue === false ? 0 : 1,
     retryStrategy: options.retry === false ? () => null : (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     tls: storage.use_ssl ? { rejectUnauthorized: !storage.ssl_insecure_skip_verify } : undefined,
     lazyConnect: false,
@@ -63,7 +71,11 @@ export function createRedisClient(storage: StorageOptions, options: RedisClientO
   const addrs = (storage.addrs ?? []).map(parseAddr);
   if (storage.enable_cluster) {
     const nodes = addrs.length > 0 ? addrs : [{ host: storage.host ?? '127.0.0.1', port: storage.port ?? 6379 }];
-    const clusterOptions: ClusterOptions = { redisOptions: { ...common, db: 0 }, enableOfflineQueue: !options.failFast };
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...common, db: 0 },
+      enableOfflineQueue: !options.failFast && (options.offlineQueue ?? true),
+      enableAutoPipelining: options.autoPipelining ?? false,
+    };
     return new Cluster(nodes, clusterOptions);
   }
   if (storage.master_name) {

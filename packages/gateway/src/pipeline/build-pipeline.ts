@@ -11,6 +11,7 @@ import { createJwtAuth } from '../middleware/jwt-auth.js';
 import { createKeyChecks } from '../middleware/key-checks.js';
 import { createResponseCache } from '../middleware/response-cache.js';
 import { createSizeLimits } from '../middleware/size-limits.js';
+import { createRateLimit } from '../middleware/rate-limit.js';
 import { createStripAuthData } from '../middleware/strip-auth-data.js';
 import { createUrlRewrites } from '../middleware/url-rewrites.js';
 import { createVersionCheck } from '../middleware/version-check.js';
@@ -43,6 +44,9 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   skipIgnored(createAuthToken),
   createStripAuthData, // 11 (runs for ignored endpoints too)
   skipIgnored(createKeyChecks), // 12-14: session present, inactive, expired, API and version rights, allowed_urls
+  // 15–16: rate limits and quota, one Redis script call (rate-limits-and-quotas.md §3, §10). Ignored
+  // endpoints skip the key's limits; the API-wide limit still applies to them (api-definition.md §12).
+  createRateLimit,
   createHeaderTransforms, // 17
   createUrlRewrites, // 17
   createMethodTransforms, // 17

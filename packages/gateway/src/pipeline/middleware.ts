@@ -2,6 +2,7 @@ import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { AuthDeps } from './auth-deps.js';
+import type { Limiter } from '../limits/limiter.js';
 import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
@@ -23,6 +24,8 @@ export interface PipelineDeps extends AuthDeps {
   readonly clientIp: ClientIpResolver;
   /** The Redis response cache of `cache_options`; null where there is no Redis (unit tests of other steps). */
   readonly responseCache: ResponseCache | null;
+  /** Rate limit and quota counters (Redis, with the failure mode); absent where no Redis is wired. */
+  readonly limiter?: Limiter;
   /** The worker's certificate store copy (mutual TLS allow lists); absent in tests that need none. */
   readonly certificates?: CertificateRegistry;
 }

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { ResponseCache } from '@tollgate/store';
 import type { Logger } from 'pino';
+import type { Limiter } from '../limits/limiter.js';
 import { createClientIpResolver } from './client-ip.js';
 import type { AuthDeps } from './auth-deps.js';
 import type { CertificateRegistry } from '../tls/certificate-registry.js';
@@ -22,14 +23,15 @@ export function createPipelineDeps(options: {
    * Without it no key is ever found: for tests of middleware that never look one up.
    */
   readonly auth?: AuthDeps;
+  readonly limiter?: Limiter;
   readonly certificates?: CertificateRegistry;
 }): PipelineDeps {
-  const { config, logger } = options;
+  const { config, logger, limiter } = options;
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
     config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), responseCache: options.responseCache ?? null,
     certificates: options.certificates,
-    sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies,
+    sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies, limiter,
   });
 }
 

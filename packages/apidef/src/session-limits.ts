@@ -1,0 +1,91 @@
+/**
+ * Which rate limit and quota of a session apply to one API (rate-limits-and-quotas.md §1–§2), after
+ * policies were applied (gateway-api.md §8.3). Pure: the gateway uses it per request, the control plane
+ * when it shows or resets a key's quota.
+ */
+import { isEmptyLimit } from "./policy-limits.js";
+import type { APILimit, SessionState } from "./session.js";
+
+/** A rate limit in tollgate's exact form (§2): `capacity` admissions per `windowMs` milliseconds. */
+export interface RateSpec {
+  /** Integer ≥ 1: max(1, ⌊rate⌋). */
+  readonly capacity: number;
+  /** `per` × capacity ÷ rate, in milliseconds (fractional `rate`/`per` keep the same average rate). */
+  readonly windowMs: number;
+  /** The configured `rate`, for `X-RateLimit-Limit` (integer part, as Tyk sends it). */
+  readonly rate: number;
+}
+
+/** A quota: at most `max` admissions per `renewalSeconds` (≤ 0: never renews). */
+export interface QuotaSpec {
+  readonly max: number;
+  readonly renewalSeconds: number;
+}
+
+/** The limits of one session on one API and the scope that names their counters. */
+export interface KeyLimits {
+  /** `allowance_scope` of a per-API limit; '' for the session-root counters. */
+  readonly scope: string;
+  /** null: no rate limit (rate ≤ 0 or per ≤ 0). */
+  readonly rate: RateSpec | null;
+  /** null: unlimited (quota_max ≤ 0). */
+  readonly quota: QuotaSpec | null;
+  /** Where the values came from: the access definition's `limit`, or the session root. */
+  readonly source: APILimit;
+}
+
+/**
+ * `rate` requests per `per` seconds as an exact spec, or null when off (§2: `rate` ≤ 0 or `per` ≤ 0,
+ * non-finite values included).
+ *
+ * @example
+ * rateSpec(2.5, 1) // { capacity: 2, windowMs: 800, rate: 2.5 }
+ */
+export function rateSpec(rate: unknown, per: unknown): RateSpec | null {
+  const r = Number(rate);
+  const p = Number(per);
+  if (!Number.isFinite(r) || !Number.isFinite(p) || r <= 0 || p <= 0) return null;
+  const capacity = Math.max(1, Math.floor(r));
+  return { capacity, windowMs: (p * 1000 * capacity) / r, rate: r };
+}
+
+/** `quota_max` / `quota_renewal_rate` as a spec, or null when unlimited (`quota_max` ≤ 0). */
+export function quotaSpec(max: unknown, renewal: unknown): QuotaSpec | null {
+  const m = Math.floor(Number(max));
+  if (!Number.isFinite(m) || m <= 0) return null;
+  const r = Number(renewal);
+  return { max: m, renewalSeconds: Number.isFinite(r) && r > 0 ? r : 0 };
+}
+
+/**
+ * The limits of `session` on API `apiId`: the access definition's `limit` when it is not all-zero
+ * (counters scoped by `allowance_scope`, the API ID when policy application left it empty, §8.3 step 10),
+ * otherwise the session root's values (unscoped counters).
+ *
+ * @example
+ * keyLimits({ rate: 10, per: 60, quota_max: -1 }, "api-1") // { scope: "", rate: {...}, quota: null, ... }
+ */
+export function keyLimits(session: SessionState, apiId: string): KeyLimits {
+  const access = session.access_rights?.[apiId];
+  const limit = access?.limit;
+  if (access !== undefined && !isEmptyLimit(limit)) {
+    const scope = typeof access.allowance_scope === "string" && access.allowance_scope !== "" ? access.allowance_scope : apiId;
+    return { scope, rate: rateSpec(limit!.rate, limit!.per), quota: quotaSpec(limit!.quota_max, limit!.quota_renewal_rate), source: limit! };
+  }
+  return { scope: "", rate: rateSpec(session.rate, session.per), quota: quotaSpec(session.quota_max, session.quota_renewal_rate), source: session };
+}
+
+/**
+ * Every quota counter scope a session can use: '' (root) and the scope of each per-API limit that has a
+ * quota. The admin API reads and resets these.
+ */
+export function quotaScopes(session: SessionState): Array<{ readonly apiId: string | null; readonly scope: string; readonly quota: QuotaSpec | null }> {
+  const out: Array<{ apiId: string | null; scope: string; quota: QuotaSpec | null }> = [
+    { apiId: null, scope: "", quota: quotaSpec(session.quota_max, session.quota_renewal_rate) },
+  ];
+  for (const [apiId, access] of Object.entries(session.access_rights ?? {})) {
+    if (isEmptyLimit(access?.limit)) continue;
+    out.push({ apiId, scope: keyLimits(session, apiId).scope, quota: quotaSpec(access.limit!.quota_max, access.limit!.quota_renewal_rate) });
+  }
+  return out;
+}

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { defaultConfig, type ApiDefinition, type GatewayConfig, type SessionState } from '@tollgate/apidef';
+import { createRedisClient, keyLayout, waitForReady, type RedisClient } from '@tollgate/store';
+import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
+import pino from 'pino';
+import { errors } from '../errors.js';
+import { Registry } from 'prom-client';
+import { createRateLimitMetrics } from '../limits/limit-metrics.js';
+import { Limiter } from '../limits/limiter.js';
+import type { Decision } from '../pipeline/decision.js';
+import type { Middleware } from '../pipeline/middleware.js';
+import { createPipelineDeps } from '../pipeline/pipeline-deps.js';
+import { RequestContext } from '../pipeline/request-context.js';
+import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
+import { createRateLimit } from './rate-limit.js';
+
+const logger = pino({ level: 'silent' });
+let unique = 0;
+const apiId = (): string => `api-${process.pid}-${++unique}`;
+const def = (fields: Partial<ApiDefinition> = {}): ApiDefinition => ({ api_id: apiId(), proxy: { listen_path: '/a/' }, ...fields });
+
+function request(session: SessionState | null = null, sessionKey = ''): RequestContext {
+  const ctx = new RequestContext({} as CompiledApi, 'GET', '/a/x', '', 3, ['host', 'h'], '127.0.0.1', {} as UpstreamTarget, 0);
+  ctx.session = session;
+  ctx.sessionKey = sessionKey;
+  return ctx;
+}
+
+async function run(step: Middleware, ctx: RequestContext): Promise<Decision> {
+  return step(ctx);
+}
+
+function headersOf(ctx: RequestContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  const list = ctx.responseHeaders ?? [];
+  for (let i = 0; i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
+  return out;
+}
+
+describe('createRateLimit', () => {
+  let server: TestRedisServer;
+  let redis: RedisClient;
+  const limiters: Limiter[] = [];
+  const clients: RedisClient[] = [];
+
+  function deps(configure: (c: GatewayConfig) => void = () => undefined) {
+    const config = defaultConfig();
+    configure(config);
+    const client = createRedisClient({ host: '127.0.0.1', port: server.port }, {
+      name: 'test:limits', commandTimeoutMs: config.rate_limit_storage_timeout_ms, offlineQueue: false, autoPipelining: true,
+    });
+    client.on('error', () => undefined);
+    clients.push(client);
+    const limiter = new Limiter({ redis: client, mode: config.rate_limit_failure_mode, logger, logIntervalMs: 1000, metrics: createRateLimitMetrics(new Registry()) });
+    limiters.push(limiter);
+    return { deps: createPipelineDeps({ config, logger, limiter }), ready: waitForReady(client, 5000) };
+  }
+
+  async function middleware(d: ApiDefinition, configure?: (c: GatewayConfig) => void): Promise<Middleware> {
+    const { deps: pipelineDeps, ready } = deps(configure);
+    await ready;
+    const step = createRateLimit(d, pipelineDeps);
+    assert.ok(step, 'middleware enabled');
+    return step;
+  }
+
+  before(async () => {
+    server = await startTestRedis();
+    redis = createRedisClient({ host: '127.0.0.1', port: server.port }, { name: 'test:check' });
+    redis.on('error', () => undefined);
+  });
+  after(async () => {
+    limiters.forEach((l) => l.stop());
+    clients.forEach((c) => c.disconnect());
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('is off for keyless APIs without an active global_rate_limit; a global limit needs a limiter', () => {
+    const plain = createPipelineDeps({ config: defaultConfig(), logger });
+    assert.equal(createRateLimit(def({ use_keyless: true }), plain), null);
+    assert.equal(createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1, disabled: true } }), plain), null);
+    assert.equal(createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 0, per: 1 } }), plain), null);
+    assert.equal(createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1 }, disable_rate_limit: true }), plain), null);
+    assert.equal(createRateLimit(def({ disable_rate_limit: true, disable_quota: true }), plain), null);
+    assert.throws(() => createRateLimit(def({ use_keyless: true, global_rate_limit: { rate: 10, per: 1 } }), plain), /needs Redis/);
+  });
+
+  it('global_rate_limit: keyless requests past the limit get 429 API Rate Limit Exceeded with Retry-After', async () => {
+    const step = await middleware(def({ use_keyless: true, global_rate_limit: { rate: 3, per: 60 } }));
+    for (let i = 0; i < 3; i++) assert.equal(await run(step, request()), undefined);
+    const ctx = request();
+    assert.equal(await run(step, ctx), errors.apiRateLimited);
+    assert.equal(errors.apiRateLimited.status, 429);
+    const retry = Number(headersOf(ctx)['Retry-After']);
+    assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+    assert.equal(headersOf(ctx)['X-RateLimit-Limit'], undefined, 'keyless: no quota headers (tollgate omits them)');
+  });
+
+  it('key rate from the session root: 429 Rate Limit Exceeded (RLT) past `rate` per `per`', async () => {
+    const step = await middleware(def());
+    const session: SessionState = { rate: 2, per: 60, quota_max: -1 };
+    assert.equal(await run(step, request(session, 'k-rate')), undefined);
+    assert.equal(await run(step, request(session, 'k-rate')), undefined);
+    const refused = await run(step, request(session, 'k-rate'));
+    assert.equal(refused, errors.rateLimited);
+    assert.equal(errors.rateLimited.flag, 'RLT');
+    assert.equal(await run(step, request({ ...session }, 'k-other')), undefined, 'another key has its own counter');
+    assert.equal(await redis.exists(keyLayout.quotaCounter('', 'k-rate')), 0, 'quota -1: no quota counter');
+  });
+
+  it('quota: 403 Quota exceeded (QEX) after quota_max; quota_remaining and quota_renews written to the session', async () => {
+    const step = await middleware(def());
+    const session: SessionState = { rate: 0, per: 0, quota_max: 2, quota_renewal_rate: 3600, quota_remaining: 2 };
+    const first = request(session, 'k-quota');
+    assert.equal(await run(step, first), undefined);
+    assert.equal(session.quota_remaining, 1);
+    const renews = session.quota_renews!;
+    assert.ok(renews > Date.now() / 1000 + 3500 && renews <= Date.now() / 1000 + 3601, `quota_renews ${renews}`);
+    assert.deepEqual(headersOf(first), { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': String(renews) });
+    assert.equal(await run(step, request(session, 'k-quota')), undefined);
+    assert.equal(session.quota_remaining, 0);
+    const refused = request(session, 'k-quota');
+    assert.equal(await run(step, refused), errors.quotaExceeded);
+    assert.equal(errors.quotaExceeded.status, 403);
+    assert.equal(errors.quotaExceeded.flag, 'QEX');
+    assert.deepEqual(headersOf(refused), {}, 'quota headers only on admitted requests');
+    assert.equal(await redis.get(keyLayout.quotaCounter('', 'k-quota')), '2');
+  });
+
+  it('disable_rate_limit and disable_quota switch off their checks', async () => {
+    const session: SessionState = { rate: 1, per: 60, quota_max: 1, quota_renewal_rate: 60 };
+    const noRate = await middleware(def({ disable_rate_limit: true }));
+    assert.equal(await run(noRate, request(session, 'k-norate')), undefined);
+    assert.equal(await run(noRate, request(session, 'k-norate')), errors.quotaExceeded);
+    const noQuota = await middleware(def({ disable_quota: true }));
+    assert.equal(await run(noQuota, request(session, 'k-noquota')), undefined);
+    assert.equal(await run(noQuota, request(session, 'k-noquota')), errors.rateLimited);
+    const both = def({ disable_quota: true, disable_rate_limit: true, global_rate_limit: { rate: 1, per: 60 } });
+    assert.equal(createRateLimit(both, deps().deps), null, 'disable_rate_limit turns off the API-wide limit too');
+  });
+
+  it('per-API limit from access_rights uses its own counters (allowance_scope) and its own values', async () => {
+    const d = def();
+    const step = await middleware(d);
+    const api = String(d.api_id);
+    const session: SessionState = {
+      rate: 100, per: 1, quota_max: -1,
+      access_rights: { [api]: { api_id: api, limit: { rate: 1, per: 60, quota_max: 5, quota_renewal_rate: 60 }, allowance_scope: 'pol-x' } },
+    };
+    assert.equal(await run(step, request(session, 'k-scoped')), undefined);
+    assert.equal(await run(step, request(session, 'k-scoped')), errors.rateLimited);
+    const keyId = 'k-scoped';
+    assert.equal(await redis.llen(keyLayout.rateCounter('pol-x', keyId)), 1);
+    assert.equal(await redis.get(keyLayout.quotaCounter('pol-x', keyId)), '1');
+    assert.equal(session.access_rights![api]!.limit!.quota_remaining, 4, 'written to the per-API limit');
+    assert.equal(await redis.exists(keyLayout.rateCounter('', keyId)), 0);
+  });
+
+  it('a request refused by the API-wide limit consumes neither quota nor key rate (spec §10, tollgate order 1 → 3 → 2)', async () => {
+    const step = await middleware(def({ global_rate_limit: { rate: 1, per: 60 } }));
+    const session: SessionState = { rate: 10, per: 60, quota_max: 10, quota_renewal_rate: 60 };
+    assert.equal(await run(step, request(session, 'k-global')), undefined);
+    assert.equal(await run(step, request(session, 'k-global')), errors.apiRateLimited);
+    const keyId = 'k-global';
+    assert.equal(await redis.get(keyLayout.quotaCounter('', keyId)), '1');
+    assert.equal(await redis.llen(keyLayout.rateCounter('', keyId)), 1);
+    assert.equal(session.quota_remaining, 9);
+  });
+
+  it('rate_limits headers: rate, admissions left and reset, on 429 too', async () => {
+    const step = await middleware(def(), (c) => { c.rate_limit_response_headers = 'rate_limits'; });
+    const session: SessionState = { rate: 2.5, per: 1, quota_max: -1 };
+    const seen = [];
+    for (let i = 0; i < 3; i++) {
+      const ctx = request(session, 'k-headers');
+      const decision = await run(step, ctx);
+      seen.push([decision?.status ?? 200, headersOf(ctx)['X-RateLimit-Limit'], headersOf(ctx)['X-RateLimit-Remaining']]);
+      const reset = Number(headersOf(ctx)['X-RateLimit-Reset']);
+      assert.ok(reset >= Math.floor(Date.now() / 1000) && reset <= Date.now() / 1000 + 2, `reset ${reset}`);
+    }
+    assert.deepEqual(seen, [[200, '2', '1'], [200, '2', '0'], [429, '2', '0']]);
+  });
+
+  it('without Redis: open admits (session left as it was), closed refuses as Tyk does (500 with the fixed window)', async () => {
+    const unreachable = (mode: 'open' | 'closed', configure: (c: GatewayConfig) => void = () => undefined) => {
+      const config = defaultConfig();
+      config.rate_limit_failure_mode = mode;
+      configure(config);
+      // Nothing listens on port 1: every check fails at once (no offline queue).
+      const client = createRedisClient({ host: '127.0.0.1', port: 1 }, { name: 'test:down', offlineQueue: false, commandTimeoutMs: 100 });
+      client.on('error', () => undefined);
+      clients.push(client);
+      const limiter = new Limiter({ redis: client, mode, logger, logIntervalMs: 1000, metrics: createRateLimitMetrics(new Registry()) });
+      return createPipelineDeps({ config, logger, limiter });
+    };
+    const session: SessionState = { rate: 1, per: 60, quota_max: 5, quota_renewal_rate: 60, quota_remaining: 5, quota_renews: 7 };
+    const open = createRateLimit(def(), unreachable('open'))!;
+    for (let i = 0; i < 3; i++) assert.equal(await run(open, request(session, 'k-open')), undefined);
+    assert.equal(session.quota_remaining, 5);
+    assert.equal(session.quota_renews, 7);
+    const closed = createRateLimit(def({ global_rate_limit: { rate: 5, per: 1 } }), unreachable('closed'))!;
+    assert.equal(await run(closed, request(session, 'k-closed')), errors.rateLimited);
+    assert.equal(await run(closed, request()), errors.apiRateLimited);
+    const quotaOnly = createRateLimit(def({ disable_rate_limit: true }), unreachable('closed'))!;
+    assert.equal(await run(quotaOnly, request(session, 'k-closed')), errors.quotaExceeded);
+    const fixed = createRateLimit(def(), unreachable('closed', (c) => { c.enable_fixed_window_rate_limiter = true; }))!;
+    assert.equal(await run(fixed, request(session, 'k-closed')), errors.rateLimitStorage);
+    assert.equal(errors.rateLimitStorage.status, 500);
+    assert.equal(errors.rateLimitStorage.message, 'there was a problem proxying the request');
+  });
+
+  it('picks GCRA above rate_limit_sliding_log_max and the fixed window when configured', async () => {
+    const gcra = await middleware(def({ use_keyless: true, global_rate_limit: { rate: 20, per: 60 } }), (c) => { c.rate_limit_sliding_log_max = 10; });
+    assert.equal(await run(gcra, request()), undefined);
+    const fixed = await middleware(def({ use_keyless: true, global_rate_limit: { rate: 20, per: 60 } }), (c) => { c.enable_fixed_window_rate_limiter = true; });
+    assert.equal(await run(fixed, request()), undefined);
+    const types = await Promise.all([...(await redis.keys('tg:arl:*'))].map(async (k) => redis.type(k)));
+    assert.ok(types.includes('string') && types.includes('hash') && types.includes('list'), types.join());
+  });
+});

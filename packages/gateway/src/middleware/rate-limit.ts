@@ -1,0 +1,148 @@
+import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
+import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCheck, type LimitOutcome } from '@tollgate/store';
+import { errors, type GatewayError } from '../errors.js';
+import type { RateLimitMetrics } from '../limits/limit-metrics.js';
+import type { Decision } from '../pipeline/decision.js';
+import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+
+/** What one session needs on this API, computed once per cached session object. */
+interface KeyPlan {
+  readonly sessionKey: string;
+  /** In tollgate's order (rate-limits-and-quotas.md §3): key rate, API-wide rate, quota. */
+  readonly checks: readonly LimitCheck[];
+  readonly keyRateAt: number;
+  readonly apiAt: number;
+  readonly quotaAt: number;
+  readonly keyRate: RateSpec | null;
+  /** Where quota fields live for this API (session root or the access definition's `limit`). */
+  readonly source: APILimit;
+}
+
+type Algorithm = 'L' | 'G' | 'F';
+
+/**
+ * Rate limits and quotas, pipeline steps 15–16 (rate-limits-and-quotas.md): the key's rate limit (root
+ * or per-API from `access_rights`, scoped by `allowance_scope`), the API's `global_rate_limit`, and the
+ * key's quota, checked and consumed together by one Redis script call. Order 1 → 3 → 2 (§3, tollgate):
+ * 429 `Rate Limit Exceeded`, 429 `API Rate Limit Exceeded`, 403 `Quota exceeded`; a refused request
+ * consumes nothing. `disable_rate_limit` turns off the key and API-wide rates, `disable_quota` the quota.
+ * `X-RateLimit-Limit/-Remaining/-Reset` follow tyk.conf `rate_limit_response_headers` (§8); 429s carry
+ * `Retry-After`. Returns null when nothing can be limited on the API (keyless without a global limit).
+ *
+ * @example
+ * const limit = createRateLimit(def, deps); // null for a keyless API without global_rate_limit
+ */
+export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
+  const apiId = String(def.api_id);
+  const isRateOff = def.disable_rate_limit === true;
+  const isQuotaOff = def.disable_quota === true;
+  const global = def.global_rate_limit;
+  const apiRate = isRateOff || global?.disabled === true ? null : rateSpec(global?.rate, global?.per);
+  const isKeyless = def.use_keyless === true;
+  if (apiRate === null && (isKeyless || (isRateOff && isQuotaOff))) return null;
+  const limiter = deps.limiter;
+  // Every worker wires a limiter; only tests of other concerns build pipelines without one.
+  if (limiter === undefined && apiRate !== null) throw new Error('global_rate_limit needs Redis: no limiter was configured for this worker');
+  if (limiter === undefined) return null;
+  const config = deps.config;
+  const algorithm = (spec: RateSpec): Algorithm =>
+    config.enable_fixed_window_rate_limiter ? 'F' : spec.capacity > config.rate_limit_sliding_log_max ? 'G' : 'L';
+  const apiCheck = apiRate === null ? null : rateCheck(limitKeys.apiRate(apiId), apiRate.capacity, apiRate.windowMs, algorithm(apiRate));
+  const isRateHeaders = config.rate_limit_response_headers === 'rate_limits';
+  const keylessPlan: KeyPlan = { sessionKey: '', checks: apiCheck ? [apiCheck] : [], keyRateAt: -1, apiAt: apiCheck ? 0 : -1, quotaAt: -1, keyRate: null, source: {} };
+  const plans = new WeakMap<SessionState, KeyPlan>();
+
+  const planFor = (ctx: RequestContext): KeyPlan => {
+    const session = ctx.session;
+    if (session === null) return keylessPlan;
+    const cached = plans.get(session);
+    if (cached !== undefined && cached.sessionKey === ctx.sessionKey) return cached;
+    const plan = buildPlan(ctx.sessionKey, keyLimits(session, apiId));
+    plans.set(session, plan);
+    return plan;
+  };
+
+  const buildPlan = (sessionKey: string, limits: KeyLimits): KeyPlan => {
+    const checks: LimitCheck[] = [];
+    const keyRate = isRateOff ? null : limits.rate;
+    const keyRateAt = keyRate ? checks.push(rateCheck(keyLayout.rateCounter(limits.scope, sessionKey), keyRate.capacity, keyRate.windowMs, algorithm(keyRate))) - 1 : -1;
+    const apiAt = apiCheck ? checks.push(apiCheck) - 1 : -1;
+    const quota = isQuotaOff ? null : limits.quota;
+    const quotaAt = quota ? checks.push(quotaCheck(keyLayout.quotaCounter(limits.scope, sessionKey), quota.max, quota.renewalSeconds)) - 1 : -1;
+    return { sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source: limits.source };
+  };
+
+  const refusal = (plan: KeyPlan, at: number): GatewayError =>
+    at === plan.keyRateAt ? errors.rateLimited : at === plan.apiAt ? errors.apiRateLimited : errors.quotaExceeded;
+
+  const decide = (ctx: RequestContext, plan: KeyPlan, outcome: LimitOutcome | null): Decision => {
+    if (outcome === null) {
+      // rate_limit_failure_mode closed: refuse as Tyk does (its fixed-window limiter answers 500).
+      count(limiter.metrics, plan, null);
+      return config.enable_fixed_window_rate_limiter ? errors.rateLimitStorage : refusal(plan, 0);
+    }
+    count(limiter.metrics, plan, outcome);
+    if (isRateHeaders) rateHeaders(ctx, plan, outcome);
+    if (outcome.admitted) {
+      if (plan.quotaAt >= 0) writeBackQuota(plan.source, outcome, plan.quotaAt);
+      if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan.source);
+      return undefined;
+    }
+    const error = refusal(plan, outcome.failed);
+    const wait = outcome.waitUs(outcome.failed);
+    if (error.status === 429 && wait > 0) ctx.addResponseHeader('Retry-After', String(Math.ceil(wait / 1_000_000)));
+    return error;
+  };
+
+  const rateHeaders = (ctx: RequestContext, plan: KeyPlan, outcome: LimitOutcome): void => {
+    const at = plan.keyRateAt >= 0 ? plan.keyRateAt : plan.apiAt;
+    const spec = plan.keyRateAt >= 0 ? plan.keyRate! : apiRate;
+    if (at < 0 || spec === null || outcome.remaining(at) < 0) return;
+    const resetUs = outcome.nowUs + Math.max(0, outcome.waitUs(at));
+    ctx.addResponseHeader('X-RateLimit-Limit', String(Math.floor(spec.rate)));
+    ctx.addResponseHeader('X-RateLimit-Remaining', String(outcome.remaining(at)));
+    ctx.addResponseHeader('X-RateLimit-Reset', String(Math.ceil(resetUs / 1_000_000)));
+  };
+
+  return (ctx) => {
+    const plan = planFor(ctx);
+    if (plan.checks.length === 0) {
+      if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan.source);
+      return undefined;
+    }
+    return new Promise<Decision>((resolve) => limiter.enqueue(plan.checks, (outcome) => resolve(decide(ctx, plan, outcome))));
+  };
+}
+
+/** `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only (§8). */
+function quotaHeaders(ctx: RequestContext, source: APILimit): void {
+  ctx.addResponseHeader('X-RateLimit-Limit', String(source.quota_max ?? 0));
+  ctx.addResponseHeader('X-RateLimit-Remaining', String(source.quota_remaining ?? 0));
+  ctx.addResponseHeader('X-RateLimit-Reset', String(source.quota_renews ?? 0));
+}
+
+/**
+ * The session shows what the counter says (§5 step 4): `quota_remaining`, and `quota_renews` as the end of
+ * the current period. Only the in-memory session: the stored record is not rewritten per request (§10.5).
+ */
+function writeBackQuota(source: APILimit, outcome: LimitOutcome, at: number): void {
+  // -1: decided without Redis (rate_limit_failure_mode open): nothing known to show.
+  if (outcome.remaining(at) < 0) return;
+  source.quota_remaining = outcome.remaining(at);
+  const wait = outcome.waitUs(at);
+  if (wait >= 0) source.quota_renews = Math.ceil((outcome.nowUs + wait) / 1_000_000);
+}
+
+function count(metrics: RateLimitMetrics, plan: KeyPlan, outcome: LimitOutcome | null): void {
+  const failed = outcome === null ? 0 : outcome.failed;
+  if (plan.keyRateAt >= 0) tally(metrics, 'key_rate', plan.keyRateAt, failed);
+  if (plan.apiAt >= 0) tally(metrics, 'api_rate', plan.apiAt, failed);
+  if (plan.quotaAt >= 0) tally(metrics, 'quota', plan.quotaAt, failed);
+}
+
+/** A check before the refusing one admitted; the refusing one limited; later ones were not decided. */
+function tally(metrics: RateLimitMetrics, limit: 'key_rate' | 'api_rate' | 'quota', at: number, failed: number): void {
+  if (failed < 0 || at < failed) metrics.admitted(limit);
+  else if (at === failed) metrics.limited(limit);
+}
