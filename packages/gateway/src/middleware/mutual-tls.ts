@@ -1,6 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import type { ApiDefinition } from '@tollgate/apidef';
 import { errors, tykError } from '../errors.js';
+import { chooseFrontDoor } from '../front-door/choose-front-door.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import { allowedClientCertificates, matchClientCertificate } from '../tls/client-certificates.js';
 
@@ -15,6 +16,11 @@ import { allowedClientCertificates, matchClientCertificate } from '../tls/client
  */
 export function createMutualTls(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
   if (!def.use_mutual_tls_auth) return null;
+  if (deps.config.http_server_options.use_ssl && chooseFrontDoor(deps.config).kind === 'uws-tls') {
+    // uWS cannot ask for or read client certificates; the front door is fixed per node at start.
+    deps.logger.warn({ api_id: def.api_id }, 'use_mutual_tls_auth needs the node:tls front door: set tollgate.tls_front_door to "node" ' +
+      'and restart the gateway; until then this API answers 403 "Client TLS certificate is required"');
+  }
   const registry = deps.certificates;
   const allowed = registry === undefined ? [] : allowedClientCertificates(def, deps.config, registry);
   const now = deps.now;
