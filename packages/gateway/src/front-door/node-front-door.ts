@@ -3,11 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClientCertPolicy } from '../tls/client-cert-policy.js';
-import { matchClientCertificate } from '../tls/client-certificates.js';
+import { matchClientCertificate, presentedChain } from '../tls/client-certificates.js';
 import type { ServerCertificate, ServerCertificateSet } from '../tls/server-certificates.js';
 import { NodeResponseWriter } from './node-response-writer.js';
 import { HeaderCollector, serveRequest, type FrontDoorOptions } from './serve-request.js';
-import { X509Certificate, createHash } from 'node:crypto';
 
 /** Server names whose contexts are kept; beyond this, names are served uncached (bounds memory). */
 const MAX_CACHED_NAMES = 1024;
@@ -100,17 +99,8 @@ export class NodeTlsFrontDoor {
     const name = (socket as TLSSocket & { servername?: string | false }).servername;
     const policy = this.policyFor(typeof name === 'string' ? name : '');
     if (policy.mode !== 'require') return;
-    const peer = socket.getPeerCertificate(true);
-    if (peer?.raw) {
-      const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
-      const chain: X509Certificate[] = [];
-      for (let c = peer, depth = 0; c?.raw && depth < 8; depth++) {
-        chain.push(new X509Certificate(c.raw));
-        if (c.issuerCertificate === c) break;
-        c = c.issuerCertificate;
-      }
-      if (matchClientCertificate(chain, fingerprint, policy.allowed) !== null) return;
-    }
+    const presented = presentedChain(socket);
+    if (presented !== null && matchClientCertificate(presented.chain, presented.fingerprint, policy.allowed) !== null) return;
     socket.destroy();
   }
 

@@ -1,9 +1,8 @@
-import { X509Certificate, createHash } from 'node:crypto';
 import type { ApiDefinition } from '@tollgate/apidef';
 import { errors, tykError } from '../errors.js';
 import { chooseFrontDoor } from '../front-door/choose-front-door.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
-import { allowedClientCertificates, matchClientCertificate } from '../tls/client-certificates.js';
+import { allowedClientCertificates, matchClientCertificate, presentedChain } from '../tls/client-certificates.js';
 
 /**
  * Mutual TLS request check (auth.md §9, pipeline step 5), all 403 without a flag: not TLS →
@@ -26,16 +25,9 @@ export function createMutualTls(def: ApiDefinition, deps: PipelineDeps): Middlew
   const now = deps.now;
   return (ctx) => {
     if (!ctx.isTls) return errors.mtlsNotTls;
-    const socket = ctx.tlsSocket;
-    const peer = socket?.getPeerCertificate(true);
-    if (!peer || !peer.raw) return errors.mtlsCertificateRequired;
-    const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
-    const chain: X509Certificate[] = [];
-    for (let c = peer, depth = 0; c?.raw && depth < 8; depth++) {
-      chain.push(new X509Certificate(c.raw));
-      if (c.issuerCertificate === c) break;
-      c = c.issuerCertificate;
-    }
+    const presented = ctx.tlsSocket ? presentedChain(ctx.tlsSocket) : null;
+    if (presented === null) return errors.mtlsCertificateRequired;
+    const { chain, fingerprint } = presented;
     const match = matchClientCertificate(chain, fingerprint, allowed);
     if (match === null) return tykError('TOLLGATE_ERR_MTLS_NOT_ALLOWED', 403, '', `Certificate with SHA256 ${fingerprint} not allowed`);
     if (new Date(match.first.validTo).getTime() < now()) return errors.mtlsCertificateExpired;

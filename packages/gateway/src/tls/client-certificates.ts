@@ -1,4 +1,5 @@
-import type { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { CertificateRegistry } from './certificate-registry.js';
 
@@ -59,4 +60,17 @@ function chainsTo(chain: readonly X509Certificate[], anchor: X509Certificate): b
     current = next;
   }
   return false;
+}
+
+/** The client's certificate chain as presented (leaf first, at most 8) and the leaf's SHA-256; null without one. */
+export function presentedChain(socket: TLSSocket): { chain: X509Certificate[]; fingerprint: string } | null {
+  const peer = socket.getPeerCertificate(true);
+  if (!peer?.raw) return null;
+  const chain: X509Certificate[] = [];
+  for (let c = peer, depth = 0; c?.raw && depth < 8; depth++) {
+    chain.push(new X509Certificate(c.raw));
+    if (c.issuerCertificate === c) break;
+    c = c.issuerCertificate;
+  }
+  return { chain, fingerprint: createHash('sha256').update(peer.raw).digest('hex') };
 }
