@@ -36,10 +36,10 @@ program.command('gateway')
   .description('data plane: a cluster primary and N uWebSockets.js workers on listen_port')
   .option('-c, --config <file>', 'tollgate.json (tyk.conf key names)')
   .option('-w, --workers <n>', 'worker processes (0 = one per core)', integer)
-  .action((opts: { config?: string; workers?: number }) => {
+  .action(async (opts: { config?: string; workers?: number }) => {
     const config = loadConfigOrExit(resolveConfigFile(opts.config));
     const logger = createLogger(config, 'gateway');
-    const gateway = startGateway(config, opts.workers ?? config.workers ?? 0, logger);
+    const gateway = await startGateway(config, opts.workers ?? config.workers ?? 0, logger);
     const stop = (): void => void gateway.shutdown().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

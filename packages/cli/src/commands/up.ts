@@ -43,7 +43,7 @@ export async function up(options: UpOptions): Promise<void> {
   const upstream = await startDemoUpstream(options.demoPort);
   const controlPlane = await startControlPlane(config, logger);
   await ensureDemoApi(controlPlane.registry, upstream.port, logger);
-  const gateway = startGateway(config, options.workers, logger);
+  const gateway = await startGateway(config, options.workers, logger);
   const analytics = await startAnalytics(config, logger.child({ process: 'analytics' }), { metricsPort: ANALYTICS_METRICS_PORT, intervalMs: 500 });
   await waitForGateway(config);
   printUrls(config, analytics.metricsPort);

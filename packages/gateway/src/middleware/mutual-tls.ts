@@ -17,8 +17,9 @@ export function createMutualTls(def: ApiDefinition, deps: PipelineDeps): Middlew
   if (!def.use_mutual_tls_auth) return null;
   if (deps.config.http_server_options.use_ssl && chooseFrontDoor(deps.config).kind === 'uws-tls') {
     // uWS cannot ask for or read client certificates; the front door is fixed per node at start.
-    deps.logger.warn({ api_id: def.api_id }, 'use_mutual_tls_auth needs the node:tls front door: set tollgate.tls_front_door to "node" ' +
-      'and restart the gateway; until then this API answers 403 "Client TLS certificate is required"');
+    // A node that finds such an API at start settles on node:tls (front-door-at-start.ts); this one came later.
+    deps.logger.warn({ api_id: def.api_id }, 'use_mutual_tls_auth needs the node:tls front door: restart the gateway (or set ' +
+      'tollgate.tls_front_door to "node"); until then this API answers 403 "Client TLS certificate is required"');
   }
   const registry = deps.certificates;
   const allowed = registry === undefined ? [] : allowedClientCertificates(def, deps.config, registry);
