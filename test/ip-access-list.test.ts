@@ -14,12 +14,13 @@ describe('IP allow and block lists through a running cluster (2 workers)', () =>
   let redis: RedisServer;
   let tg: Tollgate;
   let upstream: Upstream;
+  let admin: AdminClient;
 
   before(async () => {
     redis = await startRedisServer();
     upstream = await startUpstream({ name: 'ip' });
     tg = await startTollgate({ redisPort: redis.port, workers: 2, config: { security: { trusted_proxy_cidrs: ['127.0.0.0/8', '::1/128'] } } });
-    const admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
+    admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     await admin.ok(admin.createApi(keylessApi('allow', '/allow/', `${upstream.url}/`, {
       enable_ip_whitelisting: true, allowed_ips: ['10.0.0.0/8', '2001:db8::/32', '198.51.100.7'],
     })));
@@ -66,5 +67,16 @@ describe('IP allow and block lists through a running cluster (2 workers)', () =>
     });
     assert.equal(res.status, 403);
     assert.equal((await from('/allow/x', { 'x-real-ip': '10.0.0.9' })).status, 200);
+  });
+
+  test('an invalid IP or CIDR is refused when the definition is saved, naming the entry', async () => {
+    for (const bad of ['10.0.0.0/33', '1.2.3', 'not-an-ip']) {
+      const res = await admin.createApi(keylessApi(`bad-${bad.replace(/[^a-z0-9]/gi, '')}`, '/bad-ip/', `${upstream.url}/`, {
+        enable_ip_whitelisting: true, allowed_ips: ['10.0.0.1', bad],
+      }));
+      assert.equal(res.status, 400, bad);
+      assert.match(res.text, new RegExp(`invalid IP/CIDR \\\\?"${bad.replace(/\./g, '\\.')}`));
+    }
+    assert.equal((await gatewayRequest(tg.gatewayUrl, '/bad-ip/x', {})).status, 404, 'nothing was stored');
   });
 });
