@@ -92,6 +92,20 @@ describe('event webhooks through a running cluster', () => {
     assert.equal(receiver.received.filter((r) => r.path === '/version').length, 1);
   });
 
+  test('RatelimitExceeded from a gateway worker\'s API-wide limit reaches the webhook', async () => {
+    await admin.ok(admin.createApi(keylessApi('rl', '/rl/', `${upstream.url}/`, {
+      global_rate_limit: { rate: 2, per: 60 },
+      event_handlers: { events: { RatelimitExceeded: [webhook('/ratelimit')] } },
+    })));
+    await tg.waitForConvergence();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await gatewayRequest(tg.gatewayUrl, '/rl/x')).status);
+    assert.deepEqual(statuses, [200, 200, 429, 429]);
+    const delivered = await waitFor('the RatelimitExceeded webhook', async () => receiver.received.find((r) => r.path === '/ratelimit'), 20_000);
+    assert.equal(delivered.body.event, 'RatelimitExceeded');
+    assert.equal(delivered.body.api_id, 'rl');
+  });
+
   test('HostDown from the control plane\'s uptime checks reaches the webhook', async () => {
     await admin.ok(admin.createApi(keylessApi('hd', '/hd/', `${upstream.url}/`, {
       uptime_tests: { check_list: [{ url: `${upstream.url}/health?status=500` }] },
