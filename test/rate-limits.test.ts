@@ -29,11 +29,18 @@ interface Backend {
   stop(): Promise<void>;
 }
 
+/**
+ * Exactness is the guarantee while Redis answers. On a loaded test machine a limit script can take longer
+ * than the default 200 ms command timeout, and the gateway then rightly falls back to its local share
+ * (rate-limit-outage.test.ts tests that): here Redis is healthy, so the timeout is generous.
+ */
+const HEALTHY_REDIS = { rate_limit_storage_timeout_ms: 5000 };
+
 async function singleRedis(): Promise<Backend> {
   const server = await startRedisServer();
   const client = new Redis({ port: server.port });
   return {
-    harnessPort: server.port, config: {}, client, masters: [client],
+    harnessPort: server.port, config: HEALTHY_REDIS, client, masters: [client],
     async stop() {
       client.disconnect();
       await server.stop();
@@ -50,7 +57,7 @@ async function redisCluster(): Promise<Backend> {
   const owner = ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
   return {
     harnessPort: owner,
-    config: { storage: { enable_cluster: true, addrs: cluster.ports.map((p) => `127.0.0.1:${p}`) } },
+    config: { ...HEALTHY_REDIS, storage: { enable_cluster: true, addrs: cluster.ports.map((p) => `127.0.0.1:${p}`) } },
     client, masters,
     async stop() {
       client.disconnect();
