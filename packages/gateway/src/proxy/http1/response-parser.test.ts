@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ResponseParser, UpstreamProtocolError, type ResponseHandler } from './response-parser.js';
+
+interface Parsed {
+  status: number;
+  headers: string[];
+  body: string;
+  ended: boolean;
+  keepAlive: boolean;
+  /** Offset where parsing stopped in the last buffer. */
+  stoppedAt: number;
+}
+
+/** Parses `input` fed in pieces (split at `splits`), collecting what the handler saw. */
+function parse(input: string, options: { splits?: number[]; isHead?: boolean } = {}): Parsed {
+  const parser = new ResponseParser();
+  const seen: Parsed = { status: 0, headers: [], body: '', ended: false, keepAlive: false, stoppedAt: 0 };
+  const handler: ResponseHandler = {
+    onHead(status, raw) {
+      seen.status = status;
+      seen.headers = raw.map((b) => b.toString('latin1'));
+    },
+    onBody(chunk) {
+      seen.body += chunk.toString('latin1');
+      return true;
+    },
+    onEnd() {
+      seen.ended = true;
+    },
+  };
+  parser.reset(handler, options.isHead ?? false);
+  const bytes = Buffer.from(input, 'latin1');
+  const cuts = [0, ...(options.splits ?? []), bytes.length];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const piece = bytes.subarray(cuts[i], cuts[i + 1]);
+    seen.stoppedAt = parser.execute(piece, 0);
+  }
+  seen.keepAlive = parser.keepAlive;
+  return seen;
+}
+
+const SIMPLE = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
+const CHUNKED = 'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-A:  spaced value \t\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n';
+
+describe('ResponseParser', () => {
+  it('parses a sized response into raw headers and body', () => {
+    const r = parse(SIMPLE);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.headers, ['Content-Type', 'text/plain', 'Content-Length', '5']);
+    assert.equal(r.body, 'hello');
+    assert.equal(r.ended, true);
+    assert.equal(r.keepAlive, true);
+  });
+
+  it('gives the same result however the bytes are split across reads', () => {
+    for (const input of [SIMPLE, CHUNKED]) {
+      const whole = parse(input);
+      for (let cut = 1; cut < input.length; cut++) {
+        const { stoppedAt: _, ...split } = parse(input, { splits: [cut] });
+        const { stoppedAt: __, ...expected } = whole;
+        assert.deepEqual(split, expected, `split at ${cut}`);
+      }
+      const everyByte = Array.from({ length: input.length - 1 }, (_, i) => i + 1);
+      const bytewise = parse(input, { splits: everyByte });
+      assert.equal(bytewise.body, whole.body);
+      assert.equal(bytewise.ended, true);
+    }
+  });
+
+  it('de-chunks a chunked body, skipping extensions and trailers, and trims header values', () => {
+    const r = parse(CHUNKED);
+    assert.equal(r.status, 201);
+    assert.deepEqual(r.headers, ['Transfer-Encoding', 'chunked', 'X-A', 'spaced value']);
+    assert.equal(r.body, 'hello, world');
+    assert.equal(r.ended, true);
+    assert.equal(r.keepAlive, true);
+  });
+
+  it('skips interim 1xx responses and reports the final one', () => {
+    const r = parse('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n' + SIMPLE);
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'hello');
+  });
+
+  it('ends without a body for HEAD, 204 and 304, whatever Content-Length says', () => {
+    assert.deepEqual([parse(SIMPLE, { isHead: true }).body, parse(SIMPLE, { isHead: true }).ended], ['', true]);
+    for (const status of ['204 No Content', '304 Not Modified']) {
+      const r = parse(`HTTP/1.1 ${status}\r\nContent-Length: 5\r\n\r\n`);
+      assert.equal(r.ended, true);
+      assert.equal(r.body, '');
+    }
+  });
+
+  it('reads a body without framing until the connection closes, and never reuses that connection', () => {
+    const parser = new ResponseParser();
+    let body = '';
+    let ended = false;
+    parser.reset({ onHead() {}, onBody(c) { body += c.toString(); return true; }, onEnd() { ended = true; } }, false);
+    parser.execute(Buffer.from('HTTP/1.1 200 OK\r\n\r\npart one, '), 0);
+    parser.execute(Buffer.from('part two'), 0);
+    assert.equal(ended, false);
+    assert.equal(parser.closed(), true);
+    assert.equal(ended, true);
+    assert.equal(body, 'part one, part two');
+    assert.equal(parser.keepAlive, false);
+  });
+
+  it('knows when a connection may be reused', () => {
+    assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
+    assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
+    assert.equal(parse('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
+    assert.equal(parse('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').keepAlive, true);
+    // Both framings: Transfer-Encoding wins, the connection is not reused (RFC 9112 §6.3).
+    const both = parse('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+    assert.equal(both.body, 'ok');
+    assert.equal(both.keepAlive, false);
+  });
+
+  it('stops at the end of the response and reports where, leaving later bytes alone', () => {
+    const r = parse(`${SIMPLE}HTTP/1.1 200 OK\r\n`);
+    assert.equal(r.ended, true);
+    assert.equal(r.stoppedAt, SIMPLE.length);
+  });
+
+  it('pauses the body when the handler asks, and ends only after it resumes', () => {
+    const parser = new ResponseParser();
+    const chunks: string[] = [];
+    let ended = false;
+    let accept = false;
+    parser.reset({ onHead() {}, onBody(c) { chunks.push(c.toString()); return accept; }, onEnd() { ended = true; } }, false);
+    const data = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd');
+    const stopped = parser.execute(data, 0);
+    assert.equal(stopped, data.length);
+    assert.deepEqual(chunks, ['abcd']);
+    assert.equal(ended, false, 'the end waits for the paused body');
+    accept = true;
+    parser.execute(Buffer.alloc(0), 0);
+    assert.equal(ended, true);
+
+    const chunked = new ResponseParser();
+    const seen: string[] = [];
+    chunked.reset({ onHead() {}, onBody(c) { seen.push(c.toString()); return false; }, onEnd() {} }, false);
+    const input = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n');
+    let at = chunked.execute(input, 0);
+    assert.deepEqual(seen, ['a']);
+    at = chunked.execute(input, at);
+    assert.deepEqual(seen, ['a', 'b']);
+    chunked.execute(input, at);
+    assert.equal(chunked.isComplete, true);
+  });
+
+  it('refuses malformed responses with a protocol error', () => {
+    const bad = [
+      'HTTP/2.0 200 OK\r\n\r\n',
+      'HTTP/1.1 2x0 OK\r\n\r\n',
+      'ICY 200 OK\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nNoColon\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nName : value\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffff\r\n',
+      'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+    ];
+    for (const input of bad) assert.throws(() => parse(input), UpstreamProtocolError, JSON.stringify(input));
+  });
+
+  it('refuses a head larger than 64 KiB, even when it arrives in pieces', () => {
+    const big = `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`;
+    assert.throws(() => parse(big), UpstreamProtocolError);
+    assert.throws(() => parse(big, { splits: [1000, 40_000] }), UpstreamProtocolError);
+  });
+
+  it('keeps a repeated Content-Length with the same value', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok');
+    assert.equal(r.body, 'ok');
+  });
+});

@@ -1,0 +1,183 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import type { buildConnector } from 'undici';
+import { UpstreamConnection, type ConnectionOwner, type UpstreamHandler, type UpstreamRequest } from './upstream-connection.js';
+import { upstreamError, UpstreamErrorCode } from './upstream-errors.js';
+
+export interface UpstreamPoolOptions {
+  /** Connect (and TLS handshake) bound, ms. */
+  readonly connectTimeoutMs: number;
+  /** Default wait for a response head after the request is written, ms (0 = none). */
+  readonly headersTimeoutMs: number;
+  /** Longest pause between two body reads while the client keeps up, ms (0 = none). */
+  readonly bodyTimeoutMs: number;
+  /** How long an idle connection is kept, ms; an upstream's shorter `Keep-Alive: timeout` wins. */
+  readonly keepAliveTimeoutMs: number;
+  /**
+   * Makes connections for TLS or a forward proxy (undici's connector signature, see upstream-connector.ts);
+   * null: plain TCP.
+   */
+  readonly connector: buildConnector.connector | null;
+}
+
+/** Every live pool, swept by one timer per process for timeouts and idle connections. */
+const livePools = new Set<UpstreamPool>();
+let sweeper: NodeJS.Timeout | null = null;
+const SWEEP_INTERVAL_MS = 100;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const pool of livePools) pool.sweep(now);
+}
+
+/**
+ * Keep-alive HTTP/1.1 connections to one upstream origin, one request at a time per connection, as many
+ * connections as requests in flight (an idle one is reused first, the most recently used first). This is
+ * the proxy's upstream client: it writes a request as one string (plus the body) and parses the response
+ * in place, handing raw header bytes and body views to the exchange, so a request costs no header
+ * objects, promises or copies. A request that meets a keep-alive connection the upstream has just closed
+ * is sent once more on a new connection when its body can be sent again.
+ *
+ * @example
+ * const pool = new UpstreamPool(new URL('http://127.0.0.1:3000'), { connectTimeoutMs: 30_000, ... });
+ * pool.dispatch({ method: 'GET', path: '/', headers: ['host', 'example'], body: null }, handler);
+ */
+export class UpstreamPool implements ConnectionOwner {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly connections = new Set<UpstreamConnection>();
+  private readonly hostname: string;
+  private readonly port: number;
+  private readonly protocol: string;
+  private isClosing = false;
+  private onDrained: (() => void) | null = null;
+  now = Date.now();
+  readonly defaultHeadersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+
+  constructor(origin: URL, private readonly options: UpstreamPoolOptions) {
+    this.protocol = origin.protocol;
+    this.hostname = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+    this.port = origin.port !== '' ? Number(origin.port) : origin.protocol === 'https:' ? 443 : 80;
+    this.defaultHeadersTimeoutMs = options.headersTimeoutMs;
+    this.bodyTimeoutMs = options.bodyTimeoutMs;
+    livePools.add(this);
+    sweeper ??= setInterval(sweep, SWEEP_INTERVAL_MS).unref();
+  }
+
+  /** Connections open now (idle or busy). */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+    if (this.isClosing) {
+      handler.onConnect(() => undefined);
+      handler.onError(upstreamError(UpstreamErrorCode.PoolClosed, 'upstream pool is closed'));
+      return;
+    }
+    let connection = this.idle.pop();
+    while (connection !== undefined && !connection.isIdle) connection = this.idle.pop();
+    (connection ?? this.open()).start(request, handler);
+  }
+
+  redispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+    if (this.isClosing) {
+      handler.onError(upstreamError(UpstreamErrorCode.PoolClosed, 'upstream pool is closed'));
+      return;
+    }
+    this.open().start(request, handler);
+  }
+
+  release(connection: UpstreamConnection): void {
+    if (this.isClosing) {
+      connection.destroy();
+      return;
+    }
+    this.idle.push(connection);
+  }
+
+  forget(connection: UpstreamConnection): void {
+    this.connections.delete(connection);
+    const i = this.idle.lastIndexOf(connection);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (this.isClosing && this.connections.size === 0) this.drained();
+  }
+
+  /** Timer tick: request deadlines, body idle time, idle connections past their keep-alive time. */
+  sweep(now: number): void {
+    this.now = now;
+    for (const connection of this.connections) {
+      if (connection.isIdle) {
+        const hint = connection.keepAliveHintMs;
+        // An upstream that announces its idle timeout closes at that time: stop using it a second earlier.
+        const keepFor = hint > 0 ? Math.min(this.options.keepAliveTimeoutMs, hint - 1000) : this.options.keepAliveTimeoutMs;
+        if (now - connection.lastActivity >= keepFor) connection.destroy();
+      } else {
+        connection.checkTimeouts(now);
+      }
+    }
+  }
+
+  /** Stops taking requests; resolves when the requests in flight are done and every connection is closed. */
+  close(): Promise<void> {
+    this.isClosing = true;
+    for (const connection of this.idle.splice(0)) connection.destroy();
+    if (this.connections.size === 0) {
+      this.drained();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const previous = this.onDrained;
+      this.onDrained = () => { previous?.(); resolve(); };
+    });
+  }
+
+  /** Closes every connection now; requests in flight fail. */
+  destroy(): void {
+    this.isClosing = true;
+    for (const connection of [...this.connections]) connection.destroy();
+    this.drained();
+  }
+
+  private drained(): void {
+    livePools.delete(this);
+    if (livePools.size === 0 && sweeper !== null) {
+      clearInterval(sweeper);
+      sweeper = null;
+    }
+    const done = this.onDrained;
+    this.onDrained = null;
+    done?.();
+  }
+
+  private open(): UpstreamConnection {
+    const connection = new UpstreamConnection(this);
+    this.connections.add(connection);
+    connection.connecting(Date.now() + this.options.connectTimeoutMs);
+    const connector = this.options.connector;
+    if (connector === null) {
+      const socket = netConnect({ host: this.hostname, port: this.port });
+      const onConnect = (): void => {
+        socket.off('error', onError);
+        connection.attach(null, socket);
+      };
+      const onError = (err: Error): void => {
+        socket.off('connect', onConnect);
+        socket.destroy();
+        connection.attach(err, null);
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      // A connection that times out while connecting is destroyed by the connection itself.
+      connection.onDestroyWhileConnecting(() => socket.destroy());
+    } else {
+      connector({
+        hostname: this.hostname,
+        host: this.hostname,
+        protocol: this.protocol,
+        port: String(this.port),
+        servername: isIP(this.hostname) === 0 ? this.hostname : undefined,
+      } as buildConnector.Options, (err: Error | null, socket: Socket | null) => connection.attach(err, socket));
+    }
+    return connection;
+  }
+}
