@@ -132,6 +132,9 @@ export function withHeaders(error: GatewayError, headers: readonly string[]): Ga
 /** Maps an undici / socket error to the catalogue (spec errors-and-flags.md §2.2, first match wins). */
 export function classifyUpstreamError(err: Error & { code?: string }): GatewayError {
   switch (err.code) {
+    case 'TOLLGATE_UPSTREAM_HEADERS_TIMEOUT':
+    case 'TOLLGATE_UPSTREAM_CONNECT_TIMEOUT':
+    case 'TOLLGATE_UPSTREAM_BODY_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
       return errors.upstreamTimeout;
@@ -145,6 +148,7 @@ export function classifyUpstreamError(err: Error & { code?: string }): GatewayEr
     case 'ENETRESET':
       return errors.upstreamNetReset;
     case 'ECONNRESET':
+    case 'TOLLGATE_UPSTREAM_CLOSED':
     case 'UND_ERR_SOCKET':
       return errors.upstreamReset;
     case 'EPIPE':

@@ -1,8 +1,9 @@
-import type { Dispatcher } from 'undici';
 import type { ResponseWriter } from '../front-door/response-writer.js';
 import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.js';
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import type { UpstreamHandler } from './http1/upstream-connection.js';
+import { UpstreamErrorCode } from './http1/upstream-errors.js';
 import { markDown, pickTarget } from './load-balancer.js';
 import { classifyHeader, HeaderKind, isNamed, isSetByGateway } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
@@ -15,17 +16,17 @@ export interface ExchangeListener {
 
 export { endWithoutBody, writeReply } from './write-reply.js';
 
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECT_FAILURES = new Set<string>(['ECONNREFUSED', UpstreamErrorCode.ConnectTimeout, 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
- * One request proxied from a uWS response to an undici pool, implemented as undici's dispatch handler so
- * the response streams back without Node streams, header objects or promises: headers arrive as raw
+ * One request proxied from a uWS response to an upstream pool (http1/upstream-pool.ts), implemented as the
+ * pool's handler so the response streams back without Node streams, header objects or promises: headers arrive as raw
  * Buffers and go to uWS as they are; a body that arrives whole is written with the head in one corked
  * write; larger bodies stream with backpressure both ways (`tryEnd`/`onWritable` against undici's resume).
  * A target that refuses the connection is marked down and, when the request body can be replayed, the
  * next target is tried.
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange implements UpstreamHandler {
   private clientGone = false;
   /** Two gates before the request goes upstream: the pipeline's decision and a dispatchable body. */
   private gates = 2;
@@ -88,8 +89,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       method: ctx.forwardMethod,
       headers: ctx.headers,
       body: ctx.body as Buffer | null,
-      // hard_timeouts: undici's own head timeout, reported as UND_ERR_HEADERS_TIMEOUT → 504 (URT).
-      headersTimeout: ctx.upstreamTimeoutMs > 0 ? ctx.upstreamTimeoutMs : undefined,
+      // hard_timeouts: the pool's head timeout for this request, reported as HeadersTimeout → 504 (URT).
+      headersTimeout: ctx.upstreamTimeoutMs,
     }, this);
   }
 

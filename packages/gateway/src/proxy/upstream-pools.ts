@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { UpstreamPool } from './http1/upstream-pool.js';
 import { createUpstreamConnector } from '../tls/upstream-connector.js';
 import type { UpstreamTlsSpec } from '../tls/upstream-tls.js';
 
@@ -8,12 +8,12 @@ export interface UpstreamPoolOptions {
 }
 
 interface Entry {
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   refs: number;
 }
 
 /**
- * One keep-alive undici Pool per upstream origin and TLS settings (spec tls §8: one TLS client context
+ * One keep-alive UpstreamPool per upstream origin and TLS settings (spec tls §8: one TLS client context
  * per API and upstream host, shared only by APIs whose settings are equal), used by every API of the
  * worker that targets it.
  * Compiled APIs take a reference when built and release it when replaced; a pool nobody references is
@@ -33,20 +33,19 @@ export class UpstreamPools {
     return tls === null ? origin : `${origin}#${tls.key}`;
   }
 
-  acquire(origin: string, tls: UpstreamTlsSpec | null = null): Pool {
+  acquire(origin: string, tls: UpstreamTlsSpec | null = null): UpstreamPool {
     const key = UpstreamPools.key(origin, tls);
     let entry = this.entries.get(key);
     if (!entry) {
       const timeout = this.options.timeoutSeconds * 1000;
       entry = {
-        pool: new Pool(origin, {
-          connect: tls === null ? { timeout } : createUpstreamConnector(tls, timeout),
-          headersTimeout: timeout,
+        pool: new UpstreamPool(new URL(origin), {
+          connector: tls === null ? null : createUpstreamConnector(tls, timeout),
+          connectTimeoutMs: timeout,
+          headersTimeoutMs: timeout,
           // A streamed body may pause for a slow client; only a stalled upstream is cut.
-          bodyTimeout: Math.max(timeout, 60_000),
-          keepAliveTimeout: 30_000,
-          keepAliveMaxTimeout: 600_000,
-          pipelining: 1,
+          bodyTimeoutMs: Math.max(timeout, 60_000),
+          keepAliveTimeoutMs: 30_000,
         }),
         refs: 0,
       };

@@ -1,4 +1,4 @@
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../proxy/http1/upstream-pool.js';
 import {
   compileDomain, compileEventHandlers, compileListenPath, listenPathSortLength, normalizeListenPath, usesServiceDiscovery, type ApiDefinition, type CompiledDomain,
   type EventRoutes, type ServiceDiscoveryConfig,
@@ -20,7 +20,7 @@ export interface UpstreamTarget {
   readonly query: string;
   /** Host header sent upstream unless `preserve_host_header`. */
   readonly host: string;
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   /** Unix ms until which the target is skipped after a failed connect. */
   downUntil: number;
 }
