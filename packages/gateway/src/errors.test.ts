@@ -65,6 +65,9 @@ describe('classifyUpstreamError (spec errors-and-flags.md §2.2)', () => {
     // proxy_default_timeout bounds connect and the wait for response headers: exceeded → 504 (spec §3).
     ['UND_ERR_HEADERS_TIMEOUT', 'URT', 504, 'Upstream service reached hard timeout.'],
     ['UND_ERR_CONNECT_TIMEOUT', 'URT', 504, 'Upstream service reached hard timeout.'],
+    ['TOLLGATE_UPSTREAM_HEADERS_TIMEOUT', 'URT', 504, 'Upstream service reached hard timeout.'],
+    ['TOLLGATE_UPSTREAM_CONNECT_TIMEOUT', 'URT', 504, 'Upstream service reached hard timeout.'],
+    ['TOLLGATE_UPSTREAM_CLOSED', 'URR', 500, proxying],
     // undici's "other side closed": the upstream dropped the connection.
     ['UND_ERR_SOCKET', 'URR', 500, proxying],
     ['ESOMETHINGELSE', 'UPE', 500, proxying],
