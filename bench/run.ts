@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, UsageError, type Options } from "./args.js";
 import { ensureTools, type Tools } from "./install.js";
 import { installCleanupHandlers, stopAll } from "./processes.js";
-import { runScenarios, type Outcome } from "./scenarios.js";
-import { renderAnalyticsCost, renderTable } from "./table.js";
+import { LIGHT_CONNECTIONS, runScenarios, type Outcome } from "./scenarios.js";
+import { renderAnalyticsCost, renderLatency, renderTable } from "./table.js";
 
 // This file runs as bench/dist/run.js, so the repo root is two levels up.
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -45,7 +45,8 @@ function renderReport(opts: Options, tools: Tools, outcome: Outcome): string {
   const failures = outcome.failures.map((f) => `\n**failed** — ${f.split("\n")[0]}`);
   const cost = renderAnalyticsCost(outcome.rows);
   const notes = outcome.notes.map((n) => `\n${n}`);
-  return [...header, renderTable(outcome.rows), ...(cost.length > 0 ? ["", ...cost] : []), ...notes, ...failures].join("\n") + "\n";
+  const latency = renderLatency(outcome.latency, LIGHT_CONNECTIONS);
+  return [...header, renderTable(outcome.rows), ...(cost.length > 0 ? ["", ...cost] : []), ...(latency.length > 0 ? ["", ...latency] : []), ...notes, ...failures].join("\n") + "\n";
 }
 
 function writeReport(report: string): string {

@@ -16,6 +16,8 @@ import { runWrk, writeDoneHook, type WrkResult } from "./wrk.js";
 
 const WARMUP = "2s";
 const PROCESS_COUNTS = [1, 2];
+/** Connections of the light-load latency rows: the hop's own latency, not queueing at saturation. */
+export const LIGHT_CONNECTIONS = 4;
 
 export interface Plan {
   opts: Options;
@@ -29,18 +31,24 @@ export interface Outcome {
   failures: string[];
   /** Lines printed under the table (e.g. Redis commands per request of the rate-limited row). */
   notes: string[];
+  /** Light-load rows (LIGHT_CONNECTIONS connections): direct, nginx and tollgate with one process. */
+  latency: Measurement[];
 }
 
 export async function runScenarios(plan: Plan): Promise<Outcome> {
-  const outcome: Outcome = { rows: [], failures: [], notes: [] };
+  const outcome: Outcome = { rows: [], failures: [], notes: [], latency: [] };
   const hook = writeDoneHook(plan.workDir);
   const measure = measurer(plan, hook, outcome);
+  const light = lightMeasurer(plan, hook, outcome);
   const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
   try {
-    if (plan.opts.only.includes("direct")) await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
+    if (plan.opts.only.includes("direct")) {
+      await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
+      await light("direct", `http://127.0.0.1:${upstream.port}/`);
+    }
     const tls = benchCertificate(plan.workDir);
-    if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure));
-    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false, outcome));
+    if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure, undefined, light));
+    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false, outcome, light));
     if (plan.opts.only.includes("nginx-tls")) await attempt(outcome, "nginx-tls", () => nginxRuns(plan, upstream.port, measure, tls));
     if (plan.opts.only.includes("tollgate-tls")) await attempt(outcome, "tollgate-tls", () => tollgateRuns(plan, upstream.port, measure, tls, true, outcome));
   } finally {
@@ -78,6 +86,21 @@ function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
   };
 }
 
+type LightMeasure = (scenario: string, url: string) => Promise<void>;
+
+/** The same wrk at LIGHT_CONNECTIONS connections (after a 1 s warm-up): latency without queueing. */
+function lightMeasurer(plan: Plan, hook: string, outcome: Outcome): LightMeasure {
+  const { duration } = plan.opts;
+  const opts = { duration, connections: LIGHT_CONNECTIONS, threads: 1 };
+  return async (scenario, url) => {
+    console.log(`→ ${scenario} x1 at light load: ${duration} at ${LIGHT_CONNECTIONS} connections`);
+    await runWrk(plan.tools.wrk, hook, url, { ...opts, duration: "1s" });
+    const result = await runWrk(plan.tools.wrk, hook, url, opts);
+    console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
+    outcome.latency.push({ scenario, processes: 1, result });
+  };
+}
+
 /** A failing scenario is reported and skipped; the others still produce their rows. */
 async function attempt(outcome: Outcome, scenario: string, fn: () => Promise<void>): Promise<void> {
   try {
@@ -99,7 +122,7 @@ function benchCertificate(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls?: { cert: string; key: string }): Promise<void> {
+async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls?: { cert: string; key: string }, light?: LightMeasure): Promise<void> {
   const name = tls ? "nginx-tls" : "nginx";
   for (const workers of PROCESS_COUNTS) {
     const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections, tls);
@@ -107,13 +130,16 @@ async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls
     const proxy = await startNginx(plan.tools.nginx, dir, `${name} x${workers}`, workers, server, LISTEN_PATH);
     try {
       await measure(name, workers, `${tls ? "https" : "http"}://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
+      if (light && workers === 1) await light(name, `http://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
     } finally {
       await stopChild(proxy.child);
     }
   }
 }
 
-async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean, outcome: Outcome): Promise<void> {
+async function tollgateRuns(
+  plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean, outcome: Outcome, light?: LightMeasure,
+): Promise<void> {
   const dir = join(plan.workDir, isTls ? "tollgate-tls" : "tollgate");
   if (!plan.tools.redis) throw new Error("redis-server was not located");
   const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort, tls);
@@ -137,6 +163,7 @@ async function tollgateRuns(plan: Plan, upstreamPort: number, measure: Measure, 
           await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.limitedKeyHeader);
           await keyLimitedRow(cluster, workers, `${base}${TOKEN_PATH}`, measure, outcome, { token, tokenUs, keylessUs, cpu });
           await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
+          if (light && workers === 1) await light("tollgate", `${base}${LISTEN_PATH}`);
         }
       } finally {
         await stopChild(gateway);

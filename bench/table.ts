@@ -83,3 +83,23 @@ function markdownRows(table: string[][]): string[] {
   const [head, ...body] = table;
   return [line(head!), rule, ...body.map(line)];
 }
+
+/**
+ * Light-load latency (a few connections, no queueing): what the hop itself adds to p50 and p99 over the
+ * direct run. The issue's "p99 added ≤ 1 ms" is read here; at 64 connections a saturated proxy's p99 is
+ * mostly queueing (64 / rps), for nginx too.
+ */
+export function renderLatency(rows: Measurement[], connections: number): string[] {
+  if (rows.length === 0) return [];
+  const direct = rows.find((r) => r.scenario === "direct");
+  const head = ["scenario", "connections", "rps", "p50 ms", "p99 ms", "p50 added ms", "p99 added ms"];
+  const cells = rows.map((r) => [
+    r.scenario, String(connections), r.result.rps.toFixed(0), r.result.p50Ms.toFixed(3), r.result.p99Ms.toFixed(3),
+    direct && r !== direct ? (r.result.p50Ms - direct.result.p50Ms).toFixed(3) : "—",
+    direct && r !== direct ? (r.result.p99Ms - direct.result.p99Ms).toFixed(3) : "—",
+  ]);
+  const widths = head.map((_, i) => Math.max(...[head, ...cells].map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? `-${"-".repeat(w)}-` : `-${"-".repeat(w)}:`)).join("|")}|`;
+  return [`Latency at light load (${connections} connections, 1 process):`, "", line(head), rule, ...cells.map(line), ...errorNotes(rows)];
+}
