@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { SessionState } from '@tollgate/apidef';
 import type { GatewayError } from '../errors.js';
+import type { Decision } from './decision.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 
 /** Receives a complete upstream response (status, raw headers, body chunks) to cache it. */
@@ -71,6 +72,8 @@ export class RequestContext {
   private subPathCache: string | null = null;
   /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
   cacheCapture: ResponseCapture | null = null;
+  /** Resolves the promise `pending()` returned while a step waits; null when nothing waits. */
+  private resume: ((decision: Decision) => void) | null = null;
 
   constructor(
     readonly api: CompiledApi,
@@ -139,10 +142,35 @@ export class RequestContext {
   }
 
   /**
+   * A promise for this request's decision, settled by `settle`: how a step that must wait (the rate limit
+   * step during its Redis call) returns a promise without a closure per request.
+   */
+  pending(): Promise<Decision> {
+    const promise = new Promise<Decision>(captureResolve);
+    this.resume = capturedResolve;
+    capturedResolve = null;
+    return promise;
+  }
+
+  /** Settles the promise `pending` returned (nothing when none waits). */
+  settle(decision: Decision): void {
+    const resume = this.resume;
+    this.resume = null;
+    if (resume !== null) resume(decision);
+  }
+
+  /**
    * Adds a header (lower-case name) to the response the client gets, whatever it is; an upstream header
    * of the same name is then not relayed (except `vary`, which adds up).
    */
   addResponseHeader(name: string, value: string): void {
     (this.responseHeaders ??= []).push(name, value);
   }
+}
+
+/** The resolve function of the promise `RequestContext.pending` is making (the executor runs synchronously). */
+let capturedResolve: ((decision: Decision) => void) | null = null;
+
+function captureResolve(resolve: (decision: Decision) => void): void {
+  capturedResolve = resolve;
 }
