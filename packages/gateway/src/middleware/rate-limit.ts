@@ -24,14 +24,14 @@ interface KeyPlan {
 }
 
 /**
- * Three header values as text, with the numbers they were made from: requests that send the same numbers
- * (every request of an unlimited key; every admitted request of one Redis call) reuse the strings.
+ * Three response headers with the numbers their values were made from: requests that send the same
+ * numbers (every request of an unlimited key; every admitted request of one Redis call) share one list.
  */
 class HeaderText {
   private a: unknown = NaN;
   private b: unknown = NaN;
   private c: unknown = NaN;
-  private texts: readonly [string, string, string] = ['', '', ''];
+  private list: readonly string[] = [];
 
   constructor(private readonly names: readonly [string, string, string]) {}
 
@@ -40,12 +40,10 @@ class HeaderText {
       this.a = a;
       this.b = b;
       this.c = c;
-      this.texts = [String(a), String(b), String(c)];
+      const [na, nb, nc] = this.names;
+      this.list = Object.freeze([na, String(a), nb, String(b), nc, String(c)]);
     }
-    const { names, texts } = this;
-    ctx.addResponseHeader(names[0], texts[0]);
-    ctx.addResponseHeader(names[1], texts[1]);
-    ctx.addResponseHeader(names[2], texts[2]);
+    ctx.addSharedResponseHeaders(this.list);
   }
 }
 

@@ -17,8 +17,13 @@ export interface ResponseCapture {
  * set in the constructor so all contexts share one hidden class (style.md §4).
  */
 export class RequestContext {
-  /** Flat `[name, value, ...]` added to whatever response goes out (errors included); null until used. */
-  responseHeaders: string[] | null = null;
+  /**
+   * Flat `[name, value, ...]` added to whatever response goes out (errors included); null until used.
+   * Read-only: add with `addResponseHeader` (the list may be one a middleware shares between requests).
+   */
+  responseHeaders: readonly string[] | null = null;
+  /** `responseHeaders` is a list shared with other requests (`addSharedResponseHeaders`): copy it before adding. */
+  private isResponseHeadersShared = false;
   /** The caller's session once an auth middleware has found it. */
   session: SessionState | null = null;
   /** Storage id of the caller's key (the hash with `hash_keys`); '' when keyless. */
@@ -164,7 +169,23 @@ export class RequestContext {
    * of the same name is then not relayed (except `vary`, which adds up).
    */
   addResponseHeader(name: string, value: string): void {
-    (this.responseHeaders ??= []).push(name, value);
+    const list = this.responseHeaders === null ? [] : this.isResponseHeadersShared ? this.responseHeaders.slice() : (this.responseHeaders as string[]);
+    this.isResponseHeadersShared = false;
+    list.push(name, value);
+    this.responseHeaders = list;
+  }
+
+  /**
+   * Adds `[name, value, ...]` from a list the caller keeps and hands to many requests (precomputed headers,
+   * e.g. X-RateLimit-*): taken as it is when no header was added yet, copied only if more headers follow.
+   */
+  addSharedResponseHeaders(list: readonly string[]): void {
+    if (this.responseHeaders === null) {
+      this.responseHeaders = list;
+      this.isResponseHeadersShared = true;
+      return;
+    }
+    for (let i = 0; i < list.length; i += 2) this.addResponseHeader(list[i]!, list[i + 1]!);
   }
 }
 
