@@ -100,17 +100,13 @@ local function capacity(i, key, kind, cap, span, want)
       redis.call("LTRIM", key, len - cap, -1)
       len = cap
     end
+    -- the stale entries at the head, counted up to `want` (no more can leave in this call)
     local stale = 0
-    local oldest = now - span
-    if len > 0 and tonumber(redis.call("LINDEX", key, 0)) <= oldest then
-      stale = 1
-      local m = math.min(want, len)
-      if m > 1 then
-        stale = 0
-        for _, v in ipairs(redis.call("LRANGE", key, 0, m - 1)) do
-          if tonumber(v) > oldest then break end
-          stale = stale + 1
-        end
+    if len > 0 then
+      local oldest = now - span
+      for _, v in ipairs(redis.call("LRANGE", key, 0, math.min(want, len) - 1)) do
+        if tonumber(v) > oldest then break end
+        stale = stale + 1
       end
     end
     state[i] = {len, stale}
