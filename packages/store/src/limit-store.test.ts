@@ -162,6 +162,37 @@ function contract(name: string, start: () => Promise<Backend>): void {
       assert.equal(await redis.llen(checks[1]!.key), 4);
     });
 
+    it('a batch is decided as the same requests one by one: the counters end the same, stale log entries leave', async () => {
+      const label = id('same');
+      const make = (suffix: string): LimitCheck[] => [
+        rateCheck(keyLayout.rateCounter('', `${label}-${suffix}`), 6, 200), rateCheck(limitKeys.apiRate(`${label}-${suffix}-g`), 4, 60_000, 'G'),
+        quotaCheck(keyLayout.quotaCounter('', `${label}-${suffix}`), 9, 3600),
+      ];
+      const [batched, single] = [make('batch'), make('single')];
+      // Three admissions each, then the log's entries grow stale (a 200 ms window).
+      await Promise.all(Array.from({ length: 3 }, () => store.check(batched)));
+      for (let i = 0; i < 3; i++) await store.check(single);
+      await sleep(250);
+      const together = await Promise.all(Array.from({ length: 5 }, () => store.check(batched)));
+      const apart: LimitOutcome[] = [];
+      for (let i = 0; i < 5; i++) apart.push(await store.check(single));
+      assert.deepEqual(together.map((o) => [o.admitted, o.failed]), apart.map((o) => [o.admitted, o.failed]));
+      assert.deepEqual(together.map((o) => o.admitted), [true, false, false, false, false], 'GCRA: a burst of 4, 3 used before');
+      assert.equal(together[4]!.failed, 1, 'GCRA refused');
+      for (const [b, s] of batched.map((c, i) => [c, single[i]!] as const)) {
+        assert.equal(await redis.type(b.key), await redis.type(s.key));
+      }
+      // On Redis Cluster the GCRA counter is in another slot: what the key's slot admitted beyond it is
+      // refunded asynchronously (one by one and batched alike); wait for it, bounded.
+      const settled = async (): Promise<boolean> => (await redis.get(batched[2]!.key)) === '4' && (await redis.get(single[2]!.key)) === '4'
+        && (await redis.llen(batched[0]!.key)) === (await redis.llen(single[0]!.key));
+      for (let i = 0; i < 100 && !(await settled()); i++) await sleep(10);
+      assert.equal(await settled(), true, 'same log length and quota used');
+      if (name === 'single Redis') {
+        assert.equal(await redis.llen(batched[0]!.key), 3, 'the one admission dropped one stale entry and added its own');
+      }
+    });
+
     it('a large burst on one connection is split into calls of at most 128, still in arrival order', async () => {
       const checks = [rateCheck(limitKeys.apiRate(id('split')), 200, 60_000)];
       const outcomes = await Promise.all(Array.from({ length: 300 }, () => store.check(checks)));

@@ -57,8 +57,11 @@ export class LimitOutcome {
   }
 }
 
-/** Receives a request's outcome; `err` is set (and `outcome` null) when Redis failed and no fallback decided. */
-export type LimitCallback = (outcome: LimitOutcome | null, err?: unknown) => void;
+/**
+ * Receives a request's outcome; `err` is set (and `outcome` null) when Redis failed and no fallback decided.
+ * `arg` is what the request was enqueued with: one callback can serve many requests without a closure each.
+ */
+export type LimitCallback<T = undefined> = (outcome: LimitOutcome | null, err: unknown, arg: T) => void;
 
 export interface LimitStoreOptions {
   /** Called when an asynchronous refund failed (it is not retried: refunds may only under-admit). */
@@ -80,7 +83,9 @@ const MAX_BATCH = 128;
 /** Requests waiting for the same checks (the same array) within one turn of the event loop. */
 interface Batch {
   readonly checks: readonly LimitCheck[];
-  readonly callbacks: LimitCallback[];
+  /** Per request: its callback and the argument it gets back. */
+  readonly callbacks: Array<LimitCallback<unknown>>;
+  readonly args: unknown[];
 }
 
 /** One script call's answer, in the caller's check order: pairs = admitted pairs then refused pairs. */
@@ -120,11 +125,15 @@ export class LimitStore {
 
   /** Decides one request. Pass the same array for requests with the same counters so they can share a call. */
   check(checks: readonly LimitCheck[]): Promise<LimitOutcome | null> {
-    return new Promise((resolve, reject) => this.enqueue(checks, (outcome, err) => (err === undefined ? resolve(outcome) : reject(err))));
+    return new Promise((resolve, reject) => this.enqueue(checks, (outcome, err) => (err === undefined ? resolve(outcome) : reject(err)), undefined));
   }
 
-  /** `check` without a promise: `callback` runs once the request is decided. */
-  enqueue(checks: readonly LimitCheck[], callback: LimitCallback): void {
+  /**
+   * `check` without a promise: `callback(outcome, err, arg)` runs once the request is decided. Pass a
+   * callback made once (per API, per cached session) and the request as `arg`: nothing is allocated per
+   * request beyond two array slots.
+   */
+  enqueue<T>(checks: readonly LimitCheck[], callback: LimitCallback<T>, arg: T): void {
     if (this.pending === null) {
       this.pending = new Map();
       setImmediate(this.flush);
@@ -132,10 +141,11 @@ export class LimitStore {
     let batch = this.pending.get(checks);
     if (batch === undefined || batch.callbacks.length === MAX_BATCH) {
       if (batch !== undefined) this.full.push(batch);
-      batch = { checks, callbacks: [] };
+      batch = { checks, callbacks: [], args: [] };
       this.pending.set(checks, batch);
     }
-    batch.callbacks.push(callback);
+    batch.callbacks.push(callback as LimitCallback<unknown>);
+    batch.args.push(arg);
   }
 
   private flushPending(): void {
@@ -150,18 +160,19 @@ export class LimitStore {
   /** The first `admitted` requests of the batch share the admitted outcome, the rest the refused one. */
   private settle(batch: Batch, result: CallResult): void {
     const n = batch.checks.length;
-    const { callbacks } = batch;
+    const { callbacks, args } = batch;
     const admitted = result.admitted > 0 ? new LimitOutcome(true, -1, result.nowUs, result.pairs, 0) : null;
     const refused = result.admitted < callbacks.length ? new LimitOutcome(false, result.failed, result.nowUs, result.pairs, 2 * n) : null;
     this.options.onAnswer?.(batch.checks, admitted);
-    for (let i = 0; i < callbacks.length; i++) callbacks[i]!(i < result.admitted ? admitted : refused);
+    for (let i = 0; i < callbacks.length; i++) callbacks[i]!(i < result.admitted ? admitted : refused, undefined, args[i]);
   }
 
   private fail(batch: Batch, err: unknown): void {
     const fallback = this.options.onError;
-    for (const callback of batch.callbacks) {
-      if (fallback === undefined) callback(null, err);
-      else callback(fallback(batch.checks, err));
+    const { callbacks, args } = batch;
+    for (let i = 0; i < callbacks.length; i++) {
+      if (fallback === undefined) callbacks[i]!(null, err, args[i]);
+      else callbacks[i]!(fallback(batch.checks, err), undefined, args[i]);
     }
   }
 

@@ -56,10 +56,15 @@ export function readCredential(ctx: RequestContext, where: CredentialLocation): 
     const fromCookie = cookieValue(ctx.header('cookie'), where.cookie);
     if (fromCookie !== '') value = fromCookie;
   }
-  if (where.stripBearer && value.length > 7 && value.charCodeAt(6) === 0x20 && value.slice(0, 6).toLowerCase() === 'bearer') {
-    return value.slice(7);
-  }
+  if (where.stripBearer && value.length > 7 && value.charCodeAt(6) === 0x20 && isBearer(value)) return value.slice(7);
   return value;
+}
+
+/** `value` starts with `bearer` in any case (compared in place: no lower-cased copy per request). */
+function isBearer(value: string): boolean {
+  // 0x20 sets the lower-case bit of an ASCII letter
+  return (value.charCodeAt(0) | 0x20) === 0x62 && (value.charCodeAt(1) | 0x20) === 0x65 && (value.charCodeAt(2) | 0x20) === 0x61
+    && (value.charCodeAt(3) | 0x20) === 0x72 && (value.charCodeAt(4) | 0x20) === 0x65 && (value.charCodeAt(5) | 0x20) === 0x72;
 }
 
 /** First value of a query parameter, form-decoded as Go's url.Query does; '' when absent or undecodable. */

@@ -1,7 +1,6 @@
 import { keyIdCandidates, storageIdForKey, type SessionState } from '@tollgate/apidef';
-import { LRUCache } from 'lru-cache';
 import type { PipelineDeps } from '../pipeline/middleware.js';
-import type { SessionLookup } from '../sessions/session-cache.js';
+import { newPeekMemo, type PeekMemo, type SessionLookup } from '../sessions/session-cache.js';
 
 /** A key found for a presented credential. */
 export interface FoundKey {
@@ -19,9 +18,17 @@ export type KeyLookup = (credential: string) => FoundKey | null | Promise<FoundK
 interface Candidates {
   readonly keyIds: readonly string[];
   readonly storageIds: readonly string[];
+  /** The session source's answer for `storageIds`, kept between requests (SessionCache.peek). */
+  readonly memo: PeekMemo;
+  /** The last lookup answered for these candidates and the key made from it (reused while it is current). */
+  lookup: SessionLookup | null;
+  found: FoundKey | null;
 }
 
-/** Distinct credentials per API whose candidate storage IDs are remembered (hashing is not redone). */
+/**
+ * Distinct credentials per API whose candidate storage IDs are remembered (hashing is not redone). When
+ * full, the oldest credential is dropped (a plain Map: a hit costs one lookup, no recency bookkeeping).
+ */
 const CANDIDATE_CACHE_SIZE = 10_000;
 
 /**
@@ -43,13 +50,16 @@ export function createKeyLookup(orgId: string, deps: PipelineDeps): KeyLookup {
   };
   const hashKeys = config.hash_keys;
   const sessions = deps.sessions;
-  const cache = new LRUCache<string, Candidates>({ max: CANDIDATE_CACHE_SIZE });
+  const cache = new Map<string, Candidates>();
 
   const candidatesFor = (key: string): Candidates => {
     let candidates = cache.get(key);
     if (candidates === undefined) {
       const keyIds = Object.freeze(keyIdCandidates(key, options));
-      candidates = Object.freeze({ keyIds, storageIds: Object.freeze(keyIds.map((id) => storageIdForKey(id, hashKeys))) });
+      candidates = {
+        keyIds, storageIds: Object.freeze(keyIds.map((id) => storageIdForKey(id, hashKeys))), memo: newPeekMemo(), lookup: null, found: null,
+      };
+      if (cache.size >= CANDIDATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(key, candidates);
     }
     return candidates;
@@ -58,16 +68,26 @@ export function createKeyLookup(orgId: string, deps: PipelineDeps): KeyLookup {
   return (credential) => {
     if (credential.length < minLength) return null;
     const candidates = candidatesFor(credential);
-    const hit = sessions.peek(candidates.storageIds, orgId);
+    const hit = sessions.peek(candidates.storageIds, orgId, candidates.memo);
     if (hit !== undefined) return toFound(candidates, hit);
     return sessions.get(candidates.storageIds, orgId).then((lookup) => toFound(candidates, lookup));
   };
 }
 
+/**
+ * The key of a lookup. The session cache answers a hit with the same lookup object until the key or a
+ * policy changes, so the FoundKey made for it is kept on the candidates and a hit allocates nothing.
+ */
 function toFound(candidates: Candidates, lookup: SessionLookup): FoundKey | null {
-  if (!lookup.found || lookup.policyError !== null) return null;
-  const index = candidates.storageIds.indexOf(lookup.storageId);
-  return { keyId: candidates.keyIds[index] ?? lookup.storageId, storageId: lookup.storageId, session: lookup.session };
+  if (lookup === candidates.lookup) return candidates.found;
+  let found: FoundKey | null = null;
+  if (lookup.found && lookup.policyError === null) {
+    const index = candidates.storageIds.indexOf(lookup.storageId);
+    found = { keyId: candidates.keyIds[index] ?? lookup.storageId, storageId: lookup.storageId, session: lookup.session };
+  }
+  candidates.lookup = lookup;
+  candidates.found = found;
+  return found;
 }
 
 /**

@@ -20,11 +20,15 @@ export function createVersionReader(def: ApiDefinition): ((ctx: RequestContext) 
     return (ctx) => ctx.header(header) || fallback;
   }
   if (location === 'url-param' && key !== '') return (ctx) => (ctx.query === '' ? '' : queryParam(ctx.query, key)) || fallback;
-  if (location === 'url') {
-    return (ctx) => {
-      const segment = ctx.path.slice(ctx.matchedLength).split('/').find((s) => s !== '');
-      return segment ?? fallback;
-    };
-  }
+  if (location === 'url') return (ctx) => firstSegment(ctx.path, ctx.matchedLength) ?? fallback;
   return () => fallback;
+}
+
+/** The first non-empty `/`-separated segment of `path` from `from` on, or null (no split, one substring). */
+function firstSegment(path: string, from: number): string | null {
+  let start = from;
+  while (start < path.length && path.charCodeAt(start) === 47 /* / */) start++;
+  if (start >= path.length) return null;
+  const end = path.indexOf('/', start);
+  return end === -1 ? path.slice(start) : path.slice(start, end);
 }

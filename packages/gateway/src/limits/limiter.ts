@@ -89,9 +89,12 @@ export class Limiter {
     return this.store.check(checks);
   }
 
-  /** `check` without a promise (the middleware's path): `callback` gets the outcome, never an error. */
-  enqueue(checks: readonly LimitCheck[], callback: LimitCallback): void {
-    this.store.enqueue(checks, callback);
+  /**
+   * `check` without a promise (the middleware's path): `callback` gets the outcome (never an error) and
+   * `arg`, so one callback made per cached session serves every request without a closure each.
+   */
+  enqueue<T>(checks: readonly LimitCheck[], callback: LimitCallback<T>, arg: T): void {
+    this.store.enqueue(checks, callback, arg);
   }
 
   /** Once per answered call: recovery is logged, and the local mode learns what quota is left. */

@@ -1,4 +1,4 @@
-import type { AccessDefinition, AccessSpec, ApiDefinition, SessionState } from '@tollgate/apidef';
+import type { AccessDefinition, AccessSpec, ApiDefinition } from '@tollgate/apidef';
 import { usesAuthToken } from '../auth/identity.js';
 import { createVersionReader } from '../auth/requested-version.js';
 import { compileUrlPattern } from '../auth/url-pattern.js';
@@ -11,10 +11,29 @@ interface CompiledAccessSpec {
   readonly methods: readonly string[];
 }
 
+/** What a session's `access_rights` allow on one API, worked out once per access_rights object. */
+interface Grant {
+  /** Versions the entry grants (none when it lists none: every versioned request is refused). */
+  readonly versions: readonly string[];
+  /** `fallback_to_default` is on and the entry grants the default version: any requested version passes. */
+  readonly isDefaultGranted: boolean;
+  /** The entry's compiled `allowed_urls`; null when it does not restrict URLs. */
+  readonly urls: readonly CompiledAccessSpec[] | null;
+}
+
+/** Empty (or absent) access_rights: a master key, every API, every version, every URL. */
+const EVERY_API: Grant = Object.freeze({ versions: [], isDefaultGranted: true, urls: null });
+/** access_rights without this API. */
+const NOT_THIS_API: Grant = Object.freeze({ versions: [], isDefaultGranted: false, urls: null });
+
 /**
  * Checks on the session an auth mode kept (auth.md §5; pipeline steps 12-14), in Tyk's order: no
  * session → 400; inactive → 403; expired → 401; API not in `access_rights` → 403; version not granted →
  * 403; `allowed_urls` miss → 403 `Access to this resource has been disallowed`. Null for keyless APIs.
+ *
+ * What the access rights say about this API (entry, versions, compiled `allowed_urls`) is worked out once
+ * per `access_rights` object: cached sessions keep theirs until they are replaced (a key or policy change),
+ * so a request reads a flag and an expiry and, for versioned APIs or `allowed_urls`, tests those.
  *
  * @example
  * const check = createKeyChecks(def, deps); check(ctx) // undefined, or errors.keyExpired, ...
@@ -29,18 +48,29 @@ export function createKeyChecks(def: ApiDefinition, deps: PipelineDeps): Middlew
   const fallbackToDefault = def.definition?.fallback_to_default === true;
   const options = deps.config.http_server_options;
   const anchors = { prefix: options?.enable_path_prefix_matching === true, suffix: options?.enable_path_suffix_matching === true };
-  // Compiled allowed_urls per session entry; a session changes only by being replaced (cache invalidation).
-  const compiled = new WeakMap<readonly AccessSpec[], readonly CompiledAccessSpec[]>();
-  const compile = (specs: readonly AccessSpec[]): readonly CompiledAccessSpec[] => {
-    let list = compiled.get(specs);
-    if (list === undefined) {
-      list = specs.flatMap((s) => {
-        const regex = typeof s.url === 'string' ? compileUrlPattern(s.url, anchors) : null;
-        return regex === null ? [] : [{ regex, methods: Array.isArray(s.methods) ? s.methods : [] }];
-      });
-      compiled.set(specs, list);
+  // A session changes only by being replaced (cache invalidation), and with it its access_rights object.
+  const grants = new WeakMap<Record<string, AccessDefinition>, Grant>();
+
+  const grantOf = (rights: Record<string, AccessDefinition>): Grant => {
+    let grant = grants.get(rights);
+    if (grant === undefined) {
+      grant = newGrant(rights);
+      grants.set(rights, grant);
     }
-    return list;
+    return grant;
+  };
+
+  const newGrant = (rights: Record<string, AccessDefinition>): Grant => {
+    if (isEmpty(rights)) return EVERY_API;
+    const entry = rights[apiId];
+    if (entry === undefined) return NOT_THIS_API;
+    const versions = Array.isArray(entry.versions) ? entry.versions : [];
+    const specs = entry.allowed_urls;
+    return Object.freeze({
+      versions,
+      isDefaultGranted: fallbackToDefault && versions.includes(defaultVersion),
+      urls: Array.isArray(specs) && specs.length > 0 ? compile(specs, anchors) : null,
+    });
   };
 
   return (ctx) => {
@@ -49,15 +79,13 @@ export function createKeyChecks(def: ApiDefinition, deps: PipelineDeps): Middlew
     if (session.is_inactive === true) return errors.keyInactive;
     const expires = session.expires ?? 0;
     if (expires >= 1 && now() / 1000 > expires) return errors.keyExpired;
-    const rights = accessRights(session);
-    if (rights === null) return undefined; // master key: every API, every version, every URL
-    const entry = rights[apiId];
-    if (entry === undefined) return errors.apiAccessDisallowed;
-    if (version !== null && !grantsVersion(entry, version(ctx), fallbackToDefault ? defaultVersion : null)) {
-      return errors.apiAccessDisallowed;
-    }
-    const urls = entry.allowed_urls;
-    if (Array.isArray(urls) && urls.length > 0 && !allowsUrl(compile(urls), ctx, anchors.prefix)) return errors.resourceDisallowed;
+    const rights = session.access_rights;
+    if (rights === null || rights === undefined) return undefined; // master key
+    const grant = grantOf(rights);
+    if (grant === EVERY_API) return undefined;
+    if (grant === NOT_THIS_API) return errors.apiAccessDisallowed;
+    if (version !== null && !grant.isDefaultGranted && !grant.versions.includes(version(ctx))) return errors.apiAccessDisallowed;
+    if (grant.urls !== null && !allowsUrl(grant.urls, ctx, anchors.prefix)) return errors.resourceDisallowed;
     return undefined;
   };
 }
@@ -66,17 +94,17 @@ function isKeyed(def: ApiDefinition): boolean {
   return usesAuthToken(def) || def.use_basic_auth === true || def.enable_signature_checking === true || def.enable_jwt === true;
 }
 
-function accessRights(session: SessionState): Record<string, AccessDefinition> | null {
-  const rights = session.access_rights;
-  if (rights === null || rights === undefined) return null;
-  for (const _ in rights) return rights;
-  return null;
+function isEmpty(rights: Record<string, AccessDefinition>): boolean {
+  for (const _ in rights) return false;
+  return true;
 }
 
-function grantsVersion(entry: AccessDefinition, requested: string, defaultVersion: string | null): boolean {
-  const versions = entry.versions;
-  if (!Array.isArray(versions)) return false;
-  return versions.includes(requested) || (defaultVersion !== null && versions.includes(defaultVersion));
+/** `allowed_urls` entries as regexes (an entry without a string `url` or with an invalid pattern never matches). */
+function compile(specs: readonly AccessSpec[], anchors: { prefix: boolean; suffix: boolean }): readonly CompiledAccessSpec[] {
+  return Object.freeze(specs.flatMap((s) => {
+    const regex = typeof s.url === 'string' ? compileUrlPattern(s.url, anchors) : null;
+    return regex === null ? [] : [{ regex, methods: Array.isArray(s.methods) ? s.methods : [] }];
+  }));
 }
 
 /**
@@ -85,14 +113,9 @@ function grantsVersion(entry: AccessDefinition, requested: string, defaultVersio
  */
 function allowsUrl(specs: readonly CompiledAccessSpec[], ctx: RequestContext, isPrefixMatching: boolean): boolean {
   const full = ctx.path;
-  const stripped = isPrefixMatching ? withSlash(full.slice(ctx.matchedLength)) : '';
   for (const spec of specs) {
     if (!spec.methods.includes(ctx.method)) continue;
-    if (spec.regex.test(full) || (isPrefixMatching && spec.regex.test(stripped))) return true;
+    if (spec.regex.test(full) || (isPrefixMatching && spec.regex.test(ctx.subPath))) return true;
   }
   return false;
-}
-
-function withSlash(path: string): string {
-  return path.startsWith('/') ? path : `/${path}`;
 }

@@ -1,5 +1,5 @@
 import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
-import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCheck, type LimitOutcome } from '@tollgate/store';
+import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
 import type { RateLimitMetrics } from '../limits/limit-metrics.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -17,7 +17,37 @@ interface KeyPlan {
   readonly keyRate: RateSpec | null;
   /** Where quota fields live for this API (session root or the access definition's `limit`). */
   readonly source: APILimit;
+  /** The limiter's callback for every request of this plan (made once: no closure per request). */
+  readonly onOutcome: LimitCallback<RequestContext>;
+  /** The `X-RateLimit-*` values last sent for this plan, as text (rebuilt only when a number changes). */
+  readonly headers: HeaderText;
 }
+
+/**
+ * Three response headers with the numbers their values were made from: requests that send the same
+ * numbers (every request of an unlimited key; every admitted request of one Redis call) share one list.
+ */
+class HeaderText {
+  private a: unknown = NaN;
+  private b: unknown = NaN;
+  private c: unknown = NaN;
+  private list: readonly string[] = [];
+
+  constructor(private readonly names: readonly [string, string, string]) {}
+
+  add(ctx: RequestContext, a: unknown, b: unknown, c: unknown): void {
+    if (a !== this.a || b !== this.b || c !== this.c) {
+      this.a = a;
+      this.b = b;
+      this.c = c;
+      const [na, nb, nc] = this.names;
+      this.list = Object.freeze([na, String(a), nb, String(b), nc, String(c)]);
+    }
+    ctx.addSharedResponseHeaders(this.list);
+  }
+}
+
+const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
 
 type Algorithm = 'L' | 'G' | 'F';
 
@@ -50,7 +80,6 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     config.enable_fixed_window_rate_limiter ? 'F' : spec.capacity > config.rate_limit_sliding_log_max ? 'G' : 'L';
   const apiCheck = apiRate === null ? null : rateCheck(limitKeys.apiRate(apiId), apiRate.capacity, apiRate.windowMs, algorithm(apiRate));
   const isRateHeaders = config.rate_limit_response_headers === 'rate_limits';
-  const keylessPlan: KeyPlan = { sessionKey: '', checks: apiCheck ? [apiCheck] : [], keyRateAt: -1, apiAt: apiCheck ? 0 : -1, quotaAt: -1, keyRate: null, source: {} };
   const plans = new WeakMap<SessionState, KeyPlan>();
 
   const planFor = (ctx: RequestContext): KeyPlan => {
@@ -70,7 +99,18 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     const apiAt = apiCheck ? checks.push(apiCheck) - 1 : -1;
     const quota = isQuotaOff ? null : limits.quota;
     const quotaAt = quota ? checks.push(quotaCheck(keyLayout.quotaCounter(limits.scope, sessionKey), quota.max, quota.renewalSeconds)) - 1 : -1;
-    return { sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source: limits.source };
+    return newPlan(sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, limits.source);
+  };
+
+  const newPlan = (
+    sessionKey: string, checks: readonly LimitCheck[], keyRateAt: number, apiAt: number, quotaAt: number, keyRate: RateSpec | null, source: APILimit,
+  ): KeyPlan => {
+    const plan: KeyPlan = {
+      sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source,
+      onOutcome: (outcome, _err, ctx) => ctx.settle(decide(ctx, plan, outcome)),
+      headers: new HeaderText(RATE_LIMIT_HEADERS),
+    };
+    return plan;
   };
 
   const refusal = (plan: KeyPlan, at: number): GatewayError =>
@@ -86,7 +126,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     if (isRateHeaders) rateHeaders(ctx, plan, outcome);
     if (outcome.admitted) {
       if (plan.quotaAt >= 0) writeBackQuota(plan.source, outcome, plan.quotaAt);
-      if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan.source);
+      if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan);
       return undefined;
     }
     const error = refusal(plan, outcome.failed);
@@ -100,26 +140,27 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     const spec = plan.keyRateAt >= 0 ? plan.keyRate! : apiRate;
     if (at < 0 || spec === null || outcome.remaining(at) < 0) return;
     const resetUs = outcome.nowUs + Math.max(0, outcome.waitUs(at));
-    ctx.addResponseHeader('X-RateLimit-Limit', String(Math.floor(spec.rate)));
-    ctx.addResponseHeader('X-RateLimit-Remaining', String(outcome.remaining(at)));
-    ctx.addResponseHeader('X-RateLimit-Reset', String(Math.ceil(resetUs / 1_000_000)));
+    plan.headers.add(ctx, Math.floor(spec.rate), outcome.remaining(at), Math.ceil(resetUs / 1_000_000));
   };
+
+  const keylessPlan = newPlan('', apiCheck ? [apiCheck] : [], -1, apiCheck ? 0 : -1, -1, null, {});
 
   return (ctx) => {
     const plan = planFor(ctx);
     if (plan.checks.length === 0) {
-      if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan.source);
+      if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan);
       return undefined;
     }
-    return new Promise<Decision>((resolve) => limiter.enqueue(plan.checks, (outcome) => resolve(decide(ctx, plan, outcome))));
+    const decision = ctx.pending();
+    limiter.enqueue(plan.checks, plan.onOutcome, ctx);
+    return decision;
   };
 }
 
 /** `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only (§8). */
-function quotaHeaders(ctx: RequestContext, source: APILimit): void {
-  ctx.addResponseHeader('X-RateLimit-Limit', String(source.quota_max ?? 0));
-  ctx.addResponseHeader('X-RateLimit-Remaining', String(source.quota_remaining ?? 0));
-  ctx.addResponseHeader('X-RateLimit-Reset', String(source.quota_renews ?? 0));
+function quotaHeaders(ctx: RequestContext, plan: KeyPlan): void {
+  const source = plan.source;
+  plan.headers.add(ctx, source.quota_max ?? 0, source.quota_remaining ?? 0, source.quota_renews ?? 0);
 }
 
 /**

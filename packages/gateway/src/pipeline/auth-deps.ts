@@ -1,5 +1,5 @@
 import type { ApplyPoliciesResult, Policy, SessionState } from '@tollgate/apidef';
-import type { SessionLookup } from '../sessions/session-cache.js';
+import type { PeekMemo, SessionLookup } from '../sessions/session-cache.js';
 
 /**
  * Where auth middleware read sessions: the worker's SessionCache (sessions/session-cache.ts), sessions
@@ -7,7 +7,8 @@ import type { SessionLookup } from '../sessions/session-cache.js';
  * channel. `peek` answers from memory (undefined = not cached); only `get` touches Redis.
  */
 export interface SessionSource {
-  peek(storageIds: readonly string[], orgId: string): SessionLookup | undefined;
+  /** `memo`: a slot the caller keeps for these `storageIds`; a source may answer hits from it (SessionCache). */
+  peek(storageIds: readonly string[], orgId: string, memo?: PeekMemo): SessionLookup | undefined;
   get(storageIds: readonly string[], orgId: string): Promise<SessionLookup>;
 }
 

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { SessionState } from '@tollgate/apidef';
 import type { GatewayError } from '../errors.js';
+import type { Decision } from './decision.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 
 /** Receives a complete upstream response (status, raw headers, body chunks) to cache it. */
@@ -16,8 +17,13 @@ export interface ResponseCapture {
  * set in the constructor so all contexts share one hidden class (style.md §4).
  */
 export class RequestContext {
-  /** Flat `[name, value, ...]` added to whatever response goes out (errors included); null until used. */
-  responseHeaders: string[] | null = null;
+  /**
+   * Flat `[name, value, ...]` added to whatever response goes out (errors included); null until used.
+   * Read-only: add with `addResponseHeader` (the list may be one a middleware shares between requests).
+   */
+  responseHeaders: readonly string[] | null = null;
+  /** `responseHeaders` is a list shared with other requests (`addSharedResponseHeaders`): copy it before adding. */
+  private isResponseHeadersShared = false;
   /** The caller's session once an auth middleware has found it. */
   session: SessionState | null = null;
   /** Storage id of the caller's key (the hash with `hash_keys`); '' when keyless. */
@@ -71,6 +77,8 @@ export class RequestContext {
   private subPathCache: string | null = null;
   /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
   cacheCapture: ResponseCapture | null = null;
+  /** Resolves the promise `pending()` returned while a step waits; null when nothing waits. */
+  private resume: ((decision: Decision) => void) | null = null;
 
   constructor(
     readonly api: CompiledApi,
@@ -139,10 +147,51 @@ export class RequestContext {
   }
 
   /**
+   * A promise for this request's decision, settled by `settle`: how a step that must wait (the rate limit
+   * step during its Redis call) returns a promise without a closure per request.
+   */
+  pending(): Promise<Decision> {
+    const promise = new Promise<Decision>(captureResolve);
+    this.resume = capturedResolve;
+    capturedResolve = null;
+    return promise;
+  }
+
+  /** Settles the promise `pending` returned (nothing when none waits). */
+  settle(decision: Decision): void {
+    const resume = this.resume;
+    this.resume = null;
+    if (resume !== null) resume(decision);
+  }
+
+  /**
    * Adds a header (lower-case name) to the response the client gets, whatever it is; an upstream header
    * of the same name is then not relayed (except `vary`, which adds up).
    */
   addResponseHeader(name: string, value: string): void {
-    (this.responseHeaders ??= []).push(name, value);
+    const list = this.responseHeaders === null ? [] : this.isResponseHeadersShared ? this.responseHeaders.slice() : (this.responseHeaders as string[]);
+    this.isResponseHeadersShared = false;
+    list.push(name, value);
+    this.responseHeaders = list;
   }
+
+  /**
+   * Adds `[name, value, ...]` from a list the caller keeps and hands to many requests (precomputed headers,
+   * e.g. X-RateLimit-*): taken as it is when no header was added yet, copied only if more headers follow.
+   */
+  addSharedResponseHeaders(list: readonly string[]): void {
+    if (this.responseHeaders === null) {
+      this.responseHeaders = list;
+      this.isResponseHeadersShared = true;
+      return;
+    }
+    for (let i = 0; i < list.length; i += 2) this.addResponseHeader(list[i]!, list[i + 1]!);
+  }
+}
+
+/** The resolve function of the promise `RequestContext.pending` is making (the executor runs synchronously). */
+let capturedResolve: ((decision: Decision) => void) | null = null;
+
+function captureResolve(resolve: (decision: Decision) => void): void {
+  capturedResolve = resolve;
 }

@@ -15,10 +15,14 @@ export function runPipeline(ctx: RequestContext, steps: readonly Middleware[]): 
 }
 
 function walk(ctx: RequestContext, steps: readonly Middleware[], from: number): Decision | Promise<Decision> {
-  for (let i = from; i < steps.length; i++) {
+  const last = steps.length - 1;
+  for (let i = from; i <= last; i++) {
     const decision = steps[i]!(ctx);
     if (decision === undefined) continue;
-    if (decision instanceof Promise) return decision.then((d) => (d === undefined ? walk(ctx, steps, i + 1) : d));
+    if (decision instanceof Promise) {
+      // The last step's promise is the pipeline's answer as it is: no further promise, closure or microtask.
+      return i === last ? decision : decision.then((d) => (d === undefined ? walk(ctx, steps, i + 1) : d));
+    }
     return decision;
   }
   return undefined;

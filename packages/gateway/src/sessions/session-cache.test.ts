@@ -5,7 +5,7 @@ import type { Policy, SessionState } from '@tollgate/apidef';
 import { createRedisClient, keyLayout, SessionStore, waitForReady, type ChangeMessage, type RedisClient } from '@tollgate/store';
 import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
 import { PolicyIndex } from './policy-index.js';
-import { SessionCache, type SessionLookup } from './session-cache.js';
+import { newPeekMemo, SessionCache, type SessionLookup } from './session-cache.js';
 
 let server: TestRedisServer;
 let redis: RedisClient;
@@ -129,6 +129,48 @@ describe('SessionCache', () => {
     await store.put('other', '{}', 0);
     assert.ok(await within(1000, () => cache.peek(['other'], '') === undefined));
     assert.equal(sessionOf(cache.peek(['k'], ''))?.alias, 'x', 'still cached');
+  });
+});
+
+describe('SessionCache peek memos', () => {
+  it('a memo answers hits with the same lookup; a deleted key is gone from it within one second', async () => {
+    await store.put('memo-k', JSON.stringify({ alias: 'm' }), 0);
+    const { cache } = await newCache();
+    const memo = newPeekMemo();
+    const loaded = await cache.get(['memo-k'], '');
+    assert.equal(cache.peek(['memo-k'], '', memo), loaded);
+    await redis.set(keyLayout.session('memo-k'), JSON.stringify({ alias: 'changed behind the cache' }));
+    assert.equal(cache.peek(['memo-k'], '', memo), loaded, 'still answered from memory');
+    await store.delete('memo-k');
+    assert.ok(await within(1000, () => cache.peek(['memo-k'], '', memo) === undefined), 'the deletion reached the memo');
+    assert.deepEqual(await cache.get(['memo-k'], ''), { found: false });
+    assert.deepEqual(cache.peek(['memo-k'], '', memo), { found: false });
+  });
+
+  it('a memo never outlives its entry: with a short TTL the next lookup goes back to Redis', async () => {
+    await store.put('short', JSON.stringify({ alias: 'before' }), 0);
+    const { cache } = await newCache(new PolicyIndex(), { ttlMs: 600 });
+    const memo = newPeekMemo();
+    await cache.get(['short'], '');
+    assert.equal(sessionOf(cache.peek(['short'], '', memo))?.alias, 'before');
+    await redis.set(keyLayout.session('short'), JSON.stringify({ alias: 'after' }));
+    assert.ok(await within(1000, () => cache.peek(['short'], '', memo) === undefined), 'expired with its entry');
+    assert.equal(sessionOf(await cache.get(['short'], ''))?.alias, 'after');
+  });
+
+  it('a memo follows policy changes and is kept per org', async () => {
+    const policies = new PolicyIndex();
+    const gold = (rate: number): Policy => ({ id: 'gold', org_id: 'o', rate, per: 1, access_rights: { a1: { api_id: 'a1', versions: ['Default'] } } });
+    policies.onChange({ kind: 'policy', id: 'gold', op: 'put', revision: 1 }, JSON.stringify(gold(10)));
+    await store.put('pm', JSON.stringify({ org_id: 'o', apply_policies: ['gold'] }), 0);
+    const { cache } = await newCache(policies);
+    const memo = newPeekMemo();
+    await cache.get(['pm'], 'o');
+    assert.equal(sessionOf(cache.peek(['pm'], 'o', memo))?.rate, 10);
+    policies.onChange({ kind: 'policy', id: 'gold', op: 'put', revision: 2 }, JSON.stringify(gold(20)));
+    assert.equal(sessionOf(cache.peek(['pm'], 'o', memo))?.rate, 20);
+    const other = cache.peek(['pm'], 'another-org', memo);
+    assert.ok(other?.found && other.policyError !== null, 'answered for the org asked about');
   });
 });
 

@@ -30,6 +30,28 @@ export interface SessionCacheOptions {
   readonly max?: number;
 }
 
+/**
+ * A slot a caller keeps per candidate list (the key lookup keeps one per presented credential and API):
+ * `peek` remembers its answer there and gives it back, without touching the LRU, while nothing can have
+ * changed it. Make one with `newPeekMemo`; only the cache reads or writes its fields.
+ */
+export interface PeekMemo {
+  lookup: SessionLookup | undefined;
+  stamp: number;
+  revision: number;
+  orgId: string;
+}
+
+export function newPeekMemo(): PeekMemo {
+  return { lookup: undefined, stamp: -1, revision: -1, orgId: '' };
+}
+
+/**
+ * How often a started cache moves its stamp (`peek` memos last until the next move). A memo is only made
+ * for entries that live at least two periods longer, so a remembered answer never outlives its entry.
+ */
+const STAMP_INTERVAL_MS = 250;
+
 interface Applied {
   readonly orgId: string;
   readonly policyRevision: number;
@@ -40,6 +62,8 @@ interface Applied {
 interface Entry {
   readonly stored: SessionState | null;
   applied: Applied | null;
+  /** Unix ms when the LRU lets it expire (loaded + its TTL). */
+  readonly expiresAt: number;
 }
 
 const NOT_FOUND: SessionLookup = Object.freeze({ found: false });
@@ -61,12 +85,20 @@ export class SessionCache {
   private readonly cache: LRUCache<string, Entry>;
   private readonly feed: KeyChangeFeed;
   private readonly negativeTtlMs: number;
+  private readonly ttlMs: number;
   /** Bumped by every eviction and clear: a load that overlapped one is not cached (it may be stale). */
   private changes = 0;
+  /**
+   * Answers remembered in PeekMemos hold while this stays the same: bumped by every eviction and clear,
+   * and every STAMP_INTERVAL_MS while started (entries expire; no memo is made when it is not started).
+   */
+  private stamp = 0;
+  private stamper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SessionCacheOptions) {
     this.negativeTtlMs = options.negativeTtlMs ?? 2000;
-    this.cache = new LRUCache<string, Entry>({ max: options.max ?? 100_000, ttl: options.ttlMs ?? 10_000 });
+    this.ttlMs = options.ttlMs ?? 10_000;
+    this.cache = new LRUCache<string, Entry>({ max: options.max ?? 100_000, ttl: this.ttlMs });
     this.feed = new KeyChangeFeed({
       subscriber: options.subscriber,
       onChange: (change) => this.evict(change),
@@ -80,10 +112,17 @@ export class SessionCache {
 
   /** Subscribes to key changes; resolves once invalidations flow. */
   start(): Promise<void> {
+    if (this.stamper === undefined) {
+      this.stamper = setInterval(() => this.stamp++, STAMP_INTERVAL_MS);
+      this.stamper.unref();
+    }
     return this.feed.start();
   }
 
   stop(): Promise<void> {
+    clearInterval(this.stamper);
+    this.stamper = undefined;
+    this.stamp++;
     return this.feed.stop();
   }
 
@@ -94,20 +133,41 @@ export class SessionCache {
   /** Drops everything (also done on subscriber reconnect). */
   clear(): void {
     this.changes++;
+    this.stamp++;
     this.cache.clear();
   }
 
   /**
    * Answers from memory when it can: the first candidate (in order) that is a cached key, provided every
    * earlier candidate is cached as absent. Undefined means "call `get`".
+   *
+   * With a `memo` (kept by the caller for these `storageIds`), the answer is remembered and given back
+   * from the memo while no key changed, the cache was not cleared, policies did not change and the
+   * entries it came from cannot have expired: a hit then costs a few comparisons, not LRU lookups.
    */
-  peek(storageIds: readonly string[], orgId: string): SessionLookup | undefined {
+  peek(storageIds: readonly string[], orgId: string, memo?: PeekMemo): SessionLookup | undefined {
+    if (memo !== undefined && memo.stamp === this.stamp && memo.orgId === orgId && memo.revision === this.options.policies.revision) {
+      return memo.lookup;
+    }
+    let expiresAt = Infinity;
     for (const id of storageIds) {
       const entry = this.cache.get(id);
       if (entry === undefined) return undefined;
-      if (entry.stored !== null) return this.applied(id, entry, orgId);
+      if (entry.expiresAt < expiresAt) expiresAt = entry.expiresAt;
+      if (entry.stored !== null) return this.remember(memo, this.applied(id, entry, orgId), orgId, expiresAt);
     }
-    return NOT_FOUND;
+    return this.remember(memo, NOT_FOUND, orgId, expiresAt);
+  }
+
+  /** Keeps `lookup` in the memo when the entries it came from outlive the memo (two stamp periods). */
+  private remember(memo: PeekMemo | undefined, lookup: SessionLookup, orgId: string, expiresAt: number): SessionLookup {
+    if (memo !== undefined && this.stamper !== undefined && expiresAt - Date.now() > 2 * STAMP_INTERVAL_MS) {
+      memo.lookup = lookup;
+      memo.stamp = this.stamp;
+      memo.revision = this.options.policies.revision;
+      memo.orgId = orgId;
+    }
+    return lookup;
   }
 
   /** Like `peek`, loading what is not cached in one round trip. Rejects only when Redis fails. */
@@ -118,7 +178,11 @@ export class SessionCache {
     const seen = this.changes;
     const values = await this.options.store.getMany(missing);
     const loaded = new Map<string, Entry>();
-    missing.forEach((id, i) => loaded.set(id, { stored: this.parse(values[i] ?? null), applied: null }));
+    const loadedAt = Date.now();
+    missing.forEach((id, i) => {
+      const stored = this.parse(values[i] ?? null);
+      loaded.set(id, { stored, applied: null, expiresAt: loadedAt + (stored === null ? this.negativeTtlMs : this.ttlMs) });
+    });
     // Cache only if nothing changed meanwhile: an eviction during the load may concern what was read.
     if (seen === this.changes) {
       for (const [id, entry] of loaded) this.cache.set(id, entry, entry.stored === null ? { ttl: this.negativeTtlMs } : undefined);
@@ -155,6 +219,7 @@ export class SessionCache {
 
   private evict(change: KeyChange): void {
     this.changes++;
+    this.stamp++;
     this.cache.delete(change.id);
   }
 

@@ -5,7 +5,11 @@
   so refused requests cost no capacity and no quota (§10.6).
   A call may carry `count` identical requests (same counters, arrived together at one gateway worker):
   they are decided one after the other, in order, exactly as `count` separate calls at the same instant
-  would be; the first refusal ends the batch (every later request would be refused too).
+  would be; the first refusal ends the batch (every later request would be refused too). The outcome is
+  worked out for the whole batch at once: each check reads its counter once, says how many of the
+  `count` requests it would admit at this instant, and the admitted ones are consumed together (one
+  RPUSH of all their entries, one INCRBY, ...), so a call costs a few commands per check whatever its
+  size, with exactly the result and the counters the one-by-one evaluation would leave.
 
   KEYS[i]          counter of check i; the caller passes 1..n keys that share one hash tag (one slot)
   ARGV[3i-2]       kind of check i:
@@ -41,11 +45,10 @@ local stamp = string.format("%d", now)
 local out = {0, 0, now}
 for j = 4, 3 + 4 * n do out[j] = -1 end
 local A, R = 3, 3 + 2 * n
--- state[i]: what consuming check i needs (L: 1 when the oldest entry leaves; G: TAT; F: current count)
-local state = {}
 
--- Decides check i for the next request: ok, remaining, wait.
-local function evaluate(i, key, kind, cap, span)
+-- Decides check i for one more request on the counter as it is now: ok, remaining, wait (no change,
+-- except trimming a log whose capacity shrank).
+local function evaluate(key, kind, cap, span)
   if kind == "L" then
     local len = redis.call("LLEN", key)
     if len > cap then
@@ -57,10 +60,7 @@ local function evaluate(i, key, kind, cap, span)
     -- when the log is full; when it is not, dropping one per admission keeps the log near its live size)
     local head = len > 0 and tonumber(redis.call("LINDEX", key, 0)) or nil
     local isStale = head ~= nil and head <= now - span
-    if len < cap or isStale then
-      state[i] = isStale and 1 or 0
-      return true, cap - len + state[i], 0
-    end
+    if len < cap or isStale then return true, cap - len + (isStale and 1 or 0), 0 end
     return false, 0, head + span - now
   elseif kind == "G" then
     local step = math.ceil(span / cap)
@@ -68,7 +68,6 @@ local function evaluate(i, key, kind, cap, span)
     if tat < now then tat = now end
     local ahead = tat - now - (span - step)
     if ahead > 0 then return false, 0, ahead end
-    state[i] = tat
     return true, math.floor(-ahead / step) + 1, 0
   elseif kind == "F" then
     local w = math.floor(now / span)
@@ -76,7 +75,6 @@ local function evaluate(i, key, kind, cap, span)
     local c = 0
     if tonumber(v[1]) == w then c = tonumber(v[2]) or 0 end
     if c >= cap then return false, 0, (w + 1) * span - now end
-    state[i] = c
     return true, cap - c, 0
   end
   local used = tonumber(redis.call("GET", key) or "0")
@@ -87,28 +85,79 @@ local function evaluate(i, key, kind, cap, span)
   return true, cap - used, 0
 end
 
--- Consumes check i for the request just admitted: remaining, wait.
-local function consume(i, key, kind, cap, span)
+-- state[i]: what check i read, for consuming (L: {length, stale entries at the head}; G: TAT; F: count;
+-- Q: used)
+local state = {}
+
+-- How many of `want` requests check i admits at this instant, one after the other: a log admits while
+-- it has room or a stale oldest entry to drop (each admission drops at most one, and the entries it adds
+-- are not stale); GCRA while the TAT, one emission interval later per admission, stays within the burst;
+-- a fixed window or a quota up to the capacity.
+local function capacity(i, key, kind, cap, span, want)
   if kind == "L" then
-    if state[i] == 1 then redis.call("LPOP", key) end
-    local len = redis.call("RPUSH", key, stamp)
+    local len = redis.call("LLEN", key)
+    if len > cap then
+      redis.call("LTRIM", key, len - cap, -1)
+      len = cap
+    end
+    -- the stale entries at the head, counted up to `want` (no more can leave in this call)
+    local stale = 0
+    if len > 0 then
+      local oldest = now - span
+      for _, v in ipairs(redis.call("LRANGE", key, 0, math.min(want, len) - 1)) do
+        if tonumber(v) > oldest then break end
+        stale = stale + 1
+      end
+    end
+    state[i] = {len, stale}
+    return math.min(want, stale + cap - len)
+  elseif kind == "G" then
+    local step = math.ceil(span / cap)
+    local tat = tonumber(redis.call("GET", key) or "0")
+    if tat < now then tat = now end
+    state[i] = tat
+    local room = now + span - step - tat
+    if room < 0 then return 0 end
+    return math.min(want, math.floor(room / step) + 1)
+  elseif kind == "F" then
+    local w = math.floor(now / span)
+    local v = redis.call("HMGET", key, "w", "c")
+    local c = 0
+    if tonumber(v[1]) == w then c = tonumber(v[2]) or 0 end
+    state[i] = c
+    return math.max(0, math.min(want, cap - c))
+  end
+  local used = tonumber(redis.call("GET", key) or "0")
+  state[i] = used
+  return math.max(0, math.min(want, cap - used))
+end
+
+-- Consumes check i for `k` admitted requests: remaining, wait after the last of them.
+local function consume(i, key, kind, cap, span, k)
+  if kind == "L" then
+    local dropped = math.min(k, state[i][2])
+    if dropped > 0 then redis.call("LTRIM", key, dropped, -1) end
+    local entries = {}
+    for j = 1, k do entries[j] = stamp end
+    local len = redis.call("RPUSH", key, unpack(entries))
     if len < cap then return cap - len, 0 end
     return 0, tonumber(redis.call("LINDEX", key, 0)) + span - now
   elseif kind == "G" then
     local step = math.ceil(span / cap)
-    local tat = state[i] + step
+    local tat = state[i] + k * step
     redis.call("SET", key, string.format("%d", tat), "PX", math.ceil((tat - now) / 1000) + 1)
     local ahead = tat - now - (span - step)
     if ahead > 0 then return 0, ahead end
     return math.floor(-ahead / step) + 1, 0
   elseif kind == "F" then
     local w = math.floor(now / span)
-    redis.call("HSET", key, "w", string.format("%d", w), "c", state[i] + 1)
+    local c = state[i] + k
+    redis.call("HSET", key, "w", string.format("%d", w), "c", c)
     redis.call("PEXPIRE", key, math.ceil(((w + 1) * span - now) / 1000))
-    if state[i] + 1 < cap then return cap - state[i] - 1, 0 end
+    if c < cap then return cap - c, 0 end
     return 0, (w + 1) * span - now
   end
-  local used = redis.call("INCR", key)
+  local used = redis.call("INCRBY", key, k)
   local ttl = redis.call("PTTL", key)
   if ttl < 0 and span > 0 then
     ttl = math.ceil(span)
@@ -124,25 +173,31 @@ for i = 1, n do
   kinds[i], caps[i], spans[i] = ARGV[3 * i - 2], tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
 end
 
-local admitted = 0
-while admitted < count do
+-- The first request evaluates the checks in order and stops at a refusal, so a check after one that
+-- admits nobody is not read (as one-by-one evaluation would not read it).
+local admitted, failed = count, 0
+for i = 1, n do
+  local c = capacity(i, KEYS[i], kinds[i], caps[i], spans[i], count)
+  if c < admitted then admitted, failed = c, i end
+  if c == 0 then break end
+end
+
+if admitted > 0 then
   for i = 1, n do
-    local ok, remaining, wait = evaluate(i, KEYS[i], kinds[i], caps[i], spans[i])
-    out[R + 2 * i - 1], out[R + 2 * i] = remaining, wait
-    if not ok then
-      out[2] = i
-      for j = i + 1, n do out[R + 2 * j - 1], out[R + 2 * j] = -1, -1 end
-      break
-    end
+    out[A + 2 * i - 1], out[A + 2 * i] = consume(i, KEYS[i], kinds[i], caps[i], spans[i], admitted)
   end
-  if out[2] ~= 0 then break end
-  for i = 1, n do
-    out[A + 2 * i - 1], out[A + 2 * i] = consume(i, KEYS[i], kinds[i], caps[i], spans[i])
-    out[R + 2 * i - 1], out[R + 2 * i] = -1, -1
-  end
-  admitted = admitted + 1
 end
 out[1] = admitted
+
+-- request `admitted + 1` (when there is one) passes the checks before the first that has no room left
+-- and is refused there; the checks after it are not evaluated
+if admitted < count then
+  out[2] = failed
+  for i = 1, failed do
+    local _, remaining, wait = evaluate(KEYS[i], kinds[i], caps[i], spans[i])
+    out[R + 2 * i - 1], out[R + 2 * i] = remaining, wait
+  end
+end
 
 -- a log must outlive its newest entry by a window: TTL of two windows, renewed once it is below one
 -- (a read per call, a write at most once per window)
