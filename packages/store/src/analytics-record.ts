@@ -416,6 +416,9 @@ export function expandRecord(t: RecordTuple, tzOffsetMinutes: number): Analytics
   };
 }
 
+/** Fields a version 2 row may send as nil (same as the row before): the strings and the tags. */
+const REPEATABLE: readonly boolean[] = Array.from({ length: ROW_FIELDS }, (_, k) => k === TAGS_FIELD || (STRING_FIELDS as readonly number[]).includes(k));
+
 const ROW_TYPES = ['number', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'number', 'string', 'string', 'number', 'number', 'string', 'object', 'string', 'boolean', 'string'];
 
 /**
@@ -431,26 +434,26 @@ export function decodeRecordTuples(bytes: Buffer): { tzOffsetMinutes: number; re
   if (typeof tz !== 'number' || !Array.isArray(apisRaw) || !Array.isArray(rows)) fail('tz offset, apis and records have the wrong types');
   const apis = apisRaw.map(decodeApi);
   const repeats = version === WIRE_VERSION;
+  // One pass per row, in place: repeated values taken from the row before, every type checked once.
   let previous: unknown[] | null = null;
-  const records = rows.map((row: unknown, i) => {
-    if (!Array.isArray(row) || row.length !== ROW_TYPES.length) fail(`record ${i} is not a ${ROW_TYPES.length}-field row`);
-    if (repeats) {
-      for (const k of STRING_FIELDS) {
-        if (row[k] === null) row[k] = previous === null ? fail(`record ${i}: field ${k} repeats a record that does not exist`) : previous[k];
+  for (let i = 0; i < rows.length; i++) {
+    const row: unknown = rows[i];
+    if (!Array.isArray(row) || row.length !== ROW_FIELDS) fail(`record ${i} is not a ${ROW_FIELDS}-field row`);
+    for (let k = 1; k < ROW_FIELDS; k++) {
+      const v: unknown = row[k];
+      if (v === null && repeats && REPEATABLE[k]) {
+        if (previous === null) fail(`record ${i}: field ${k} repeats a record that does not exist`);
+        row[k] = previous[k];
+      } else if (typeof v !== ROW_TYPES[k] || (k === TAGS_FIELD && !isStrings(v))) {
+        fail(k === TAGS_FIELD ? `record ${i}: tags must be a list of strings` : `record ${i}: field ${k} must be a ${ROW_TYPES[k]}`);
       }
-      if (row[TAGS_FIELD] === null) row[TAGS_FIELD] = previous === null ? fail(`record ${i}: tags repeat a record that does not exist`) : previous[TAGS_FIELD];
-      if (typeof row[TIME_FIELD] === 'number') row[TIME_FIELD] = (previous === null ? 0 : previous[TIME_FIELD] as number) + row[TIME_FIELD];
     }
-    for (let k = 0; k < ROW_TYPES.length; k++) {
-      if (typeof row[k] !== ROW_TYPES[k]) fail(`record ${i}: field ${k} must be a ${ROW_TYPES[k]}`);
-    }
-    const api = apis[row[0] as number] ?? fail(`record ${i}: no api ${row[0]}`);
-    if (!isStrings(row[14])) fail(`record ${i}: tags must be a list of strings`);
+    if (repeats && previous !== null) row[TIME_FIELD] = (previous[TIME_FIELD] as number) + (row[TIME_FIELD] as number);
+    const api = typeof row[0] === 'number' ? apis[row[0]] : undefined;
+    row[0] = api ?? fail(`record ${i}: no api ${JSON.stringify(row[0])}`);
     previous = row;
-    row[0] = api;
-    return row as RecordTuple;
-  });
-  return { tzOffsetMinutes: tz, records };
+  }
+  return { tzOffsetMinutes: tz, records: rows as RecordTuple[] };
 }
 
 /** Decodes a batch into full records (spec analytics.md §2): what a Tyk-Pump-style exporter reads. */
