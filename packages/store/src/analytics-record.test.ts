@@ -40,8 +40,13 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
     records.push(tuple(A, 1, { 14: Array.from({ length: 16 }, (_, i) => `t${i}`), 16: true }));
     records.push(tuple(B, 2, { 14: Array.from({ length: 70_000 }, () => 'x') }));
     for (const tz of [0, 60, -300, 345]) {
-      const decoded = decodeRecordTuples(encodeRecordBatch(records, tz));
+      const bytes = encodeRecordBatch(records, tz);
+      const decoded = decodeRecordTuples(bytes);
       assert.deepEqual(decoded, reference(records, tz));
+      // Plain msgpack: any msgpack reader reads it (nil where a value repeats, times as differences).
+      const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
+      assert.deepEqual([plain[0], plain[1], plain[2].length, plain[3].length], [2, tz, 2, records.length]);
+      assert.deepEqual(plain[3][0]!.slice(1), records[0]!.slice(1));
       assert.equal(decoded.tzOffsetMinutes, tz);
       assert.equal(decoded.records.length, records.length);
     }
@@ -70,11 +75,33 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
     assert.deepEqual(decodeRecordTuples(encodeRecordBatch(mixed, 0)), reference(mixed, 0));
   });
 
-  it('reads version 1 batches (queued before an upgrade); refuses a repeat with nothing before it', () => {
-    const records = [tuple(A, 1), tuple(B, 2)];
-    assert.deepEqual(decodeRecordTuples(version1(records, 30)).records.map((r) => [r[0].apiId, r[3], r[7]]), [['a', '/x/1', T0 + 1], ['b', '/x/2', T0 + 2]]);
+  it('reads version 1 batches (queued before an upgrade) as msgpackr does; refuses a repeat with nothing before it', () => {
+    const records = [tuple(A, 1), tuple(B, 2, { 5: 70_000, 7: T0 * 3, 12: -1.5, 14: ['t', '日本'] })];
+    const bytes = version1(records, 30);
+    const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
+    assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => r.slice(1)), plain[3].map((r) => r.slice(1)));
+    assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => r[0].apiId), ['a', 'b']);
     const bad = packr.pack([2, 0, [['a', 'A', 'o', '/a/', [], 1]], [[0, null, ...tuple(A, 1).slice(2)]]]);
     assert.throws(() => decodeRecordTuples(bad), /record 0: field 1 repeats a record that does not exist/);
+  });
+
+  it('bytes that are not a batch throw an analytics batch error, whatever they are', () => {
+    const good = encodeRecordBatch([tuple(A, 1), tuple(B, 2, { 14: ['t1', 't2'] }), tuple(B, 3)], 0);
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    let refused = 0;
+    for (let n = 0; n < 3000; n++) {
+      const bad = Buffer.from(good);
+      for (let m = 0; m < 1 + Math.floor(random() * 3); m++) bad[Math.floor(random() * bad.length)] = Math.floor(random() * 256);
+      const cut = random() < 0.2 ? bad.subarray(0, Math.floor(random() * bad.length)) : bad;
+      try {
+        decodeRecordTuples(cut);
+      } catch (err) {
+        assert.match((err as Error).message, /^analytics batch: /);
+        refused++;
+      }
+    }
+    assert.ok(refused > 1000, `${refused} of 3000 refused`);
   });
 
   it('a record whose write throws leaves nothing behind: the batch stays readable', () => {

@@ -108,7 +108,7 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** msgpack nil: "same as the previous record" in a version 2 batch. */
 const NIL = 0xc0;
-/** Positions of the string fields in a record (and in `RecordBatchWriter.prev`), and of the tags. */
+/** Positions of the string fields in a record, of the tags and of the time. */
 const STRING_FIELDS = [1, 2, 3, 4, 6, 9, 10, 13, 15, 17] as const;
 const TAGS_FIELD = 14;
 const TIME_FIELD = 7;
@@ -335,13 +335,27 @@ export class RecordBatchWriter {
    * `hour` (gateway local time, spec §2) are derived.
    */
   finish(tzOffsetMinutes = -new Date().getTimezoneOffset()): Buffer {
-    const apis = this.apis.map((a) => [a.apiId, a.apiName, a.orgId, a.listenPath, a.tags, a.expireAfterMs]);
-    const head = packr.pack([WIRE_VERSION, tzOffsetMinutes, apis]);
-    // `head` is a 3-element array (0x93); the batch is the same array with the records as a 4th element.
-    const out = Buffer.allocUnsafe(head.length + 5 + this.pos);
-    head.copy(out, 0);
-    out[0] = 0x94;
-    const p = putArrayHead(out, head.length, this.count);
+    let headBytes = 2 + 9 + 5 + 5;
+    for (const a of this.apis) {
+      headBytes += 1 + maxStr(a.apiId) + maxStr(a.apiName) + maxStr(a.orgId) + maxStr(a.listenPath) + 5 + 9;
+      for (const tag of a.tags) headBytes += maxStr(tag);
+    }
+    const out = Buffer.allocUnsafe(headBytes + this.pos);
+    out[0] = 0x94; // [version, tzOffsetMinutes, apis, records]
+    out[1] = WIRE_VERSION;
+    let p = putNum(out, 2, tzOffsetMinutes);
+    p = putArrayHead(out, p, this.apis.length);
+    for (const a of this.apis) {
+      out[p++] = 0x96; // [id, name, org, listen path, tags, expire ms]
+      p = putStr(out, p, a.apiId);
+      p = putStr(out, p, a.apiName);
+      p = putStr(out, p, a.orgId);
+      p = putStr(out, p, a.listenPath);
+      p = putArrayHead(out, p, a.tags.length);
+      for (const tag of a.tags) p = putStr(out, p, tag);
+      p = putNum(out, p, a.expireAfterMs);
+    }
+    p = putArrayHead(out, p, this.count);
     this.buf.copy(out, p, 0, this.pos);
     const end = p + this.pos;
     this.pos = 0;
@@ -427,7 +441,12 @@ const ROW_TYPES = ['number', 'string', 'string', 'string', 'string', 'number', '
  * those entries).
  */
 export function decodeRecordTuples(bytes: Buffer): { tzOffsetMinutes: number; records: RecordTuple[] } {
-  const value: unknown = packr.unpack(bytes);
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (err) {
+    fail(`not msgpack (${(err as Error).message})`);
+  }
   if (!Array.isArray(value) || value.length !== 4) fail('not [version, tz offset, apis, records]');
   const [version, tz, apisRaw, rows] = value as unknown[];
   if (version !== 1 && version !== WIRE_VERSION) fail(`unknown version ${JSON.stringify(version)}`);

@@ -8,7 +8,7 @@ import { AnalyticsBatcher } from './batcher.js';
 import { createRecordWriter } from './record-builder.js';
 
 /** Records per batch (one stream entry); a batch that is not full goes out after `flush_interval`. */
-const BATCH_SIZE = 500;
+const BATCH_SIZE = 2000;
 
 export interface AnalyticsEmitter {
   /** Records the exchange unless the API is not tracked or the client IP is ignored. Never waits. */
