@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnalyticsRecord } from '@tollgate/store';
-import { aggregateBatch, isTagAggregated, tagEntry, type Dimension } from './aggregate.js';
+import { aggregateBatch, isTagAggregated, mergeCounter, tagEntry, type AggregateEntry, type Dimension } from './aggregate.js';
 import { testRecord, toTuple } from './test-records.js';
 
 const options = { ignoreTagPrefixes: [] as string[], trackAllPaths: false };
@@ -63,6 +63,47 @@ describe('aggregation (spec analytics.md §5)', () => {
     const all = entries([testRecord({ api_key: 'k', path: '/p' })], { ...options, trackAllPaths: true });
     assert.deepEqual(values(all, 'apiendpoints'), [Buffer.from('a:Non Versioned:/p').toString('hex')]);
     assert.deepEqual(values(all, 'keyendpoints'), [`k:${Buffer.from('a:/p').toString('base64').replace(/=+$/, '')}`]);
+  });
+});
+
+describe('aggregation of a whole batch', () => {
+  it('equals aggregating its records one at a time (similar records are summed before they reach their entries)', () => {
+    // Two API objects (as after a definition change), keys with aliases, OAuth, versions, tags, tracked
+    // paths, errors and min/max from several statuses, two hours; neighbours that differ in one field only.
+    const api = toTuple(testRecord())[0];
+    const other = { ...api, apiName: 'API A renamed', tags: ['t-api'] };
+    const records = Array.from({ length: 300 }, (_, i) => {
+      const t = toTuple(testRecord({
+        response_code: [200, 200, 201, 404, 500, 304][Math.floor(i / 13) % 6]!, api_key: i % 4 === 0 ? `k${i % 3}` : '', alias: `alias${i % 5}`,
+        oauth_id: i % 7 === 0 ? 'c1' : '', api_version: i % 9 === 0 ? 'v2' : 'Non Versioned', tags: i % 5 === 3 ? ['x-team-blue'] : i % 5 === 4 ? ['x-team-red', 'dup'] : ['x.y', 'dup'],
+        track_path: i % 10 < 2, path: `/p${i % 3}`, timestamp: new Date(Date.parse('2026-11-23T12:59:59.000Z') + (i % 11) * 100).toISOString(),
+        latency: { total: (i * 7) % 23, upstream: (i * 3) % 11, gateway: 0 }, request_time: (i * 7) % 23,
+      }));
+      t[0] = i % 17 === 0 ? other : api;
+      return t;
+    });
+    for (const opts of [options, { ignoreTagPrefixes: ['x-team'], trackAllPaths: true }]) {
+      const whole = aggregateBatch(records, opts);
+      const oneByOne = new Map<string, Map<string, AggregateEntry>>();
+      for (const t of records) {
+        for (const [hour, h] of aggregateBatch([t], opts).hours) {
+          const entries = oneByOne.get(hour) ?? new Map<string, AggregateEntry>();
+          oneByOne.set(hour, entries);
+          for (const [key, e] of h.entries) {
+            const known = entries.get(key);
+            if (known === undefined) entries.set(key, e);
+            else mergeCounter(known.counter, e.counter);
+          }
+        }
+      }
+      assert.deepEqual([...whole.hours.keys()].sort(), [...oneByOne.keys()].sort());
+      assert.ok(whole.hours.size === 2 && [...whole.hours.values()].every((h) => h.entries.size > 10));
+      for (const [hour, h] of whole.hours) {
+        assert.deepEqual([...h.orgs], ['o1']);
+        const sorted = (m: Map<string, AggregateEntry>) => [...m].sort(([a], [b]) => a.localeCompare(b));
+        assert.deepEqual(sorted(h.entries), sorted(oneByOne.get(hour)!), `hour ${hour}`);
+      }
+    }
   });
 });
 

@@ -86,6 +86,7 @@ function newCounter(identifier: string, humanIdentifier: string): Counter {
   };
 }
 
+/** Adds one record to a counter, except its status code (a group's records share theirs: see `Group`). */
 function add(counter: Counter, t: RecordTuple): void {
   const code = t[8];
   const isError = code >= 400;
@@ -103,24 +104,73 @@ function add(counter: Counter, t: RecordTuple): void {
     if (counter.minLatency < 0 || total < counter.minLatency) counter.minLatency = total;
     if (counter.minUpstreamLatency < 0 || upstream < counter.minUpstreamLatency) counter.minUpstreamLatency = upstream;
   }
-  counter.codes.set(code, (counter.codes.get(code) ?? 0) + 1);
   if (t[7] > counter.lastTime) counter.lastTime = t[7];
 }
 
-function hit(h: HourAggregate, org: string, dimension: Dimension, value: string, identifier: string, human: string, t: RecordTuple): void {
+/** Adds what `from` counted to `into` (sums and counts add up, extremes kept, minima over non-errors only). */
+export function mergeCounter(into: Counter, from: Counter): void {
+  into.hits += from.hits;
+  into.success += from.success;
+  into.error += from.error;
+  into.totalRequestTime += from.totalRequestTime;
+  into.totalLatency += from.totalLatency;
+  into.totalUpstreamLatency += from.totalUpstreamLatency;
+  if (from.maxLatency > into.maxLatency) into.maxLatency = from.maxLatency;
+  if (from.maxUpstreamLatency > into.maxUpstreamLatency) into.maxUpstreamLatency = from.maxUpstreamLatency;
+  if (from.minLatency >= 0 && (into.minLatency < 0 || from.minLatency < into.minLatency)) into.minLatency = from.minLatency;
+  if (from.minUpstreamLatency >= 0 && (into.minUpstreamLatency < 0 || from.minUpstreamLatency < into.minUpstreamLatency)) {
+    into.minUpstreamLatency = from.minUpstreamLatency;
+  }
+  for (const [code, n] of from.codes) into.codes.set(code, (into.codes.get(code) ?? 0) + n);
+  if (from.lastTime > into.lastTime) into.lastTime = from.lastTime;
+}
+
+function hit(h: HourAggregate, org: string, dimension: Dimension, value: string, identifier: string, human: string, group: Counter): void {
   const key = `${org}\u0000${dimension}\u0000${value}`;
   let e = h.entries.get(key);
   if (e === undefined) {
     e = { org, dimension, value, counter: newCounter(identifier, human) };
     h.entries.set(key, e);
   }
-  add(e.counter, t);
+  mergeCounter(e.counter, group);
 }
 
 /** Per API of a batch: strings every record of it would otherwise build again. */
 interface ApiStrings {
+  /** Position of the API in the batch (part of a record's group key). */
+  readonly index: number;
   readonly tags: readonly string[];
   readonly versionKey: string;
+}
+
+/**
+ * Records of one hour that add to exactly the same entries (same API, status, key, OAuth client, version,
+ * tags and, when endpoints are counted, path): they are summed into one counter first, and that counter is
+ * added to each of their entries once. A batch of similar requests then costs one addition per record
+ * instead of one per record and entry. `first` is the group's first record: it names the entries it creates
+ * (identifiers, alias), as the first record of those entries would.
+ */
+interface Group {
+  readonly first: RecordTuple;
+  readonly strings: ApiStrings;
+  readonly counter: Counter;
+}
+
+/** Whether `t` adds to the same entries as `g` (the fields `forEachEntry` reads). */
+function isSameGroup(t: RecordTuple, g: RecordTuple, trackAllPaths: boolean): boolean {
+  if (t[0] !== g[0] || t[8] !== g[8] || t[9] !== g[9] || t[10] !== g[10] || t[17] !== g[17] || t[16] !== g[16]) return false;
+  if ((t[16] || trackAllPaths) && t[3] !== g[3]) return false;
+  const a = t[14];
+  const b = g[14];
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function groupKey(t: RecordTuple, strings: ApiStrings, trackAllPaths: boolean): string {
+  const path = t[16] || trackAllPaths ? t[3] : '';
+  return `${strings.index}\u0000${t[8]}\u0000${t[16] ? 1 : 0}\u0000${t[9]}\u0000${t[10]}\u0000${t[17]}\u0000${path}\u0000${t[14].join('\u0000')}`;
 }
 
 const HOUR_MS = 3600_000;
@@ -134,10 +184,13 @@ const HOUR_MS = 3600_000;
  */
 export function aggregateBatch(records: readonly RecordTuple[], options: AggregateOptions): BatchAggregate {
   const hours = new Map<number, HourAggregate>();
+  const groupsByHour = new Map<HourAggregate, Map<string, Group>>();
   const apis = new Map<RecordApiInfo, ApiStrings>();
   let skipped = 0;
   let lastHour = -1;
   let h: HourAggregate | undefined;
+  let groups: Map<string, Group> | undefined;
+  let last: Group | undefined;
   for (const t of records) {
     const api = t[0];
     const timeMs = t[7];
@@ -146,30 +199,52 @@ export function aggregateBatch(records: readonly RecordTuple[], options: Aggrega
       continue;
     }
     const hourNumber = Math.floor(timeMs / HOUR_MS);
-    if (hourNumber !== lastHour || h === undefined) {
+    if (hourNumber !== lastHour || h === undefined || groups === undefined) {
       h = hours.get(hourNumber);
       if (h === undefined) {
         h = { hour: hourBucket(hourNumber * HOUR_MS), orgs: new Set(), entries: new Map(), expireAt: 0 };
         hours.set(hourNumber, h);
+        groupsByHour.set(h, new Map());
       }
+      groups = groupsByHour.get(h)!;
       lastHour = hourNumber;
+      last = undefined;
     }
-    h.orgs.add(api.orgId);
     const expireAt = Math.floor((timeMs + api.expireAfterMs) / 1000);
     if (expireAt > h.expireAt) h.expireAt = expireAt;
-    let strings = apis.get(api);
-    if (strings === undefined) {
-      // The tags every record of the API ends with (§3); `key-` is never aggregated, so it is not built.
-      strings = { tags: [...api.tags, ...(api.orgId === '' ? [] : [`org-${api.orgId}`]), `api-${api.apiId}`], versionKey: b64(`${api.apiId}:Non Versioned`) };
-      apis.set(api, strings);
+    let group = last !== undefined && isSameGroup(t, last.first, options.trackAllPaths) ? last : undefined;
+    if (group === undefined) {
+      let strings = apis.get(api);
+      if (strings === undefined) {
+        // The tags every record of the API ends with (§3); `key-` is never aggregated, so it is not built.
+        strings = {
+          index: apis.size, tags: [...api.tags, ...(api.orgId === '' ? [] : [`org-${api.orgId}`]), `api-${api.apiId}`],
+          versionKey: b64(`${api.apiId}:Non Versioned`),
+        };
+        apis.set(api, strings);
+      }
+      const key = groupKey(t, strings, options.trackAllPaths);
+      group = groups.get(key);
+      if (group === undefined) {
+        group = { first: t, strings, counter: newCounter('', '') };
+        groups.set(key, group);
+        h.orgs.add(api.orgId);
+      }
+      last = group;
     }
-    forEachEntry(h, t, strings, options);
+    add(group.counter, t);
+  }
+  for (const [hour, hourGroups] of groupsByHour) {
+    for (const g of hourGroups.values()) {
+      g.counter.codes.set(g.first[8], g.counter.hits);
+      forEachEntry(hour, g.first, g.strings, options, g.counter);
+    }
   }
   return { hours: new Map([...hours.values()].map((x) => [x.hour, x])), skipped };
 }
 
 /** The dimension table of §5: which entries one record adds to. */
-function forEachEntry(h: HourAggregate, t: RecordTuple, strings: ApiStrings, options: AggregateOptions): void {
+function forEachEntry(h: HourAggregate, t: RecordTuple, strings: ApiStrings, options: AggregateOptions, c: Counter): void {
   const api = t[0];
   const org = api.orgId;
   const status = t[8];
@@ -177,28 +252,28 @@ function forEachEntry(h: HourAggregate, t: RecordTuple, strings: ApiStrings, opt
   const oauthId = t[10];
   const version = t[17] || 'Non Versioned';
   const code = String(status);
-  hit(h, org, 'total', 'all', '', '', t);
-  if (api.apiId !== '') hit(h, org, 'apiid', api.apiId, api.apiId, api.apiName, t);
-  hit(h, org, 'codes', code, code, code, t);
-  if (status >= 400) hit(h, org, 'errors', code, code, '', t);
-  hit(h, org, 'versions', t[17] === '' ? strings.versionKey : b64(`${api.apiId}:${version}`), version, version, t);
-  if (apiKey !== '') hit(h, org, 'apikeys', apiKey, apiKey, t[15], t);
-  if (oauthId !== '') hit(h, org, 'oauthids', oauthId, oauthId, '', t);
-  for (const tag of t[14]) tagHit(h, org, tag, options, t);
-  for (const tag of strings.tags) tagHit(h, org, tag, options, t);
+  hit(h, org, 'total', 'all', '', '', c);
+  if (api.apiId !== '') hit(h, org, 'apiid', api.apiId, api.apiId, api.apiName, c);
+  hit(h, org, 'codes', code, code, code, c);
+  if (status >= 400) hit(h, org, 'errors', code, code, '', c);
+  hit(h, org, 'versions', t[17] === '' ? strings.versionKey : b64(`${api.apiId}:${version}`), version, version, c);
+  if (apiKey !== '') hit(h, org, 'apikeys', apiKey, apiKey, t[15], c);
+  if (oauthId !== '') hit(h, org, 'oauthids', oauthId, oauthId, '', c);
+  for (const tag of t[14]) tagHit(h, org, tag, options, c);
+  for (const tag of strings.tags) tagHit(h, org, tag, options, c);
   if (!t[16] && !options.trackAllPaths) return;
   const path = t[3];
-  hit(h, org, 'endpoints', path.replace(/\./g, '\\u2e'), path, path, t);
-  hit(h, org, 'apiendpoints', Buffer.from(`${api.apiId}:${version}:${path}`).toString('hex'), path, path, t);
+  hit(h, org, 'endpoints', path.replace(/\./g, '\\u2e'), path, path, c);
+  hit(h, org, 'apiendpoints', Buffer.from(`${api.apiId}:${version}:${path}`).toString('hex'), path, path, c);
   if (apiKey !== '') {
     const value = b64(`${api.apiId}:${path}`);
-    hit(h, org, 'keyendpoints', `${apiKey}:${value}`, value, value, t);
+    hit(h, org, 'keyendpoints', `${apiKey}:${value}`, value, value, c);
   }
 }
 
-function tagHit(h: HourAggregate, org: string, tag: string, options: AggregateOptions, t: RecordTuple): void {
+function tagHit(h: HourAggregate, org: string, tag: string, options: AggregateOptions, c: Counter): void {
   if (!isTagAggregated(tag, options.ignoreTagPrefixes)) return;
   const entry = tagEntry(tag);
   // As Tyk Pump: a tag listed twice in one record counts twice.
-  if (entry !== '') hit(h, org, 'tags', entry, entry, entry, t);
+  if (entry !== '') hit(h, org, 'tags', entry, entry, entry, c);
 }

@@ -7,7 +7,7 @@ export { RedisHealth, type HealthReport } from './redis-health.js';
 export { analyticsKeys, hourBucket } from './key-layout.js';
 export { defineScripts, type TollgateCommands } from './scripts.js';
 export {
-  encodeRecordBatch, decodeRecordBatch, decodeRecordTuples, expandRecord, ZERO_GEO, ZERO_NETWORK,
+  RecordBatchWriter, encodeRecordBatch, decodeRecordBatch, decodeRecordTuples, expandRecord, ZERO_GEO, ZERO_NETWORK,
   type AnalyticsRecord, type RecordApiInfo, type RecordTuple, type RecordLatency, type RecordGeo, type RecordNetwork,
 } from './analytics-record.js';
 export { AnalyticsQueue, type AnalyticsQueueOptions, type QueuedBatch, type StreamBatch } from './analytics-queue.js';

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { decodeRecordBatch, type QueuedBatch } from '@tollgate/store';
+import type { RequestContext } from '../pipeline/request-context.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { AnalyticsBatcher, type BatchSink } from './batcher.js';
-import { createRecordBuilder } from './record-builder.js';
+import { createRecordWriter } from './record-builder.js';
 import { testContext, testDeps } from './test-context.js';
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
 after(() => pools.closeAll());
-const build = createRecordBuilder({ clientIp: testDeps.clientIp });
-const record = (i: number) => build(testContext(pools, {}, { path: `/a/r${i}` }));
+const write = createRecordWriter({ clientIp: testDeps.clientIp });
+const record = (i: number) => testContext(pools, {}, { path: `/a/r${i}` });
 
 /** A sink that keeps what it accepts; `failing` makes it throw, `capacity` accepts only that many batches per call. */
 class MemorySink implements BatchSink {
@@ -37,10 +38,10 @@ async function until(what: string, probe: () => boolean): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function batcher(sink: BatchSink, over: Partial<ConstructorParameters<typeof AnalyticsBatcher>[0]> = {}) {
+function batcher(sink: BatchSink, over: Partial<ConstructorParameters<typeof AnalyticsBatcher<RequestContext>>[0]> = {}) {
   const counts = { dropped: 0, queued: 0 };
-  const b = new AnalyticsBatcher({
-    sink, batchSize: 10, flushIntervalMs: 20, maxBufferedRecords: 100, idPrefix: 'w', retryMinMs: 5, retryMaxMs: 20,
+  const b = new AnalyticsBatcher<RequestContext>({
+    sink, write, batchSize: 10, flushIntervalMs: 20, maxBufferedRecords: 100, idPrefix: 'w', retryMinMs: 5, retryMaxMs: 20,
     onDropped: (n) => { counts.dropped += n; }, onQueued: (n) => { counts.queued += n; }, ...over,
   });
   return { b, counts };
@@ -94,6 +95,19 @@ describe('AnalyticsBatcher', () => {
     sink.capacity = Infinity;
     await until('acceptance', () => counts.queued === 10);
     assert.ok(seen.every((x) => x.id === 'w:1' && x.bytes === seen[0]!.bytes));
+  });
+
+  it('a record that cannot be written is counted as dropped and leaves the batch intact', async () => {
+    const sink = new MemorySink();
+    const { b, counts } = batcher(sink);
+    b.push(record(0));
+    const broken = record(1);
+    (broken as { method: unknown }).method = undefined;
+    assert.throws(() => b.push(broken));
+    b.push(record(2));
+    assert.equal(await b.stop(500), 0);
+    assert.deepEqual(sink.paths(), ['/a/r0', '/a/r2']);
+    assert.deepEqual(counts, { dropped: 1, queued: 2 });
   });
 
   it('push returns at once while a hand-over is still waiting', async () => {

@@ -1,12 +1,14 @@
-import { encodeRecordBatch, type QueuedBatch, type RecordTuple } from '@tollgate/store';
+import { RecordBatchWriter, type QueuedBatch } from '@tollgate/store';
 
 /** Where sealed batches go: resolves with how many of them (in order) were accepted. */
 export interface BatchSink {
   append(batches: readonly QueuedBatch[]): Promise<number>;
 }
 
-export interface BatcherOptions {
+export interface BatcherOptions<T> {
   readonly sink: BatchSink;
+  /** Writes one item as a record into the open batch (called from `push`, so on the request path). */
+  readonly write: (writer: RecordBatchWriter, item: T) => void;
   /** Records per batch (one stream entry). */
   readonly batchSize: number;
   /** A batch that is not full is sealed after this long (tyk.conf `analytics_config.flush_interval`). */
@@ -27,30 +29,25 @@ export interface BatcherOptions {
   readonly retryMaxMs?: number;
 }
 
-interface PendingBatch {
-  readonly records: RecordTuple[] | null;
-  batch: QueuedBatch | null;
-  readonly count: number;
-}
-
 /**
  * Collects analytics records and hands them to Redis in bulk, never blocking and never awaiting on the
- * request path: `push` is synchronous and O(1). Memory is bounded by `maxBufferedRecords`; past it a
- * record is dropped and counted (spec analytics.md §4: tollgate drops and counts where Tyk blocks).
- * Encoding (msgpackr) and the hand-over run from a setImmediate, one call in flight at a time; a failed
- * hand-over keeps its batches and retries with backoff, so a Redis outage shorter than the buffer loses
- * nothing. A batch keeps its id across retries: if a reply was lost after Redis appended it, the
- * consumer recognises the second copy.
+ * request path: `push` is synchronous and writes the record straight into the open batch's bytes (no
+ * object per record is kept). Memory is bounded by `maxBufferedRecords`; past it a record is dropped and
+ * counted (spec analytics.md §4: tollgate drops and counts where Tyk blocks). A full batch is sealed into
+ * one Buffer; the hand-over runs from a setImmediate, one call in flight at a time; a failed hand-over
+ * keeps its batches and retries with backoff, so a Redis outage shorter than the buffer loses nothing. A
+ * batch keeps its id and bytes across retries: if a reply was lost after Redis appended it, the consumer
+ * recognises the second copy.
  *
  * @example
- * const batcher = new AnalyticsBatcher({ sink: queue, batchSize: 500, flushIntervalMs: 200,
- *   maxBufferedRecords: 50_000, idPrefix: 'host:123:1700000000000', onDropped: (n) => dropped.inc(n) });
+ * const batcher = new AnalyticsBatcher({ sink: queue, write: (w, ctx) => writeRecord(w, ctx), batchSize: 2000,
+ *   flushIntervalMs: 200, maxBufferedRecords: 50_000, idPrefix: 'host:123:1700000000000', onDropped: (n) => dropped.inc(n) });
  * batcher.start();
- * batcher.push(record);
+ * batcher.push(ctx);
  */
-export class AnalyticsBatcher {
-  private open: RecordTuple[] = [];
-  private readonly pending: PendingBatch[] = [];
+export class AnalyticsBatcher<T> {
+  private readonly open = new RecordBatchWriter();
+  private readonly pending: QueuedBatch[] = [];
   private buffered = 0;
   private sequence = 0;
   private isSending = false;
@@ -60,7 +57,7 @@ export class AnalyticsBatcher {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly perCall: number;
 
-  constructor(private readonly options: BatcherOptions) {
+  constructor(private readonly options: BatcherOptions<T>) {
     this.perCall = options.batchesPerCall ?? 8;
   }
 
@@ -74,15 +71,23 @@ export class AnalyticsBatcher {
     this.flushTimer.unref();
   }
 
-  /** Adds a record; returns false (and counts it) when the buffer is full. Never throws, never waits. */
-  push(record: RecordTuple): boolean {
+  /**
+   * Adds the record of `item`; returns false (and counts it) when the buffer is full. Never waits. Throws
+   * only what `write` throws (a bug): that record is then counted as dropped and nothing of it is kept.
+   */
+  push(item: T): boolean {
     if (this.buffered >= this.options.maxBufferedRecords) {
       this.options.onDropped(1);
       return false;
     }
-    this.open.push(record);
+    try {
+      this.options.write(this.open, item);
+    } catch (err) {
+      this.options.onDropped(1);
+      throw err;
+    }
     this.buffered++;
-    if (this.open.length >= this.options.batchSize) {
+    if (this.open.records >= this.options.batchSize) {
       this.seal();
       this.schedule();
     }
@@ -91,7 +96,7 @@ export class AnalyticsBatcher {
 
   /** Seals the open batch (if any) and starts a hand-over. */
   flush(): void {
-    if (this.open.length > 0) this.seal();
+    if (this.open.records > 0) this.seal();
     this.schedule();
   }
 
@@ -117,14 +122,14 @@ export class AnalyticsBatcher {
     if (lost > 0) this.options.onDropped(lost);
     this.buffered = 0;
     this.pending.length = 0;
-    this.open = [];
+    if (this.open.records > 0) this.open.finish();
     return lost;
   }
 
+  /** Encodes the open batch into its final bytes, under a new id kept across retries. */
   private seal(): void {
-    const records = this.open;
-    this.open = [];
-    this.pending.push({ records, batch: null, count: records.length });
+    const records = this.open.records;
+    this.pending.push({ id: `${this.options.idPrefix}:${++this.sequence}`, records, bytes: this.open.finish() });
   }
 
   private schedule(): void {
@@ -143,14 +148,13 @@ export class AnalyticsBatcher {
     let accepted = 0;
     let error: Error | null = null;
     try {
-      const batches = take.map((p) => this.encoded(p));
-      accepted = await this.options.sink.append(batches);
+      accepted = await this.options.sink.append(take);
     } catch (err) {
       error = err as Error;
     }
     this.isSending = false;
     let records = 0;
-    for (let i = 0; i < accepted; i++) records += take[i]!.count;
+    for (let i = 0; i < accepted; i++) records += take[i]!.records;
     this.pending.splice(0, accepted);
     this.buffered -= records;
     if (records > 0) this.options.onQueued?.(records);
@@ -161,15 +165,6 @@ export class AnalyticsBatcher {
     }
     this.retryDelayMs = 0;
     this.schedule();
-  }
-
-  /** Encodes once; a retried batch keeps its bytes and its id. */
-  private encoded(p: PendingBatch): QueuedBatch {
-    if (p.batch === null) {
-      p.batch = { id: `${this.options.idPrefix}:${++this.sequence}`, records: p.count, bytes: encodeRecordBatch(p.records!) };
-      (p as { records: RecordTuple[] | null }).records = null;
-    }
-    return p.batch;
   }
 
   private retryLater(): void {

@@ -5,15 +5,15 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ClientIpResolver } from '../pipeline/client-ip.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { AnalyticsBatcher } from './batcher.js';
-import { createRecordBuilder } from './record-builder.js';
+import { createRecordWriter } from './record-builder.js';
 
 /** Records per batch (one stream entry); a batch that is not full goes out after `flush_interval`. */
-const BATCH_SIZE = 500;
+const BATCH_SIZE = 2000;
 
 export interface AnalyticsEmitter {
   /** Records the exchange unless the API is not tracked or the client IP is ignored. Never waits. */
   emit(ctx: RequestContext): void;
-  readonly batcher: AnalyticsBatcher;
+  readonly batcher: AnalyticsBatcher<RequestContext>;
   /** Hands over what is buffered (bounded wait); resolves with the records dropped at shutdown. */
   stop(timeoutMs: number): Promise<number>;
 }
@@ -51,8 +51,9 @@ export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: Em
   const queue = new AnalyticsQueue(deps.redis, { maxQueuedRecords: analytics.max_queued_records });
   const { metrics, logger } = deps;
   let isFailing = false;
-  const batcher = new AnalyticsBatcher({
+  const batcher = new AnalyticsBatcher<RequestContext>({
     sink: queue,
+    write: createRecordWriter({ clientIp: deps.clientIp }),
     batchSize: BATCH_SIZE,
     flushIntervalMs: analytics.flush_interval,
     maxBufferedRecords: analytics.max_buffered_records,
@@ -70,7 +71,6 @@ export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: Em
     },
   });
   metrics.sources.bufferedRecords = () => batcher.bufferedRecords;
-  const build = createRecordBuilder({ clientIp: deps.clientIp });
   const ignoredIps = new Set(analytics.ignored_ips);
   batcher.start();
   return {
@@ -78,7 +78,7 @@ export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: Em
     emit(ctx) {
       if (!ctx.api.analytics.isTracked || !isRecorded(ctx)) return;
       if (ignoredIps.size > 0 && ignoredIps.has(deps.clientIp(ctx))) return;
-      batcher.push(build(ctx));
+      batcher.push(ctx);
     },
     stop: (timeoutMs) => batcher.stop(timeoutMs),
   };

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { decodeRecordBatch, encodeRecordBatch, type AnalyticsRecord } from '@tollgate/store';
+import { decodeRecordBatch, RecordBatchWriter, type AnalyticsRecord } from '@tollgate/store';
 import { errors } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
-import { createRecordBuilder, requestTags } from './record-builder.js';
+import { createRecordWriter, requestTags } from './record-builder.js';
 import { testContext, testDeps } from './test-context.js';
 
 const pools = new UpstreamPools({ timeoutSeconds: 1 });
@@ -13,7 +13,9 @@ const NOW = Date.parse('2026-11-23T12:34:56.007Z');
 
 /** Builds what a worker queues, then what the consumer reads back: the full record. */
 function record(ctx: RequestContext, now = NOW): AnalyticsRecord {
-  return decodeRecordBatch(encodeRecordBatch([createRecordBuilder({ clientIp: testDeps.clientIp, now: () => now })(ctx)]))[0]!;
+  const writer = new RecordBatchWriter();
+  createRecordWriter({ clientIp: testDeps.clientIp, now: () => now })(writer, ctx);
+  return decodeRecordBatch(writer.finish())[0]!;
 }
 
 describe('analytics record (spec analytics.md §2)', () => {

@@ -1,14 +1,14 @@
-import type { RecordTuple } from '@tollgate/store';
+import type { RecordBatchWriter } from '@tollgate/store';
 import type { ClientIpResolver } from '../pipeline/client-ip.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 
 /**
- * Builds what is queued for one finished exchange: the per-request fields of the record (spec
- * analytics.md §2) in a fixed-position array. The API's fields go once per batch, and the full record is
- * put together by the consumer (`expandRecord` in the store package), so the request path only copies a
- * handful of values.
+ * Writes what is queued for one finished exchange into the open batch: the per-request fields of the
+ * record (spec analytics.md §2), encoded at once (`RecordBatchWriter`), so nothing of the request is kept
+ * on the heap afterwards. The API's fields go once per batch, and the full record is put together by the
+ * consumer (`expandRecord` in the store package).
  */
-export type RecordBuilder = (ctx: RequestContext) => RecordTuple;
+export type RecordWriter = (writer: RecordBatchWriter, ctx: RequestContext) => void;
 
 export interface RecordBuilderOptions {
   /** The client IP as IP lists resolve it (spec §2 `ip_address`). */
@@ -65,25 +65,25 @@ function recordPath(ctx: RequestContext): string {
 }
 
 /**
- * A record builder.
+ * A record writer.
  *
  * @example
- * const build = createRecordBuilder({ clientIp: deps.clientIp });
- * batcher.push(build(ctx));
+ * const write = createRecordWriter({ clientIp: deps.clientIp });
+ * write(batchWriter, ctx);
  */
-export function createRecordBuilder(options: RecordBuilderOptions): RecordBuilder {
+export function createRecordWriter(options: RecordBuilderOptions): RecordWriter {
   const now = options.now ?? Date.now;
   const clientIp = options.clientIp;
-  return (ctx: RequestContext): RecordTuple => {
+  return (writer: RecordBatchWriter, ctx: RequestContext): void => {
     const ms = now();
     const session = ctx.session;
     const total = Math.max(0, Math.round((ctx.endMs || ms) - ctx.startMs));
     const upstream = Math.min(total, Math.round(upstreamLatency(ctx)));
     // Versioning has not landed: every request is "Non Versioned" ('') until it records a version.
-    return [
+    writer.write(
       ctx.api.analytics.info, ctx.method, ctx.target.host, recordPath(ctx), ctx.path, contentLength(ctx), ctx.header('user-agent'),
       ms, ctx.status, ctx.sessionKey, session?.oauth_client_id ?? '', total, upstream, clientIp(ctx), requestTags(ctx),
       session?.alias || ctx.keyAlias, false, '',
-    ];
+    );
   };
 }
