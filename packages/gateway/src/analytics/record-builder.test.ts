@@ -58,6 +58,12 @@ describe('analytics record (spec analytics.md §2)', () => {
     const r = record(testContext(pools, {}, { headers: ['host', 'gw', 'x-real-ip', '203.0.113.5'] }));
     assert.deepEqual([r.ip_address, r.user_agent, r.content_length], ['203.0.113.5', '', 0]);
   });
+
+  it('user_agent stays empty when only the gateway added one for the upstream', () => {
+    const ctx = testContext(pools, {}, { headers: ['host', 'gw', 'user-agent', 'tollgate/0.1.0'] });
+    ctx.hasClientUserAgent = false;
+    assert.equal(record(ctx).user_agent, '');
+  });
 });
 
 describe('tags (spec analytics.md §3)', () => {

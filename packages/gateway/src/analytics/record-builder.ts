@@ -81,7 +81,7 @@ export function createRecordWriter(options: RecordBuilderOptions): RecordWriter 
     const upstream = Math.min(total, Math.round(upstreamLatency(ctx)));
     // Versioning has not landed: every request is "Non Versioned" ('') until it records a version.
     writer.write(
-      ctx.api.analytics.info, ctx.method, ctx.target.host, recordPath(ctx), ctx.path, contentLength(ctx), ctx.header('user-agent'),
+      ctx.api.analytics.info, ctx.method, ctx.target.host, recordPath(ctx), ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
       ms, ctx.status, ctx.sessionKey, session?.oauth_client_id ?? '', total, upstream, clientIp(ctx), requestTags(ctx),
       session?.alias || ctx.keyAlias, false, '',
     );

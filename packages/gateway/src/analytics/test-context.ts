@@ -35,6 +35,7 @@ export function testContext(pools: UpstreamPools, def: Partial<ApiDefinition> = 
   } as ApiDefinition, { pools, enableCustomDomains: false, hostname: '', pipelineDeps: testDeps });
   const ctx = new RequestContext(api, 'GET', o.path ?? '/a/items/7', '', 3,
     o.headers ?? ['host', 'gw', 'user-agent', 'curl/8', 'x-team', 'blue'], o.peer ?? '10.0.0.9', api.targets[0]!, o.startMs ?? 1_000);
+  ctx.hasClientUserAgent = ctx.header('user-agent') !== '';
   ctx.session = o.session ?? null;
   ctx.sessionKey = o.sessionKey ?? '';
   ctx.keyAlias = o.keyAlias ?? '';

@@ -57,7 +57,7 @@ export class HeaderCollector {
   readonly headers: string[];
   xff = '';
   isChunked = false;
-  private hasUserAgent = false;
+  hasUserAgent = false;
   private connection = '';
 
   constructor(host: string) {
@@ -130,6 +130,7 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
   const ctx = new RequestContext(api, input.method, path, query, match.matchedLength, headers, input.peer, target, Date.now());
   ctx.forwardedFor = collector.xff;
   ctx.isTls = input.proto === 'https';
+  ctx.hasClientUserAgent = collector.hasUserAgent;
   ctx.tlsSocket = input.tlsSocket;
   const exchange = new ProxyExchange(res, ctx, listener, closeConnection);
   res.onAborted(() => exchange.clientAborted());

@@ -50,6 +50,8 @@ export class RequestContext {
   forwardedFor = '';
   /** The request arrived over TLS. */
   isTls = false;
+  /** Whether the client sent a User-Agent (the gateway adds its own upstream when not; records show the client's). */
+  hasClientUserAgent = false;
   /** The TLS connection when the front door exposes it (node:tls front door; mutual TLS reads it). */
   tlsSocket: TLSSocket | null = null;
   /** The client IP once resolved (see client-ip.ts); null until asked for. */
