@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyHeader, HeaderKind, REQUEST_HOP_BY_HOP } from './response-headers.js';
+import { classifyHeader, HeaderKind, isSetByGateway, REQUEST_HOP_BY_HOP } from './response-headers.js';
 
 const kind = (name: string): HeaderKind => classifyHeader(Buffer.from(name));
 
@@ -40,5 +40,18 @@ describe('REQUEST_HOP_BY_HOP', () => {
     for (const name of ['content-length', 'content-type', 'authorization', 'user-agent']) {
       assert.equal(REQUEST_HOP_BY_HOP.has(name), false, name);
     }
+  });
+});
+
+describe('isSetByGateway', () => {
+  const extra = ['X-RateLimit-Limit', '10', 'access-control-allow-origin', '*', 'Vary', 'Origin'];
+  it('matches the gateway’s own names whatever the case on either side', () => {
+    assert.equal(isSetByGateway(Buffer.from('x-ratelimit-limit'), extra), true);
+    assert.equal(isSetByGateway(Buffer.from('X-RATELIMIT-LIMIT'), extra), true);
+    assert.equal(isSetByGateway(Buffer.from('Access-Control-Allow-Origin'), extra), true);
+  });
+  it('never replaces Vary, and leaves other names alone', () => {
+    assert.equal(isSetByGateway(Buffer.from('vary'), extra), false);
+    assert.equal(isSetByGateway(Buffer.from('x-ratelimit-reset'), extra), false);
   });
 });

@@ -37,15 +37,28 @@ function equalsLowercase(buf: Buffer, lower: string): boolean {
 }
 
 /**
- * Whether the gateway adds a header of this name itself (`extra` is the context's flat, lower-case
- * `responseHeaders`). `Vary` is never replaced: the gateway's `Vary: Origin` adds to the upstream's.
+ * Whether the gateway adds a header of this name itself (`extra` is the context's flat
+ * `responseHeaders`, names in any case, e.g. `X-RateLimit-Limit`). `Vary` is never replaced: the
+ * gateway's `Vary: Origin` adds to the upstream's.
  */
 export function isSetByGateway(name: Buffer, extra: readonly string[]): boolean {
   for (let i = 0; i < extra.length; i += 2) {
     const own = extra[i]!;
-    if (own.length === name.length && own !== 'vary' && equalsLowercase(name, own)) return true;
+    if (own.length === name.length && equalsIgnoringCase(name, own) && !equalsIgnoringCase(name, 'vary')) return true;
   }
   return false;
+}
+
+function equalsIgnoringCase(buf: Buffer, name: string): boolean {
+  if (buf.length !== name.length) return false;
+  for (let i = 0; i < buf.length; i++) {
+    let c = buf[i]!;
+    if (c >= 65 && c <= 90) c += 32;
+    let d = name.charCodeAt(i);
+    if (d >= 65 && d <= 90) d += 32;
+    if (c !== d) return false;
+  }
+  return true;
 }
 
 /** Whether a raw header name is one of `names` (lower-case). */
