@@ -46,16 +46,22 @@ local out = {0, 0, now}
 for j = 4, 3 + 4 * n do out[j] = -1 end
 local A, R = 3, 3 + 2 * n
 
+-- A log's length, trimmed to its capacity first when the capacity shrank (policy change): the newest
+-- entries are kept, once.
+local function log_length(key, cap)
+  local len = redis.call("LLEN", key)
+  if len > cap then
+    redis.call("LTRIM", key, len - cap, -1)
+    len = cap
+  end
+  return len
+end
+
 -- Decides check i for one more request on the counter as it is now: ok, remaining, wait (no change,
 -- except trimming a log whose capacity shrank).
 local function evaluate(key, kind, cap, span)
   if kind == "L" then
-    local len = redis.call("LLEN", key)
-    if len > cap then
-      -- the capacity shrank (policy change): keep the newest entries, once
-      redis.call("LTRIM", key, len - cap, -1)
-      len = cap
-    end
+    local len = log_length(key, cap)
     -- one look at the oldest entry: it leaves when it is a window old (the only one that may have to
     -- when the log is full; when it is not, dropping one per admission keeps the log near its live size)
     local head = len > 0 and tonumber(redis.call("LINDEX", key, 0)) or nil
@@ -95,11 +101,7 @@ local state = {}
 -- a fixed window or a quota up to the capacity.
 local function capacity(i, key, kind, cap, span, want)
   if kind == "L" then
-    local len = redis.call("LLEN", key)
-    if len > cap then
-      redis.call("LTRIM", key, len - cap, -1)
-      len = cap
-    end
+    local len = log_length(key, cap)
     -- the stale entries at the head, counted up to `want` (no more can leave in this call)
     local stale = 0
     if len > 0 then
