@@ -175,6 +175,16 @@ describe('ResponseParser', () => {
     assert.throws(() => parse(big, { splits: [1000, 40_000] }), UpstreamProtocolError);
   });
 
+  it('reads the upstream’s Keep-Alive timeout hint in ms, 0 without one', () => {
+    const withHint = new ResponseParser();
+    withHint.reset({ onHead() {}, onBody() { return true; }, onEnd() {} }, false);
+    withHint.execute(Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n'), 0);
+    assert.equal(withHint.keepAliveHintMs, 5000);
+    withHint.reset({ onHead() {}, onBody() { return true; }, onEnd() {} }, false);
+    withHint.execute(Buffer.from(SIMPLE), 0);
+    assert.equal(withHint.keepAliveHintMs, 0);
+  });
+
   it('keeps a repeated Content-Length with the same value', () => {
     const r = parse('HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok');
     assert.equal(r.body, 'ok');

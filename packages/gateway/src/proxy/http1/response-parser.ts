@@ -64,6 +64,8 @@ export class ResponseParser {
   hasBytes = false;
   /** The status of the final head, 0 until it arrives. */
   status = 0;
+  /** The upstream's `Keep-Alive: timeout=N` in ms, 0 when it sent none. */
+  keepAliveHintMs = 0;
 
   /** Expects a new response; `isHeadRequest`: the request was HEAD, so no body follows the head. */
   reset(handler: ResponseHandler, isHeadRequest: boolean): void {
@@ -74,6 +76,7 @@ export class ResponseParser {
     this.keepAlive = false;
     this.hasBytes = false;
     this.status = 0;
+    this.keepAliveHintMs = 0;
   }
 
   get isComplete(): boolean {
@@ -272,6 +275,7 @@ export class ResponseParser {
     let contentLength = -1;
     let isChunked = false;
     let hasTransferEncoding = false;
+    let keepAliveHint = 0;
     const rawHeaders: Buffer[] = [];
     let pos = buf.indexOf(LF, start) + 1;
     while (pos < headEnd + 2) {
@@ -301,6 +305,8 @@ export class ResponseParser {
       } else if (nameLength === 10 && isNameAt(buf, pos, 'connection')) {
         if (hasToken(buf, valueStart, valueEnd, 'close')) keepAlive = false;
         else if (minor === 0 && hasToken(buf, valueStart, valueEnd, 'keep-alive')) keepAlive = true;
+      } else if (nameLength === 10 && isNameAt(buf, pos, 'keep-alive')) {
+        keepAliveHint = timeoutParameter(buf, valueStart, valueEnd);
       }
       rawHeaders.push(buf.subarray(pos, colon), buf.subarray(valueStart, valueEnd));
       pos = lineEnd + 2;
@@ -311,6 +317,7 @@ export class ResponseParser {
       return;
     }
     this.status = status;
+    this.keepAliveHintMs = keepAliveHint;
     this.handler!.onHead(status, rawHeaders);
     if (this.isHeadRequest || status === 204 || status === 304) {
       this.keepAlive = keepAlive;
@@ -377,6 +384,12 @@ function parseDecimal(buf: Buffer, start: number, end: number): number {
 /** Whether a Transfer-Encoding value's last coding is `chunked`. */
 function endsWithChunked(buf: Buffer, start: number, end: number): boolean {
   return end - start >= 7 && isNameAt(buf, end - 7, 'chunked') && (end - start === 7 || buf[end - 8] === 44 || buf[end - 8] === SPACE || buf[end - 8] === TAB);
+}
+
+/** `timeout=N` of a Keep-Alive value, in ms; 0 when absent or malformed. */
+function timeoutParameter(buf: Buffer, start: number, end: number): number {
+  const match = /timeout\s*=\s*(\d+)/i.exec(buf.toString('latin1', start, end));
+  return match === null ? 0 : Number(match[1]) * 1000;
 }
 
 /** Whether a comma list contains `token` (ASCII case-insensitive). */

@@ -77,8 +77,6 @@ export class UpstreamConnection implements ResponseHandler {
   private deadlineCode: UpstreamErrorCode = UpstreamErrorCode.ConnectTimeout;
   /** Pool clock (ms) of the last byte read or written while busy, or when the connection went idle. */
   lastActivity = 0;
-  /** Upstream's `Keep-Alive: timeout=` hint, ms (0 = none). */
-  keepAliveHintMs = 0;
 
   private readonly resume = (): void => {
     if (!this.isPaused || this.phase !== Phase.Busy) return;
@@ -107,6 +105,11 @@ export class UpstreamConnection implements ResponseHandler {
   private readonly onSocketClose = (): void => this.onClosed();
 
   constructor(private readonly owner: ConnectionOwner) {}
+
+  /** Upstream's `Keep-Alive: timeout=` hint on the last response, ms (0 = none). */
+  get keepAliveHintMs(): number {
+    return this.parser.keepAliveHintMs;
+  }
 
   get isIdle(): boolean {
     return this.phase === Phase.Idle;
@@ -286,7 +289,6 @@ export class UpstreamConnection implements ResponseHandler {
 
   onHead(status: number, rawHeaders: Buffer[]): void {
     this.deadline = 0;
-    this.keepAliveHintMs = keepAliveHint(rawHeaders);
     this.handler!.onHeaders(status, rawHeaders, this.resume);
   }
 
@@ -382,16 +384,5 @@ export class UpstreamConnection implements ResponseHandler {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** `Keep-Alive: timeout=N` in ms, 0 when absent. */
-function keepAliveHint(rawHeaders: Buffer[]): number {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length !== 10 || (name[0]! | 32) !== 107 /* k */ || name.toString('latin1').toLowerCase() !== 'keep-alive') continue;
-    const match = /timeout\s*=\s*(\d+)/i.exec(rawHeaders[i + 1]!.toString('latin1'));
-    if (match !== null) return Number(match[1]) * 1000;
-  }
-  return 0;
-}
 
 export { RequestHeadError };
