@@ -1,5 +1,7 @@
+import { isNameAt } from './ascii-names.js';
+
 /**
- * Classifies upstream response header names (raw Buffers from undici) without turning each into a string:
+ * Classifies upstream response header names (raw Buffers from the upstream client) without turning each into a string:
  * most names are rejected by their length alone.
  */
 export const enum HeaderKind {
@@ -22,18 +24,9 @@ export function classifyHeader(name: Buffer): HeaderKind {
   const candidates = byLength.get(name.length);
   if (candidates === undefined) return HeaderKind.Forward;
   for (const candidate of candidates) {
-    if (equalsLowercase(name, candidate)) return candidate === 'content-length' ? HeaderKind.ContentLength : HeaderKind.HopByHop;
+    if (isNameAt(name, 0, candidate)) return candidate === 'content-length' ? HeaderKind.ContentLength : HeaderKind.HopByHop;
   }
   return HeaderKind.Forward;
-}
-
-function equalsLowercase(buf: Buffer, lower: string): boolean {
-  for (let i = 0; i < buf.length; i++) {
-    let c = buf[i]!;
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /**
@@ -44,26 +37,14 @@ function equalsLowercase(buf: Buffer, lower: string): boolean {
 export function isSetByGateway(name: Buffer, extra: readonly string[]): boolean {
   for (let i = 0; i < extra.length; i += 2) {
     const own = extra[i]!;
-    if (own.length === name.length && equalsIgnoringCase(name, own) && !equalsIgnoringCase(name, 'vary')) return true;
+    if (own.length === name.length && isNameAt(name, 0, own) && !(own.length === 4 && isNameAt(name, 0, 'vary'))) return true;
   }
   return false;
 }
 
-function equalsIgnoringCase(buf: Buffer, name: string): boolean {
-  if (buf.length !== name.length) return false;
-  for (let i = 0; i < buf.length; i++) {
-    let c = buf[i]!;
-    if (c >= 65 && c <= 90) c += 32;
-    let d = name.charCodeAt(i);
-    if (d >= 65 && d <= 90) d += 32;
-    if (c !== d) return false;
-  }
-  return true;
-}
-
 /** Whether a raw header name is one of `names` (lower-case). */
 export function isNamed(name: Buffer, names: readonly string[]): boolean {
-  for (const own of names) if (own.length === name.length && equalsLowercase(name, own)) return true;
+  for (const own of names) if (own.length === name.length && isNameAt(name, 0, own)) return true;
   return false;
 }
 

@@ -7,6 +7,8 @@
  * got, and the caller feeds the rest again after resuming.
  */
 
+import { isNameAt } from '../ascii-names.js';
+
 export interface ResponseHandler {
   /** A final (non-1xx) response head. Names and values are views of the socket's buffer. */
   onHead(status: number, rawHeaders: Buffer[]): void;
@@ -357,16 +359,6 @@ function hexValue(c: number): number {
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
-}
-
-/** Compares a header name at `pos` with a lower-case name, ignoring ASCII case. */
-function isNameAt(buf: Buffer, pos: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = buf[pos + i]!;
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** A non-negative decimal of at most 15 digits, or −1. */
