@@ -9,16 +9,21 @@ export interface ChangeMessage {
   readonly op: 'put' | 'delete';
 }
 
-/** Decodes a message from the change channel; returns null (never throws) for anything malformed. */
-export function decodeChangeMessage(payload: Buffer): ChangeMessage | null {
+/** A msgpack message decoded to an object (map); null (never throws) for anything else or bad bytes. */
+export function unpackObject(payload: Buffer): Record<string, unknown> | null {
   let value: unknown;
   try {
     value = unpack(payload);
   } catch {
     return null;
   }
-  if (typeof value !== 'object' || value === null) return null;
-  const m = value as Record<string, unknown>;
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+}
+
+/** Decodes a message from the change channel; returns null (never throws) for anything malformed. */
+export function decodeChangeMessage(payload: Buffer): ChangeMessage | null {
+  const m = unpackObject(payload);
+  if (m === null) return null;
   const { revision, kind, id, op } = m;
   if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 1) return null;
   if (typeof kind !== 'string' || !(CONFIG_KINDS as readonly string[]).includes(kind)) return null;

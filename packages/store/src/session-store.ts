@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { unpack } from 'msgpackr';
+import { unpackObject } from './change-message.js';
 import { keyLayout } from './key-layout.js';
 import { defineScripts, type TollgateCommands } from './scripts.js';
 import type { RedisClient } from './redis-client.js';
@@ -13,14 +13,9 @@ export interface KeyChange {
 
 /** Decodes a key-change message; null (never throws) for anything malformed. */
 export function decodeKeyChange(payload: Buffer): KeyChange | null {
-  let value: unknown;
-  try {
-    value = unpack(payload);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const { op, id } = value as Record<string, unknown>;
+  const value = unpackObject(payload);
+  if (value === null) return null;
+  const { op, id } = value;
   if ((op !== 'put' && op !== 'delete') || typeof id !== 'string' || id === '') return null;
   return { op, id };
 }
