@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { createTestPki, fingerprintOf, httpsGet, tlsProbe } from './support/tls.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
-import { startUpstream, type Upstream } from './support/upstream.js';
+import { patternSha256, startUpstream, type Upstream } from './support/upstream.js';
 
 // The node:tls front door: chosen because min_version/max_version/ssl_ciphers are set (uWS cannot honour
 // them); the same pipeline serves mutual TLS (auth.md §9, tls-and-certificates.md §5).
@@ -93,7 +95,45 @@ describe('node:tls front door: versions and suites', () => {
     const res = await httpsGet(tg.gatewayPort, '/open/x', { servername: 'gw.test' });
     assert.equal(res.status, 200, JSON.stringify(res));
   });
+
+  it('downloads at once, their clients pausing, all arrive intact', async () => {
+    // Upstream bytes are read into one reused buffer per worker; this front door hands node:http copies,
+    // since node:http may hold on to a chunk it cannot write at once.
+    const MB = 1024 * 1024;
+    const sizes = [6, 7, 8, 9].map((n) => n * MB + n);
+    const results = await Promise.all(sizes.map((size, i) => downloadSha(tg.gatewayPort, `/open/dl-${i}?download=${size}`, 'gw.test', (i + 1) * 512 * 1024)));
+    results.forEach((r, i) => {
+      assert.equal(r.status, 200, `download ${i}`);
+      assert.equal(r.received, sizes[i], `download ${i} length`);
+      assert.equal(r.sha, patternSha256(sizes[i]!), `download ${i} content`);
+    });
+  });
 });
+
+/** GETs `path` over TLS, hashing the body; the client stops reading for 100 ms every `pauseEvery` bytes. */
+function downloadSha(port: number, path: string, servername: string, pauseEvery: number): Promise<{ status: number; received: number; sha: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, servername, agent: false, rejectUnauthorized: false }, (res) => {
+      const hash = createHash('sha256');
+      let received = 0;
+      let nextPause = pauseEvery;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        hash.update(chunk);
+        if (received >= nextPause) {
+          nextPause += pauseEvery;
+          res.pause();
+          setTimeout(() => res.resume(), 100);
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, received, sha: hash.digest('hex') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('mutual TLS (use_mutual_tls_auth, client_certificates)', () => {
   const body = (message: string): string => `{\n    "error": "${message}"\n}`;

@@ -3,6 +3,15 @@ import type { Chunk, ResponseWriter } from './response-writer.js';
 
 const EMPTY = new ArrayBuffer(0);
 
+/**
+ * A body chunk as bytes node:http may keep: it holds on to what it cannot write at once, while the
+ * caller's chunk may be a view of a read buffer that is reused after the call (uWS copies for itself).
+ */
+function ownBytes(chunk: Chunk): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
+  return chunk instanceof ArrayBuffer ? Buffer.from(chunk.slice(0)) : Buffer.from(chunk);
+}
+
 function toBuffer(chunk: Chunk): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
   if (Buffer.isBuffer(chunk)) return chunk;
@@ -41,7 +50,7 @@ export class NodeResponseWriter implements ResponseWriter {
 
   end(body?: Chunk, closeConnection = false): this {
     if (this.isDone) return this;
-    const buf = body === undefined ? undefined : toBuffer(body);
+    const buf = body === undefined ? undefined : ownBytes(body);
     if (!this.isHeadSent) this.sendHead(buf?.length ?? 0, closeConnection);
     this.finish(buf);
     return this;
@@ -57,7 +66,7 @@ export class NodeResponseWriter implements ResponseWriter {
   tryEnd(chunk: Chunk, totalSize: number): [boolean, boolean] {
     if (this.isDone) return [true, true];
     if (!this.isHeadSent) this.sendHead(totalSize, false);
-    const buf = toBuffer(chunk);
+    const buf = ownBytes(chunk);
     this.offset += buf.length;
     if (this.offset >= totalSize) {
       this.finish(buf);
@@ -69,7 +78,7 @@ export class NodeResponseWriter implements ResponseWriter {
   write(chunk: Chunk): boolean {
     if (this.isDone) return true;
     if (!this.isHeadSent) this.sendHead(-1, false);
-    const buf = toBuffer(chunk);
+    const buf = ownBytes(chunk);
     this.offset += buf.length;
     return this.res.write(buf);
   }

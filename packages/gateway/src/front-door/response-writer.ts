@@ -3,6 +3,8 @@
  * uWS's HttpResponse satisfies it as it is (no wrapper on the fast path); `NodeResponseWriter` implements
  * it over node:http for the node:tls front door. Semantics are uWS's: `end`/`tryEnd` add Content-Length,
  * `tryEnd` reports (wrote-all, response-done), `onWritable` fires when a refused write may be retried.
+ * A body chunk is only valid during the call (it may be a view of a reused read buffer): a writer that
+ * keeps bytes past the call keeps a copy (uWS copies what it cannot send; NodeResponseWriter copies).
  */
 export type Chunk = string | Buffer | ArrayBuffer | Uint8Array;
 

@@ -265,7 +265,8 @@ export class ProxyExchange implements UpstreamHandler {
       return true;
     }
     if (ok) return true;
-    this.pending = chunk;
+    // Kept until the client can take more: a copy, as the chunk may be a view of a reused read buffer.
+    this.pending = Buffer.from(chunk);
     this.pendingOffset = offset;
     res.onWritable((writeOffset) => this.retryPending(writeOffset));
     return false;

@@ -12,14 +12,21 @@ interface Parsed {
   stoppedAt: number;
 }
 
-/** Parses `input` fed in pieces (split at `splits`), collecting what the handler saw. */
-function parse(input: string, options: { splits?: number[]; isHead?: boolean } = {}): Parsed {
+/**
+ * Parses `input` fed in pieces (split at `splits`), collecting what the handler saw. With `reuse`, every
+ * piece is copied into one buffer that is scribbled over after each read (blank lines and chunk sizes
+ * included, before and past the piece's end), as a socket reading into a shared buffer would; header
+ * views are then read only at the end, so a view of the reused buffer would show the scribble.
+ */
+function parse(input: string, options: { splits?: number[]; isHead?: boolean; reuse?: boolean } = {}): Parsed {
   const parser = new ResponseParser();
+  parser.isInputTransient = options.reuse ?? false;
   const seen: Parsed = { status: 0, headers: [], body: '', ended: false, keepAlive: false, stoppedAt: 0 };
+  let rawHeaders: Buffer[] = [];
   const handler: ResponseHandler = {
     onHead(status, raw) {
       seen.status = status;
-      seen.headers = raw.map((b) => b.toString('latin1'));
+      rawHeaders = raw;
     },
     onBody(chunk) {
       seen.body += chunk.toString('latin1');
@@ -32,13 +39,25 @@ function parse(input: string, options: { splits?: number[]; isHead?: boolean } =
   parser.reset(handler, options.isHead ?? false);
   const bytes = Buffer.from(input, 'latin1');
   const cuts = [0, ...(options.splits ?? []), bytes.length];
+  const shared = Buffer.alloc(bytes.length + 64);
+  const scribble = (): void => { for (let i = 0; i < shared.length; i++) shared[i] = SCRIBBLE[i % SCRIBBLE.length]!; };
+  scribble();
   for (let i = 0; i + 1 < cuts.length; i++) {
     const piece = bytes.subarray(cuts[i], cuts[i + 1]);
-    seen.stoppedAt = parser.execute(piece, 0);
+    if (options.reuse) {
+      piece.copy(shared, 0);
+      seen.stoppedAt = parser.execute(shared, 0, piece.length);
+      scribble();
+    } else {
+      seen.stoppedAt = parser.execute(piece, 0);
+    }
   }
+  seen.headers = rawHeaders.map((b) => b.toString('latin1'));
   seen.keepAlive = parser.keepAlive;
   return seen;
 }
+
+const SCRIBBLE = Buffer.from('\r\n\r\n0\r\nZz: zz\r\n', 'latin1');
 
 const SIMPLE = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
 const CHUNKED = 'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-A:  spaced value \t\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n';
@@ -65,6 +84,19 @@ describe('ResponseParser', () => {
       const bytewise = parse(input, { splits: everyByte });
       assert.equal(bytewise.body, whole.body);
       assert.equal(bytewise.ended, true);
+    }
+  });
+
+  it('reading into one reused buffer: headers outlive the read, and bytes past the read’s end are never parsed', () => {
+    for (const input of [SIMPLE, CHUNKED]) {
+      const { stoppedAt: _, ...expected } = parse(input);
+      for (let cut = 0; cut < input.length; cut++) {
+        const { stoppedAt: __, ...reused } = parse(input, { splits: cut === 0 ? [] : [cut], reuse: true });
+        assert.deepEqual(reused, expected, `split at ${cut}`);
+      }
+      const everyByte = Array.from({ length: input.length - 1 }, (_, i) => i + 1);
+      const { stoppedAt: ___, ...bytewise } = parse(input, { splits: everyByte, reuse: true });
+      assert.deepEqual(bytewise, expected);
     }
   });
 

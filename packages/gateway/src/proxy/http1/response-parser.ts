@@ -68,6 +68,12 @@ export class ResponseParser {
   status = 0;
   /** The upstream's `Keep-Alive: timeout=N` in ms, 0 when it sent none. */
   keepAliveHintMs = 0;
+  /**
+   * Whether the bytes given to `execute` are overwritten after it returns (a socket reading into one
+   * reused buffer): the head is then copied before its header views are handed over, since the handler
+   * may keep them past this read. Body chunks are views either way: a handler copies what it keeps.
+   */
+  isInputTransient = false;
 
   /** Expects a new response; `isHeadRequest`: the request was HEAD, so no body follows the head. */
   reset(handler: ResponseHandler, isHeadRequest: boolean): void {
@@ -91,13 +97,12 @@ export class ResponseParser {
   }
 
   /**
-   * Parses `data` from `offset`. Returns the offset it stopped at: `data.length` when everything was
-   * consumed, less when the handler paused the body or the response completed with bytes left over.
+   * Parses `data[offset, end)`. Returns the offset it stopped at: `end` when everything was consumed,
+   * less when the handler paused the body or the response completed with bytes left over.
    * Throws UpstreamProtocolError on malformed input.
    */
-  execute(data: Buffer, offset: number): number {
+  execute(data: Buffer, offset: number, end = data.length): number {
     let pos = offset;
-    const end = data.length;
     if (this.state === State.Ending) {
       this.state = State.Done;
       this.complete();
@@ -107,7 +112,7 @@ export class ResponseParser {
       switch (this.state) {
         case State.Head: {
           this.hasBytes = true;
-          pos = this.parseHeadFrom(data, pos);
+          pos = this.parseHeadFrom(data, pos, end);
           if (pos < 0) return end;
           break;
         }
@@ -127,7 +132,7 @@ export class ResponseParser {
           break;
         }
         case State.UntilClose: {
-          const chunk = pos === 0 ? data : data.subarray(pos);
+          const chunk = pos === 0 && end === data.length ? data : data.subarray(pos, end);
           pos = end;
           if (!this.handler!.onBody(chunk)) return pos;
           break;
@@ -238,23 +243,33 @@ export class ResponseParser {
    * Parses a head starting at `pos` (a head split across reads is collected first). Returns where the body
    * starts, or −1 when more bytes are needed.
    */
-  private parseHeadFrom(data: Buffer, pos: number): number {
+  private parseHeadFrom(data: Buffer, pos: number, end: number): number {
     let buf = data;
     let start = pos;
-    if (this.pendingHead !== null) {
-      buf = Buffer.concat([this.pendingHead, data.subarray(pos)]);
+    let bufEnd = end;
+    const pending = this.pendingHead;
+    if (pending !== null) {
+      buf = Buffer.concat([pending, data.subarray(pos, end)]);
       start = 0;
+      bufEnd = buf.length;
     }
-    const headEnd = buf.indexOf('\r\n\r\n', start, 'latin1');
+    const headEnd = indexOfBlankLine(buf, start, bufEnd);
     if (headEnd < 0) {
-      if (buf.length - start > MAX_HEAD_BYTES) throw new UpstreamProtocolError('response head too large');
-      this.pendingHead = this.pendingHead !== null ? buf : Buffer.from(buf.subarray(start));
+      if (bufEnd - start > MAX_HEAD_BYTES) throw new UpstreamProtocolError('response head too large');
+      this.pendingHead = pending !== null ? buf : Buffer.from(buf.subarray(start, bufEnd));
       return -1;
     }
     if (headEnd - start > MAX_HEAD_BYTES) throw new UpstreamProtocolError('response head too large');
-    const consumedFromData = this.pendingHead !== null ? data.length - (buf.length - (headEnd + 4)) : headEnd + 4;
+    const consumedFromData = pending !== null ? end - (bufEnd - (headEnd + 4)) : headEnd + 4;
     this.pendingHead = null;
-    this.parseHead(buf, start, headEnd);
+    if (pending === null && this.isInputTransient) {
+      // The header views must outlive this read: they go to a copy of the head, not the reused buffer.
+      const copy = Buffer.allocUnsafe(headEnd + 4 - start);
+      buf.copy(copy, 0, start, headEnd + 4);
+      this.parseHead(copy, 0, headEnd - start);
+    } else {
+      this.parseHead(buf, start, headEnd);
+    }
     return consumedFromData;
   }
 
@@ -353,6 +368,14 @@ export class ResponseParser {
     }
   }
 }
+
+/** Index of the CR of the first CRLFCRLF in `buf[start, end)`, or −1. */
+function indexOfBlankLine(buf: Buffer, start: number, end: number): number {
+  const at = buf.indexOf(BLANK_LINE, start);
+  return at >= 0 && at + 4 <= end ? at : -1;
+}
+
+const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;

@@ -10,7 +10,10 @@ export interface UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** The response head; names and values are raw bytes. `resume` restarts a body paused by `onData`. */
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean;
-  /** Body bytes; false pauses the upstream until `resume`. */
+  /**
+   * Body bytes; false pauses the upstream until `resume`. The chunk may be a view of a read buffer that
+   * is reused once this call returns: copy whatever is kept past it.
+   */
   onData(chunk: Buffer): boolean;
   onComplete(): void;
   onError(err: Error): void;
@@ -83,19 +86,29 @@ export class UpstreamConnection implements ResponseHandler {
     this.isPaused = false;
     const rest = this.rest;
     this.rest = null;
-    if (rest !== null) this.feed(rest, this.restOffset);
-    else if (this.parser.isInBody) this.feed(EMPTY, 0);
+    if (rest !== null) this.feed(rest, this.restOffset, rest.length, true);
+    else if (this.parser.isInBody) this.feed(EMPTY, 0, 0, true);
     if (!this.isPaused && this.phase === Phase.Busy) this.socket?.resume();
   };
 
+  /** 'data' of a socket that reads into fresh buffers (TLS, tunnels). */
   private readonly onSocketData = (data: Buffer): void => {
+    this.onRead(data.length, data);
+  };
+
+  /**
+   * `length` new bytes at the start of `data`. For a plain socket `data` is the process's one read buffer
+   * (net's `onread`), overwritten by the next read of any connection: nothing may keep a view of it.
+   */
+  readonly onRead = (length: number, data: Uint8Array): boolean => {
     if (this.phase !== Phase.Busy) {
       // Bytes while no request is outstanding: the upstream is broken; never parse them as a response.
       this.destroy();
-      return;
+      return true;
     }
     this.lastActivity = this.owner.now;
-    this.feed(data, 0);
+    this.feed(data as Buffer, 0, length, !this.readsIntoSharedBuffer);
+    return true;
   };
 
   private readonly onSocketError = (err: Error): void => {
@@ -104,7 +117,10 @@ export class UpstreamConnection implements ResponseHandler {
 
   private readonly onSocketClose = (): void => this.onClosed();
 
-  constructor(private readonly owner: ConnectionOwner) {}
+  /** `readsIntoSharedBuffer`: the socket will read into one reused buffer and call `onRead` (no 'data'). */
+  constructor(private readonly owner: ConnectionOwner, private readonly readsIntoSharedBuffer = false) {
+    this.parser.isInputTransient = readsIntoSharedBuffer;
+  }
 
   /** Upstream's `Keep-Alive: timeout=` hint on the last response, ms (0 = none). */
   get keepAliveHintMs(): number {
@@ -140,7 +156,7 @@ export class UpstreamConnection implements ResponseHandler {
     }
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', this.onSocketData);
+    if (!this.readsIntoSharedBuffer) socket.on('data', this.onSocketData);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
     if (socket.destroyed) {
@@ -268,18 +284,20 @@ export class UpstreamConnection implements ResponseHandler {
 
   private detachBody: () => void = () => undefined;
 
-  private feed(data: Buffer, offset: number): void {
+  /** `isOwned`: `data` stays as it is after this call (not the shared read buffer). */
+  private feed(data: Buffer, offset: number, end: number, isOwned: boolean): void {
     let pos: number;
     try {
-      pos = this.parser.execute(data, offset);
+      pos = this.parser.execute(data, offset, end);
     } catch (err) {
       this.fail(err instanceof UpstreamProtocolError ? err : upstreamError(UpstreamErrorCode.Protocol, String(err)));
       return;
     }
-    if (this.isPaused && pos < data.length) {
-      this.rest = data;
-      this.restOffset = pos;
-    } else if (this.phase === Phase.Idle && pos < data.length) {
+    if (this.isPaused && pos < end) {
+      // Kept until `resume`: a copy when the bytes are in the shared read buffer.
+      this.rest = isOwned ? data : Buffer.from(data.subarray(pos, end));
+      this.restOffset = isOwned ? pos : 0;
+    } else if (this.phase === Phase.Idle && pos < end) {
       // More bytes than the response: the next response would start mid-stream.
       this.destroy();
     }

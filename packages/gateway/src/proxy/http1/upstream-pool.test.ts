@@ -76,6 +76,10 @@ function send(pool: UpstreamPool, request: Partial<UpstreamRequest> = {}, option
   });
 }
 
+function pool(target: UpstreamPool, handler: UpstreamHandler): void {
+  target.dispatch({ method: 'GET', path: '/', headers: ['host', 'upstream'], body: null }, handler);
+}
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(condition(), what);
@@ -232,6 +236,45 @@ describe('UpstreamPool', () => {
     assert.equal((await send(pool)).body.length, body.length, 'the connection is reused after a paused response');
     assert.equal(up.connections(), 1);
     await pool.close();
+  });
+
+  it('a paused response keeps its headers and unread bytes while other connections read', async () => {
+    // Plain connections read into one buffer per process: A's head and its second chunk, read together
+    // with its first, must survive B's response being read into that buffer while A is paused.
+    const a = await rawUpstream((_head, socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nX-Mark: aaaa\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n');
+    });
+    const b = await rawUpstream((_head, socket) => ok(socket, 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', 'X-Mark: bbbb\r\n'));
+    const poolA = new UpstreamPool(a.url, OPTIONS);
+    const poolB = new UpstreamPool(b.url, OPTIONS);
+    let resumeA: () => void = () => undefined;
+    let firstChunk: (() => void) | null = null;
+    const pausedOnce = new Promise<void>((r) => { firstChunk = r; });
+    const outcome = new Promise<{ headers: string[]; body: string }>((resolve, reject) => {
+      let raw: Buffer[] = [];
+      let body = '';
+      pool(poolA, {
+        onConnect() {},
+        onHeaders(_status, headers, resume) { raw = headers; resumeA = resume; return true; },
+        onData(chunk) {
+          body += chunk.toString('latin1');
+          if (firstChunk === null) return true;
+          firstChunk();
+          firstChunk = null;
+          return false;
+        },
+        onComplete() { resolve({ headers: raw.map((h) => h.toString('latin1')), body }); },
+        onError: reject,
+      });
+    });
+    await pausedOnce;
+    assert.equal((await send(poolB)).body.length, 54);
+    resumeA();
+    const r = await outcome;
+    assert.deepEqual(r.headers, ['X-Mark', 'aaaa', 'Transfer-Encoding', 'chunked']);
+    assert.equal(r.body, 'abcdef');
+    await poolA.close();
+    await poolB.close();
   });
 
   it('aborting a request closes its connection and reports the abort once', async () => {

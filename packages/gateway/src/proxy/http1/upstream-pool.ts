@@ -19,6 +19,9 @@ export interface UpstreamPoolOptions {
   readonly connector: buildConnector.connector | null;
 }
 
+/** The read buffer of every plain upstream socket of this process (see UpstreamConnection.onRead). */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+
 /** Every live pool, swept by one timer per process for timeouts and idle connections. */
 const livePools = new Set<UpstreamPool>();
 let sweeper: NodeJS.Timeout | null = null;
@@ -150,12 +153,14 @@ export class UpstreamPool implements ConnectionOwner {
   }
 
   private open(): UpstreamConnection {
-    const connection = new UpstreamConnection(this);
+    const connector = this.options.connector;
+    const connection = new UpstreamConnection(this, connector === null);
     this.connections.add(connection);
     connection.connecting(Date.now() + this.options.connectTimeoutMs);
-    const connector = this.options.connector;
     if (connector === null) {
-      const socket = netConnect({ host: this.hostname, port: this.port });
+      // Plain sockets read into the process's one buffer (no buffer allocated per read); the connection
+      // parses each read before the next one can happen, and copies what it keeps.
+      const socket = netConnect({ host: this.hostname, port: this.port, onread: { buffer: sharedReadBuffer, callback: connection.onRead } });
       const onConnect = (): void => {
         socket.off('error', onError);
         connection.attach(null, socket);
