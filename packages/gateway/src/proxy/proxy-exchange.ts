@@ -5,7 +5,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamHandler } from './http1/upstream-connection.js';
 import { UpstreamErrorCode } from './http1/upstream-errors.js';
 import { markDown, pickTarget } from './load-balancer.js';
-import { classifyHeader, HeaderKind, isNamed, isSetByGateway } from './response-headers.js';
+import { isNamed, isSetByGateway } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
 import { endWithoutBody, writeReply } from './write-reply.js';
 
@@ -128,15 +128,12 @@ export class ProxyExchange implements UpstreamHandler {
     else this.abortUpstream = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx: undici handles 100-continue; nothing to relay
+  onHeaders(statusCode: number, rawHeaders: Buffer[], contentLength: number, resume: () => void): boolean {
     this.ctx.status = statusCode;
     this.ctx.upstreamHeadMs = Date.now();
     this.rawHeaders = rawHeaders;
+    this.contentLength = contentLength;
     this.resumeUpstream = resume;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (classifyHeader(rawHeaders[i]!) === HeaderKind.ContentLength) this.contentLength = Number(rawHeaders[i + 1]!.toString('latin1'));
-    }
     return true;
   }
 
@@ -233,8 +230,8 @@ export class ProxyExchange implements UpstreamHandler {
     res.writeStatus(statusLine(this.ctx.status));
     const extra = this.ctx.responseHeaders;
     const drop = this.ctx.dropResponseHeaders;
+    // `raw` holds only the headers to pass on (the upstream client left out hop-by-hop and framing ones).
     for (let i = 0; i < raw.length; i += 2) {
-      if (classifyHeader(raw[i]!) !== HeaderKind.Forward) continue;
       // A header the gateway sets (CORS, global_response_headers) replaces the upstream's copy.
       if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
       if (drop !== null && isNamed(raw[i]!, drop)) continue;

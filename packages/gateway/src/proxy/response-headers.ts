@@ -21,10 +21,15 @@ for (const name of [...HOP_BY_HOP, 'date', 'content-length']) {
 }
 
 export function classifyHeader(name: Buffer): HeaderKind {
-  const candidates = byLength.get(name.length);
+  return classifyNameAt(name, 0, name.length);
+}
+
+/** classifyHeader of the name `buf[pos, pos + length)`, without a view of it. */
+export function classifyNameAt(buf: Buffer, pos: number, length: number): HeaderKind {
+  const candidates = byLength.get(length);
   if (candidates === undefined) return HeaderKind.Forward;
   for (const candidate of candidates) {
-    if (isNameAt(name, 0, candidate)) return candidate === 'content-length' ? HeaderKind.ContentLength : HeaderKind.HopByHop;
+    if (isNameAt(buf, pos, candidate)) return candidate === 'content-length' ? HeaderKind.ContentLength : HeaderKind.HopByHop;
   }
   return HeaderKind.Forward;
 }

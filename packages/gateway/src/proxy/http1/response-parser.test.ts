@@ -5,6 +5,7 @@ import { ResponseParser, UpstreamProtocolError, type ResponseHandler } from './r
 interface Parsed {
   status: number;
   headers: string[];
+  contentLength: number;
   body: string;
   ended: boolean;
   keepAlive: boolean;
@@ -21,11 +22,12 @@ interface Parsed {
 function parse(input: string, options: { splits?: number[]; isHead?: boolean; reuse?: boolean } = {}): Parsed {
   const parser = new ResponseParser();
   parser.isInputTransient = options.reuse ?? false;
-  const seen: Parsed = { status: 0, headers: [], body: '', ended: false, keepAlive: false, stoppedAt: 0 };
+  const seen: Parsed = { status: 0, headers: [], contentLength: -2, body: '', ended: false, keepAlive: false, stoppedAt: 0 };
   let rawHeaders: Buffer[] = [];
   const handler: ResponseHandler = {
-    onHead(status, raw) {
+    onHead(status, raw, contentLength) {
       seen.status = status;
+      seen.contentLength = contentLength;
       rawHeaders = raw;
     },
     onBody(chunk) {
@@ -66,7 +68,8 @@ describe('ResponseParser', () => {
   it('parses a sized response into raw headers and body', () => {
     const r = parse(SIMPLE);
     assert.equal(r.status, 200);
-    assert.deepEqual(r.headers, ['Content-Type', 'text/plain', 'Content-Length', '5']);
+    assert.deepEqual(r.headers, ['Content-Type', 'text/plain']);
+    assert.equal(r.contentLength, 5);
     assert.equal(r.body, 'hello');
     assert.equal(r.ended, true);
     assert.equal(r.keepAlive, true);
@@ -100,10 +103,23 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('hands over only the headers a proxy passes on: hop-by-hop, framing and Date are left out', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nDate: Mon, 23 Nov 2026 10:00:00 GMT\r\nconnection: keep-alive\r\nKeep-Alive: timeout=5\r\n'
+      + 'X-One: 1\r\nTE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\nProxy-Authenticate: Basic\r\nContent-Length: 2\r\nSet-Cookie: a=b\r\n\r\nok');
+    assert.deepEqual(r.headers, ['X-One', '1', 'Set-Cookie', 'a=b']);
+    assert.equal(r.contentLength, 2);
+    assert.equal(r.body, 'ok');
+    // With both, Transfer-Encoding frames the body: no Content-Length is reported.
+    const both = parse('HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+    assert.equal(both.contentLength, -1);
+    assert.equal(both.body, 'ok');
+  });
+
   it('de-chunks a chunked body, skipping extensions and trailers, and trims header values', () => {
     const r = parse(CHUNKED);
     assert.equal(r.status, 201);
-    assert.deepEqual(r.headers, ['Transfer-Encoding', 'chunked', 'X-A', 'spaced value']);
+    assert.deepEqual(r.headers, ['X-A', 'spaced value']);
+    assert.equal(r.contentLength, -1);
     assert.equal(r.body, 'hello, world');
     assert.equal(r.ended, true);
     assert.equal(r.keepAlive, true);

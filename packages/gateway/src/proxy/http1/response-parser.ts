@@ -8,10 +8,15 @@
  */
 
 import { isNameAt } from '../ascii-names.js';
+import { classifyNameAt, HeaderKind } from '../response-headers.js';
 
 export interface ResponseHandler {
-  /** A final (non-1xx) response head. Names and values are views of the socket's buffer. */
-  onHead(status: number, rawHeaders: Buffer[]): void;
+  /**
+   * A final (non-1xx) response head: the headers a proxy passes on, as name/value views (hop-by-hop and
+   * framing headers, and `Date`, which the front door writes itself, are left out: classifyHeader), and
+   * the body's Content-Length, −1 when it has none or is chunked.
+   */
+  onHead(status: number, rawHeaders: Buffer[], contentLength: number): void;
   /** Body bytes (de-chunked). Returning false pauses the parser until the caller resumes it. */
   onBody(chunk: Buffer): boolean;
   /** The response is complete. */
@@ -324,8 +329,9 @@ export class ResponseParser {
         else if (minor === 0 && hasToken(buf, valueStart, valueEnd, 'keep-alive')) keepAlive = true;
       } else if (nameLength === 10 && isNameAt(buf, pos, 'keep-alive')) {
         keepAliveHint = timeoutParameter(buf, valueStart, valueEnd);
+      } else if (classifyNameAt(buf, pos, nameLength) === HeaderKind.Forward) {
+        rawHeaders.push(buf.subarray(pos, colon), buf.subarray(valueStart, valueEnd));
       }
-      rawHeaders.push(buf.subarray(pos, colon), buf.subarray(valueStart, valueEnd));
       pos = lineEnd + 2;
     }
     if (status < 200) {
@@ -335,7 +341,7 @@ export class ResponseParser {
     }
     this.status = status;
     this.keepAliveHintMs = keepAliveHint;
-    this.handler!.onHead(status, rawHeaders);
+    this.handler!.onHead(status, rawHeaders, hasTransferEncoding ? -1 : contentLength);
     if (this.isHeadRequest || status === 204 || status === 304) {
       this.keepAlive = keepAlive;
       this.state = State.Done;

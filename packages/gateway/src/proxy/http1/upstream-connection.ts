@@ -8,8 +8,12 @@ import { upstreamError, UpstreamErrorCode } from './upstream-errors.js';
 export interface UpstreamHandler {
   /** The request is on its way; `abort` cuts it (the connection is closed, `onError` follows). */
   onConnect(abort: (err?: Error) => void): void;
-  /** The response head; names and values are raw bytes. `resume` restarts a body paused by `onData`. */
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean;
+  /**
+   * The response head: the headers to pass on as raw name/value bytes (ResponseHandler.onHead says which
+   * are left out) and the body's Content-Length (−1: none, or chunked). `resume` restarts a body paused
+   * by `onData`.
+   */
+  onHeaders(status: number, rawHeaders: Buffer[], contentLength: number, resume: () => void): boolean;
   /**
    * Body bytes; false pauses the upstream until `resume`. The chunk may be a view of a read buffer that
    * is reused once this call returns: copy whatever is kept past it.
@@ -305,9 +309,9 @@ export class UpstreamConnection implements ResponseHandler {
 
   // ResponseHandler (called by the parser)
 
-  onHead(status: number, rawHeaders: Buffer[]): void {
+  onHead(status: number, rawHeaders: Buffer[], contentLength: number): void {
     this.deadline = 0;
-    this.handler!.onHeaders(status, rawHeaders, this.resume);
+    this.handler!.onHeaders(status, rawHeaders, contentLength, this.resume);
   }
 
   onBody(chunk: Buffer): boolean {
