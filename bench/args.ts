@@ -1,4 +1,5 @@
-// Command-line flags. Defaults keep a full run (5 measured runs + warm-ups + start-ups) under ~3 minutes.
+// Command-line flags. Defaults (3 rounds of 5 s runs: 72 measured runs + warm-ups + start-ups) keep a full
+// run under ~8 minutes on the project's 2-core VM.
 
 export const SCENARIOS = ["direct", "nginx", "tollgate", "nginx-tls", "tollgate-tls"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -8,16 +9,21 @@ export interface Options {
   connections: number;
   threads: number;
   only: ScenarioName[];
-  /** Alternating analytics-off/on pairs per worker count (the on/off ratio is their median). */
+  /**
+   * Rounds of every row: each round measures the rows compared with each other once, round-robin (and one
+   * analytics off/on pair per worker count); the table shows medians and medians of per-round ratios.
+   */
   rounds: number;
   /** Run `tollgate analytics` beside the analytics-on rows (true), or leave the records queued in Redis. */
   consumer: boolean;
 }
 
-const USAGE = `usage: node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls] [--rounds 1] [--consumer on|off]`;
+const USAGE = `usage: node bench/dist/run.js [--rounds 3] [--duration 5s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls] [--consumer on|off]
+  --rounds N    measure every row N times, round-robin with the rows it is compared with; the table shows medians
+  --duration D  one measured run (wrk syntax: 5s, 1m), after a 2 s warm-up of each proxy before the first round`;
 
 export function parseArgs(argv: string[]): Options {
-  const opts: Options = { duration: "10s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 1, consumer: true };
+  const opts: Options = { duration: "5s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 3, consumer: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--help" || flag === "-h") throw new UsageError(USAGE);

@@ -1,5 +1,6 @@
-// Entry point: `node bench/dist/run.js [--duration 10s] [--connections 64] [--threads 1] [--only ...]`.
-// Installs nginx/wrk if needed, runs every scenario, prints the table and writes bench/results/latest.md.
+// Entry point: `node bench/dist/run.js [--rounds 3] [--duration 5s] [--connections 64] [--threads 1] [--only ...]`.
+// Installs nginx/wrk if needed, runs every scenario in interleaved rounds, prints the table (medians) and
+// writes bench/results/latest.md.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,12 +11,13 @@ import { parseArgs, UsageError, type Options } from "./args.js";
 import { ensureTools, type Tools } from "./install.js";
 import { installCleanupHandlers, stopAll } from "./processes.js";
 import { LIGHT_CONNECTIONS, runScenarios, type Outcome } from "./scenarios.js";
-import { renderAnalyticsCost, renderLatency, renderTable } from "./table.js";
+import { renderAnalyticsCost, renderLatency, renderTable, renderTollgateNotes } from "./table.js";
 
 // This file runs as bench/dist/run.js, so the repo root is two levels up.
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function main(): Promise<number> {
+  const startedAt = Date.now();
   const opts = parseArgs(process.argv.slice(2));
   installCleanupHandlers();
   const tools = ensureTools(opts.only.includes("tollgate") || opts.only.includes("tollgate-tls"));
@@ -27,7 +29,8 @@ async function main(): Promise<number> {
     const report = renderReport(opts, tools, outcome);
     console.log(`\n${report}`);
     const file = writeReport(report);
-    console.log(`\nwritten to ${file}`);
+    const seconds = Math.round((Date.now() - startedAt) / 1000);
+    console.log(`\nwritten to ${file} (the run took ${Math.floor(seconds / 60)} min ${seconds % 60} s)`);
     return outcome.failures.length > 0 ? 1 : 0;
   } finally {
     await stopAll();
@@ -38,15 +41,15 @@ function renderReport(opts: Options, tools: Tools, outcome: Outcome): string {
   const header = [
     `# Tollgate benchmark — ${new Date().toISOString()}`,
     "",
-    `wrk: ${opts.threads} thread(s), ${opts.connections} connections, ${opts.duration}, keep-alive, 2-byte body; ` +
+    `wrk: ${opts.threads} thread(s), ${opts.connections} connections, ${opts.duration} per run, ${opts.rounds} round(s), keep-alive, 2-byte body; ` +
       `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}); ${nginxVersion(tools)}.`,
     "",
   ];
   const failures = outcome.failures.map((f) => `\n**failed** — ${f.split("\n")[0]}`);
   const cost = renderAnalyticsCost(outcome.rows);
-  const notes = outcome.notes.map((n) => `\n${n}`);
-  const latency = renderLatency(outcome.latency, LIGHT_CONNECTIONS);
-  return [...header, renderTable(outcome.rows), ...(cost.length > 0 ? ["", ...cost] : []), ...(latency.length > 0 ? ["", ...latency] : []), ...notes, ...failures].join("\n") + "\n";
+  const notes = renderTollgateNotes(outcome.rows).map((n) => `\n${n}`);
+  const latency = renderLatency(outcome.latency, LIGHT_CONNECTIONS, opts.rounds);
+  return [...header, renderTable(outcome.rows, opts.rounds), ...(cost.length > 0 ? ["", ...cost] : []), ...(latency.length > 0 ? ["", ...latency] : []), ...notes, ...failures].join("\n") + "\n";
 }
 
 function writeReport(report: string): string {

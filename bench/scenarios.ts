@@ -1,9 +1,11 @@
-// The benchmark plan: one fast upstream, then each proxy in turn in front of it, each loaded by the
-// same wrk invocation. Proxies run one at a time so they never compete for the two cores.
+// The benchmark plan: one fast upstream, and in front of it, for each process count, nginx and the tollgate
+// gateway side by side (then nginx-tls and tollgate-tls). The rows that are compared with each other are
+// measured round-robin, `--rounds` times, one wrk run at a time: an idle proxy costs nothing, and a drift
+// of the shared machine lands on every row of a round alike instead of on whichever row ran last.
 
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import type { Options } from "./args.js";
+import type { Options, ScenarioName } from "./args.js";
 import type { Tools } from "./install.js";
 import { proxyServer, startNginx, upstreamServer } from "./nginx.js";
 import { stopChild, type Child } from "./processes.js";
@@ -12,7 +14,7 @@ import { expectAuthorised, JWT_PATH, TOKEN_PATH } from "./auth-apis.js";
 import { treeCpuMs } from "./cpu.js";
 import { LIMITED_PATH, redisCommandCalls, resetRedisStats, WorkerCpu } from "./limits-api.js";
 import { LISTEN_PATH, startAnalyticsConsumer, startControlPlane, startGateway, type TollgateCluster } from "./tollgate.js";
-import { runWrk, writeDoneHook, type WrkResult } from "./wrk.js";
+import { errorCount, runWrk, writeDoneHook, type WrkResult } from "./wrk.js";
 
 const WARMUP = "2s";
 const PROCESS_COUNTS = [1, 2];
@@ -29,28 +31,47 @@ export interface Plan {
 export interface Outcome {
   rows: Measurement[];
   failures: string[];
-  /** Lines printed under the table (e.g. Redis commands per request of the rate-limited row). */
-  notes: string[];
   /** Light-load rows (LIGHT_CONNECTIONS connections): direct, nginx and tollgate with one process. */
   latency: Measurement[];
 }
 
 export async function runScenarios(plan: Plan): Promise<Outcome> {
-  const outcome: Outcome = { rows: [], failures: [], notes: [], latency: [] };
+  const outcome: Outcome = { rows: [], failures: [], latency: [] };
   const hook = writeDoneHook(plan.workDir);
-  const measure = measurer(plan, hook, outcome);
-  const light = lightMeasurer(plan, hook, outcome);
+  const only = (name: ScenarioName) => plan.opts.only.includes(name);
   const upstream = await startNginx(plan.tools.nginx, join(plan.workDir, "upstream"), "upstream nginx", 1, upstreamServer, "/");
   try {
-    if (plan.opts.only.includes("direct")) {
-      await measure("direct", 1, `http://127.0.0.1:${upstream.port}/`);
-      await light("direct", `http://127.0.0.1:${upstream.port}/`);
-    }
+    const directUrl = `http://127.0.0.1:${upstream.port}/`;
     const tls = benchCertificate(plan.workDir);
-    if (plan.opts.only.includes("nginx")) await attempt(outcome, "nginx", () => nginxRuns(plan, upstream.port, measure, undefined, light));
-    if (plan.opts.only.includes("tollgate")) await attempt(outcome, "tollgate", () => tollgateRuns(plan, upstream.port, measure, tls, false, outcome, light));
-    if (plan.opts.only.includes("nginx-tls")) await attempt(outcome, "nginx-tls", () => nginxRuns(plan, upstream.port, measure, tls));
-    if (plan.opts.only.includes("tollgate-tls")) await attempt(outcome, "tollgate-tls", () => tollgateRuns(plan, upstream.port, measure, tls, true, outcome));
+    // Plain HTTP: for each process count, nginx and the gateway run side by side (an idle one costs nothing)
+    // and their rows are measured round-robin; direct and the light-load rows join the x1 rounds.
+    const cluster = only("tollgate") ? await attempt(outcome, "tollgate", () => startCluster(plan, "tollgate", upstream.port, tls)) : undefined;
+    try {
+      for (const workers of PROCESS_COUNTS) {
+        const head: Target[] = workers === 1 && only("direct") ? [{ scenario: "direct", processes: 1, url: directUrl }] : [];
+        const tail: Target[] = workers === 1 && only("direct") ? [{ scenario: "direct", processes: 1, url: directUrl, light: true }] : [];
+        await session(plan, hook, outcome, `x${workers}`, head, tail, [
+          ...(only("nginx") ? [nginxSide(plan, upstream.port, workers, "nginx")] : []),
+          ...(cluster ? [tollgateSide(plan, cluster, workers, false)] : []),
+        ]);
+      }
+      // After the rows above, so that the analytics gateways never run beside them.
+      if (cluster) await attempt(outcome, "tollgate analytics", () => analyticsRuns(plan, hook, outcome, cluster));
+    } finally {
+      if (cluster) await stopAllOf(cluster.children);
+    }
+    // HTTPS: nginx-tls and tollgate-tls side by side, round-robin, for each process count.
+    const tlsCluster = only("tollgate-tls") ? await attempt(outcome, "tollgate-tls", () => startCluster(plan, "tollgate-tls", upstream.port, tls)) : undefined;
+    try {
+      for (const workers of PROCESS_COUNTS) {
+        await session(plan, hook, outcome, `tls x${workers}`, [], [], [
+          ...(only("nginx-tls") ? [nginxSide(plan, upstream.port, workers, "nginx-tls", tls)] : []),
+          ...(tlsCluster ? [tollgateSide(plan, tlsCluster, workers, true)] : []),
+        ]);
+      }
+    } finally {
+      if (tlsCluster) await stopAllOf(tlsCluster.children);
+    }
   } finally {
     await stopChild(upstream.child);
   }
@@ -63,52 +84,111 @@ export interface CpuWatch {
   analyticsPids: number[];
 }
 
-/** `extra`: a CpuWatch (CPU per request in the row), or a hook run between the warm-up and the measured run. */
-type Measure = (scenario: string, processes: number, url: string, headers?: readonly string[], extra?: CpuWatch | (() => Promise<void>)) => Promise<WrkResult>;
-
-function measurer(plan: Plan, hook: string, outcome: Outcome): Measure {
-  const { duration, connections, threads } = plan.opts;
-  return async (scenario, processes, url, headers = [], extra) => {
-    console.log(`→ ${scenario} x${processes}: warm-up ${WARMUP}, then ${duration} at ${connections} connections, ${threads} thread(s)`);
-    await runWrk(plan.tools.wrk, hook, url, { duration: WARMUP, connections, threads, headers });
-    const watch = typeof extra === "function" ? undefined : extra;
-    if (typeof extra === "function") await extra();
-    const sample = (): [number, number] => (watch ? [treeCpuMs(watch.proxyPid), watch.analyticsPids.reduce((t, p) => t + treeCpuMs(p), 0)] : [0, 0]);
-    const before = sample();
-    const result = await runWrk(plan.tools.wrk, hook, url, { duration, connections, threads, headers });
-    // A consumer drains what the run queued for a moment after it: give it that moment before sampling.
-    if (watch && watch.analyticsPids.length > 1) await new Promise((r) => setTimeout(r, 1500));
-    const after = sample();
-    const cpu = watch ? { proxyUs: ((after[0] - before[0]) * 1000) / result.requests, analyticsUs: ((after[1] - before[1]) * 1000) / result.requests } : undefined;
-    console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${cpu ? `, ${cpu.proxyUs.toFixed(1)} µs CPU/request (+${cpu.analyticsUs.toFixed(1)} µs consumer and Redis)` : ""}`);
-    outcome.rows.push({ scenario, processes, result, cpu });
-    return result;
-  };
+/** One row of a round-robin: a wrk target, with what to do around each of its measured runs. */
+interface Target {
+  scenario: string;
+  processes: number;
+  url: string;
+  headers?: readonly string[];
+  /** LIGHT_CONNECTIONS connections, 1 thread; the run goes to the light-load table. */
+  light?: boolean;
+  /** Just before each measured run (after the warm-up): reset counters, sample CPU. */
+  before?: () => Promise<void>;
+  /** Just after each measured run: what to record with it besides wrk's result (CPU, Redis calls). */
+  after?: (result: WrkResult) => Promise<Partial<Measurement>>;
 }
 
-type LightMeasure = (scenario: string, url: string) => Promise<void>;
-
-/** The same wrk at LIGHT_CONNECTIONS connections (after a 1 s warm-up): latency without queueing. */
-function lightMeasurer(plan: Plan, hook: string, outcome: Outcome): LightMeasure {
-  const { duration } = plan.opts;
-  const opts = { duration, connections: LIGHT_CONNECTIONS, threads: 1 };
-  return async (scenario, url) => {
-    console.log(`→ ${scenario} x1 at light load: ${duration} at ${LIGHT_CONNECTIONS} connections`);
-    await runWrk(plan.tools.wrk, hook, url, { ...opts, duration: "1s" });
-    const result = await runWrk(plan.tools.wrk, hook, url, opts);
-    console.log(`  ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
-    outcome.latency.push({ scenario, processes: 1, result });
-  };
+/** A proxy started for one session: its rows (in round-robin order), its light-load row, and how to stop it. */
+interface Side {
+  name: string;
+  targets: Target[];
+  light?: Target;
+  stop: () => Promise<void>;
 }
 
-/** A failing scenario is reported and skipped; the others still produce their rows. */
-async function attempt(outcome: Outcome, scenario: string, fn: () => Promise<void>): Promise<void> {
+type SideStarter = { name: string; start: () => Promise<Side> };
+
+/**
+ * Starts every side (a side that fails to start is reported and left out) and warms each up once (2 s on
+ * its first row; the head's rows too), then measures `--rounds` rounds, each running every target once in
+ * order: head, each side's targets, tail, then the sides' light-load targets. A target whose warm-up or
+ * run fails is reported and dropped from the later rounds (with a failed warm-up, its side's other rows
+ * too). Stops the sides at the end.
+ */
+async function session(plan: Plan, hook: string, outcome: Outcome, name: string, head: Target[], tail: Target[], starters: SideStarter[]): Promise<void> {
+  const sides: Side[] = [];
   try {
-    await fn();
+    for (const starter of starters) {
+      const side = await attempt(outcome, starter.name, starter.start);
+      if (side) sides.push(side);
+    }
+    const rowsOf = (side: Side) => [...side.targets, ...(side.light ? [side.light] : [])];
+    const targets = [...head, ...sides.flatMap((s) => s.targets), ...tail, ...sides.flatMap((s) => (s.light ? [s.light] : []))];
+    if (targets.length === 0) return;
+    const { rounds } = plan.opts;
+    console.log(`\n${name}: ${targets.length} rows, ${rounds} round(s) of ${targets.map(label).join(", ")}`);
+    const live = new Set<Target>(targets);
+    // One warm-up per process: the other rows of a side go through the same warm process (the credentials
+    // were checked once when it started, which created their sessions).
+    const warmGroups: Target[][] = [...head.map((t) => [t]), ...sides.map(rowsOf)];
+    for (const group of warmGroups) {
+      if (group[0] && (await attempt(outcome, label(group[0]), () => warmUp(plan, hook, group[0]!))) === undefined) {
+        for (const t of group) live.delete(t);
+      }
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets.filter((t) => live.has(t))) {
+        const ok = await attempt(outcome, `${label(target)} round ${round}`, () => measureRun(plan, hook, outcome, name, round, target));
+        if (ok === undefined) live.delete(target);
+      }
+    }
+  } finally {
+    for (const side of sides.reverse()) await side.stop();
+  }
+}
+
+const label = (t: Target) => `${t.scenario} x${t.processes}${t.light ? " light" : ""}`;
+
+function wrkOptions(plan: Plan, target: Target, warm: boolean) {
+  const { duration, connections, threads } = plan.opts;
+  const headers = target.headers ?? [];
+  if (target.light) return { duration: warm ? WARMUP : duration, connections: LIGHT_CONNECTIONS, threads: 1, headers };
+  return { duration: warm ? WARMUP : duration, connections, threads, headers };
+}
+
+async function warmUp(plan: Plan, hook: string, target: Target): Promise<true> {
+  const opts = wrkOptions(plan, target, true);
+  console.log(`→ ${label(target)}: warm-up ${opts.duration} at ${opts.connections} connections`);
+  await runWrk(plan.tools.wrk, hook, target.url, opts);
+  return true;
+}
+
+/** One measured run of a target (no warm-up): recorded in the main or the light-load table. */
+async function measureRun(plan: Plan, hook: string, outcome: Outcome, session: string, round: number, target: Target): Promise<true> {
+  await target.before?.();
+  const opts = wrkOptions(plan, target, false);
+  const result = await runWrk(plan.tools.wrk, hook, target.url, opts);
+  const extra = (await target.after?.(result)) ?? {};
+  const m: Measurement = { scenario: target.scenario, processes: target.processes, session, round, result, ...extra };
+  (target.light ? outcome.latency : outcome.rows).push(m);
+  const ms = (v: number) => v.toFixed(target.light ? 3 : 2);
+  const errors = errorCount(result);
+  console.log(`  ${label(target)} round ${round}: ${result.rps.toFixed(0)} rps, p50 ${ms(result.p50Ms)} ms, p99 ${ms(result.p99Ms)} ms` +
+    `${m.workerUs !== undefined ? `, ${m.workerUs.toFixed(1)} µs worker CPU/request` : ""}` +
+    `${m.cpu ? `, ${m.cpu.proxyUs.toFixed(1)} µs CPU/request (+${m.cpu.analyticsUs.toFixed(1)} µs consumer and Redis)` : ""}` +
+    `${errors > 0 ? `, ${errors} ERRORS` : ""}`);
+  return true;
+}
+
+/** A failing step is reported and skipped (undefined); the others still produce their rows. */
+async function attempt<T>(outcome: Outcome, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
   } catch (err) {
-    const msg = `${scenario}: ${(err as Error).message}`;
+    const msg = `${what}: ${(err as Error).message}`;
     console.error(`✗ ${msg}`);
     outcome.failures.push(msg);
+    return undefined;
   }
 }
 
@@ -122,120 +202,126 @@ function benchCertificate(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-async function nginxRuns(plan: Plan, upstreamPort: number, measure: Measure, tls?: { cert: string; key: string }, light?: LightMeasure): Promise<void> {
-  const name = tls ? "nginx-tls" : "nginx";
-  for (const workers of PROCESS_COUNTS) {
-    const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections, tls);
-    const dir = join(plan.workDir, `${name}-${workers}`);
-    const proxy = await startNginx(plan.tools.nginx, dir, `${name} x${workers}`, workers, server, LISTEN_PATH);
-    try {
-      await measure(name, workers, `${tls ? "https" : "http"}://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
-      if (light && workers === 1) await light(name, `http://127.0.0.1:${proxy.port}${LISTEN_PATH}`);
-    } finally {
-      await stopChild(proxy.child);
-    }
-  }
+/** nginx (or nginx terminating TLS) with `workers` worker processes: one row, and at x1 without TLS a light-load row. */
+function nginxSide(plan: Plan, upstreamPort: number, workers: number, name: "nginx" | "nginx-tls", tls?: { cert: string; key: string }): SideStarter {
+  return {
+    name: `${name} x${workers}`,
+    start: async () => {
+      const server = (port: number) => proxyServer(port, upstreamPort, plan.opts.connections, tls);
+      const proxy = await startNginx(plan.tools.nginx, join(plan.workDir, `${name}-${workers}`), `${name} x${workers}`, workers, server, LISTEN_PATH);
+      const url = `${tls ? "https" : "http"}://127.0.0.1:${proxy.port}${LISTEN_PATH}`;
+      return {
+        name,
+        targets: [{ scenario: name, processes: workers, url }],
+        light: !tls && workers === 1 ? { scenario: name, processes: 1, url, light: true } : undefined,
+        stop: () => stopChild(proxy.child),
+      };
+    },
+  };
 }
 
-async function tollgateRuns(
-  plan: Plan, upstreamPort: number, measure: Measure, tls: { cert: string; key: string }, isTls: boolean, outcome: Outcome, light?: LightMeasure,
-): Promise<void> {
-  const dir = join(plan.workDir, isTls ? "tollgate-tls" : "tollgate");
+/** Redis and the control plane of the tollgate rows (the gateway is started per worker count). */
+async function startCluster(plan: Plan, name: string, upstreamPort: number, tls: { cert: string; key: string }): Promise<TollgateCluster> {
   if (!plan.tools.redis) throw new Error("redis-server was not located");
-  const cluster = await startControlPlane(plan.repoRoot, plan.tools.redis, dir, upstreamPort, tls);
-  try {
-    for (const workers of PROCESS_COUNTS) {
+  return startControlPlane(plan.repoRoot, plan.tools.redis, join(plan.workDir, name), upstreamPort, tls);
+}
+
+/**
+ * The gateway with `workers` workers. Without TLS: keyless, rate-limited, token, token with key limits and
+ * JWT rows (same gateway, same upstream: only the API differs, the "rps / keyless" column), with the
+ * workers' CPU per request and, for the limited rows, Redis's command counters (reset before each run),
+ * and at x1 a light-load keyless row. With TLS: one keyless row through the uWS TLS front door.
+ */
+function tollgateSide(plan: Plan, cluster: TollgateCluster, workers: number, isTls: boolean): SideStarter {
+  const name = isTls ? "tollgate-tls" : "tollgate";
+  return {
+    name: `${name} x${workers}`,
+    start: async () => {
+      const dir = join(plan.workDir, name);
       const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, isTls);
+      const stop = () => stopChild(gateway);
       try {
         if (isTls) {
-          await measure("tollgate-tls", workers, `https://127.0.0.1:${cluster.tlsListenPort}${LISTEN_PATH}`);
-        } else {
-          const base = `http://127.0.0.1:${cluster.listenPort}`;
-          const cpu = new WorkerCpu(gateway.proc.pid!);
-          const keyless = await measure("tollgate", workers, `${base}${LISTEN_PATH}`, [], () => cpu.start());
-          const keylessUs = await cpu.perRequestUs(keyless.requests);
-          await limitedRow(cluster, workers, `${base}${LIMITED_PATH}`, measure, outcome, cpu, keylessUs);
-          // Same gateway, same upstream: only the authentication differs (ratios in the "rps / keyless" column).
-          await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
-          await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
-          const token = await measure("tollgate token", workers, `${base}${TOKEN_PATH}`, [cluster.auth.tokenHeader], () => cpu.start());
-          const tokenUs = await cpu.perRequestUs(token.requests);
-          await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.limitedKeyHeader);
-          await keyLimitedRow(cluster, workers, `${base}${TOKEN_PATH}`, measure, outcome, { token, tokenUs, keylessUs, cpu });
-          await measure("tollgate jwt", workers, `${base}${JWT_PATH}`, [cluster.auth.jwtHeader]);
-          if (light && workers === 1) await light("tollgate", `${base}${LISTEN_PATH}`);
+          return { name, targets: [{ scenario: name, processes: workers, url: `https://127.0.0.1:${cluster.tlsListenPort}${LISTEN_PATH}` }], stop };
         }
-      } finally {
-        await stopChild(gateway);
+        const base = `http://127.0.0.1:${cluster.listenPort}`;
+        // A row of 401s would measure nothing: check each credential once before any run.
+        await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.auth.tokenHeader);
+        await expectAuthorised(`${base}${TOKEN_PATH}`, cluster.limitedKeyHeader);
+        await expectAuthorised(`${base}${JWT_PATH}`, cluster.auth.jwtHeader);
+        const cpu = new WorkerCpu(gateway.proc.pid!);
+        const workerCpu = { before: () => cpu.start(), after: async (r: WrkResult) => ({ workerUs: await cpu.perRequestUs(r.requests) }) };
+        const redisAndCpu = {
+          before: async () => {
+            await resetRedisStats(cluster.redisPort);
+            await cpu.start();
+          },
+          after: async (r: WrkResult) => ({ workerUs: await cpu.perRequestUs(r.requests), redisCalls: await redisCommandCalls(cluster.redisPort) }),
+        };
+        const row = (scenario: string, path: string, headers: readonly string[] = []): Target => ({ scenario, processes: workers, url: `${base}${path}`, headers });
+        return {
+          name,
+          targets: [
+            { ...row("tollgate", LISTEN_PATH), ...workerCpu },
+            { ...row("tollgate limited", LIMITED_PATH), ...redisAndCpu },
+            { ...row("tollgate token", TOKEN_PATH, [cluster.auth.tokenHeader]), ...workerCpu },
+            { ...row("tollgate token limited", TOKEN_PATH, [cluster.limitedKeyHeader]), ...redisAndCpu },
+            { ...row("tollgate jwt", JWT_PATH, [cluster.auth.jwtHeader]), ...workerCpu },
+          ],
+          light: workers === 1 ? { scenario: "tollgate", processes: 1, url: `${base}${LISTEN_PATH}`, light: true } : undefined,
+          stop,
+        };
+      } catch (err) {
+        await stop();
+        throw err;
       }
-    }
-    // After the rows above, so "rps / keyless" keeps comparing the auth rows with their own gateway.
-    if (!isTls) await analyticsRuns(plan, dir, cluster, measure);
-  } finally {
-    await stopAllOf(cluster.children);
-  }
+    },
+  };
 }
 
 /**
  * Keyless, analytics off then on (records batched to Redis and consumed by `tollgate analytics` running
- * beside it on the same cores, unless `--consumer off`): the issue asks for on ≥ 0.95 × off. Each round is
- * an adjacent off/on pair, so both see the same background load; `--rounds` repeats the pair.
+ * beside it on the same cores, unless `--consumer off`): the issue asks for on ≥ 0.95 × off. The config
+ * differs, so each run restarts the gateway (and warms it up); round r is an adjacent off/on pair, so both
+ * see the same background load, `--rounds` pairs per worker count.
  */
-async function analyticsRuns(plan: Plan, dir: string, cluster: TollgateCluster, measure: Measure): Promise<void> {
+async function analyticsRuns(plan: Plan, hook: string, outcome: Outcome, cluster: TollgateCluster): Promise<void> {
+  const dir = join(plan.workDir, "tollgate");
   const consumer = plan.opts.consumer ? startAnalyticsConsumer(plan.repoRoot, dir, cluster) : null;
   if (consumer) cluster.children.push(consumer);
   const redisPid = cluster.children[0]!.proc.pid!;
   for (const workers of PROCESS_COUNTS) {
-    for (const withAnalytics of Array.from({ length: plan.opts.rounds }, () => [false, true]).flat()) {
-      const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, false, withAnalytics);
-      try {
-        const watch = { proxyPid: gateway.proc.pid!, analyticsPids: [redisPid, ...(consumer ? [consumer.proc.pid!] : [])] };
-        await measure(withAnalytics ? "tollgate+analytics" : "tollgate", workers, `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`, [], watch);
-      } finally {
-        await stopChild(gateway);
+    console.log(`\nanalytics x${workers}: ${plan.opts.rounds} off/on pair(s), the gateway restarted for each run`);
+    for (let round = 1; round <= plan.opts.rounds; round++) {
+      for (const withAnalytics of [false, true]) {
+        const scenario = withAnalytics ? "tollgate+analytics" : "tollgate";
+        await attempt(outcome, `${scenario} x${workers} round ${round}`, async () => {
+          const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, false, withAnalytics);
+          try {
+            const watch: CpuWatch = { proxyPid: gateway.proc.pid!, analyticsPids: [redisPid, ...(consumer ? [consumer.proc.pid!] : [])] };
+            const sample = (): [number, number] => [treeCpuMs(watch.proxyPid), watch.analyticsPids.reduce((t, p) => t + treeCpuMs(p), 0)];
+            let before: [number, number] = [0, 0];
+            const target: Target = {
+              scenario, processes: workers, url: `http://127.0.0.1:${cluster.listenPort}${LISTEN_PATH}`,
+              before: async () => {
+                before = sample();
+              },
+              after: async (result) => {
+                // A consumer drains what the run queued for a moment after it: give it that moment before sampling.
+                if (watch.analyticsPids.length > 1) await new Promise((r) => setTimeout(r, 1500));
+                const after = sample();
+                return { cpu: { proxyUs: ((after[0] - before[0]) * 1000) / result.requests, analyticsUs: ((after[1] - before[1]) * 1000) / result.requests } };
+              },
+            };
+            await warmUp(plan, hook, target);
+            await measureRun(plan, hook, outcome, `analytics x${workers}`, round, target);
+          } finally {
+            await stopChild(gateway);
+          }
+        });
       }
     }
   }
-}
-
-/** The auth-token API with a key that has a rate limit and a quota: the same script call, two counters. */
-async function keyLimitedRow(
-  cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome,
-  base: { token: WrkResult; tokenUs: number; keylessUs: number; cpu: WorkerCpu },
-): Promise<void> {
-  const result = await measure("tollgate token limited", workers, url, [cluster.limitedKeyHeader], async () => {
-    await resetRedisStats(cluster.redisPort);
-    await base.cpu.start();
-  });
-  const limitedUs = await base.cpu.perRequestUs(result.requests);
-  const calls = await redisCommandCalls(cluster.redisPort);
-  const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
-  outcome.notes.push(`tollgate token limited x${workers} (key rate + quota): ${(result.rps / base.token.rps).toFixed(2)} × the token row's rps; ` +
-    `worker CPU per request ${base.tokenUs.toFixed(1)} µs token → ${limitedUs.toFixed(1)} µs with limits ` +
-    `(token ÷ limited ${(base.tokenUs / limitedUs).toFixed(2)}, keyless ÷ limited ${(base.keylessUs / limitedUs).toFixed(2)}); ` +
-    `${(scripts / result.requests).toFixed(3)} Redis commands sent per request (EVALSHA/EVAL; ${result.requests} requests)`);
-}
-
-/**
- * The rate-limited row: every request runs the limit script. Redis's command counters are reset after the
- * warm-up, so the note under the table divides the measured run's Redis commands by its requests.
- */
-async function limitedRow(
-  cluster: TollgateCluster, workers: number, url: string, measure: Measure, outcome: Outcome, cpu: WorkerCpu, keylessUs: number,
-): Promise<void> {
-  const result = await measure("tollgate limited", workers, url, [], async () => {
-    await resetRedisStats(cluster.redisPort);
-    await cpu.start();
-  });
-  const limitedUs = await cpu.perRequestUs(result.requests);
-  outcome.notes.push(`tollgate x${workers}: gateway worker CPU per request ${keylessUs.toFixed(1)} µs keyless, ` +
-    `${limitedUs.toFixed(1)} µs rate-limited (keyless ÷ limited = ${(keylessUs / limitedUs).toFixed(2)}; CPU time is steadier than rps on a shared machine)`);
-  const calls = await redisCommandCalls(cluster.redisPort);
-  const scripts = (calls.evalsha ?? 0) + (calls.eval ?? 0);
-  const total = Object.values(calls).reduce((a, b) => a + b, 0);
-  outcome.notes.push(`tollgate limited x${workers}: ${(scripts / result.requests).toFixed(3)} Redis commands sent per request ` +
-    `(EVALSHA/EVAL; ${result.requests} requests). INFO commandstats also counts the commands run inside the script, ` +
-    `${((total - scripts) / result.requests).toFixed(2)} per request: ${JSON.stringify(calls)}`);
 }
 
 async function stopAllOf(children: Child[]): Promise<void> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled tests: `unit` (packages/*/dist/**/*.test.js), `e2e` (test/dist/**/*.test.js), or both,
-// unit first. Node 20's `node --test` does not expand globs, so the files are collected here.
+// Runs the compiled tests: `unit` (packages/*/dist/**/*.test.js and bench/dist/**/*.test.js), `e2e`
+// (test/dist/**/*.test.js), or both, unit first. Node 20's `node --test` does not expand globs, so the
+// files are collected here.
 // One file at a time: several suites start their own redis-server and processes.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -32,7 +33,8 @@ function filesFor(mode) {
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort()
-    .flatMap((name) => collect(join(packages, name, 'dist')));
+    .flatMap((name) => collect(join(packages, name, 'dist')))
+    .concat(collect(join(root, 'bench', 'dist')));
 }
 
 function run(mode) {
