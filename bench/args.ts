@@ -18,12 +18,12 @@ export interface Options {
   consumer: boolean;
 }
 
-const USAGE = `usage: node bench/dist/run.js [--rounds 3] [--duration 5s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls] [--consumer on|off]
+const USAGE = `usage: node bench/dist/run.js [--rounds 5] [--duration 3s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls] [--consumer on|off]
   --rounds N    measure every row N times, round-robin with the rows it is compared with; the table shows medians
-  --duration D  one measured run (wrk syntax: 5s, 1m), after a 2 s warm-up of each proxy before the first round`;
+  --duration D  one measured run (wrk syntax: 3s, 1m), after a 2 s warm-up of each proxy before the first round`;
 
 export function parseArgs(argv: string[]): Options {
-  const opts: Options = { duration: "5s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 3, consumer: true };
+  const opts: Options = { duration: "3s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 5, consumer: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--help" || flag === "-h") throw new UsageError(USAGE);
