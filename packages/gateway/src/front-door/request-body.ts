@@ -5,8 +5,8 @@ import type { ResponseWriter } from './response-writer.js';
 export const MAX_BUFFERED_BODY = 64 * 1024;
 
 /**
- * A streamed request body with backpressure: when undici stops reading, uWS stops reading the socket
- * (`pause`), and reading resumes when undici asks for more. Memory stays bounded by the high-water mark.
+ * A streamed request body with backpressure: when the upstream connection stops reading (its socket is
+ * full), uWS stops reading the client's socket (`pause`), and reading resumes when it asks for more. Memory stays bounded by the high-water mark.
  */
 export class RequestBodyStream extends Readable {
   private isReadPaused = false;

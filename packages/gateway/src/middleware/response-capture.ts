@@ -75,7 +75,7 @@ export class RedisResponseCapture implements ResponseCapture {
   push(chunk: Buffer): boolean {
     this.size += chunk.length;
     if (this.size > MAX_CACHED_BODY) return false;
-    // Copied: the chunk is a view on undici's socket buffer.
+    // Copied: the chunk is a view of the upstream client's read buffer, reused after this call.
     this.chunks.push(Buffer.from(chunk));
     return true;
   }

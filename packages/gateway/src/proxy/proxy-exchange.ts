@@ -22,7 +22,7 @@ const CONNECT_FAILURES = new Set<string>(['ECONNREFUSED', UpstreamErrorCode.Conn
  * One request proxied from a uWS response to an upstream pool (http1/upstream-pool.ts), implemented as the
  * pool's handler so the response streams back without Node streams, header objects or promises: headers arrive as raw
  * Buffers and go to uWS as they are; a body that arrives whole is written with the head in one corked
- * write; larger bodies stream with backpressure both ways (`tryEnd`/`onWritable` against undici's resume).
+ * write; larger bodies stream with backpressure both ways (`tryEnd`/`onWritable` against the upstream connection's resume).
  * A target that refuses the connection is marked down and, when the request body can be replayed, the
  * next target is tried.
  */

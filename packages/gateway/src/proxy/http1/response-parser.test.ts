@@ -20,8 +20,7 @@ interface Parsed {
  * views are then read only at the end, so a view of the reused buffer would show the scribble.
  */
 function parse(input: string, options: { splits?: number[]; isHead?: boolean; reuse?: boolean } = {}): Parsed {
-  const parser = new ResponseParser();
-  parser.isInputTransient = options.reuse ?? false;
+  const parser = new ResponseParser(options.reuse ?? false);
   const seen: Parsed = { status: 0, headers: [], contentLength: -2, body: '', ended: false, keepAlive: false, stoppedAt: 0 };
   let rawHeaders: Buffer[] = [];
   const handler: ResponseHandler = {

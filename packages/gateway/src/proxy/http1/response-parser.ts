@@ -73,12 +73,13 @@ export class ResponseParser {
   status = 0;
   /** The upstream's `Keep-Alive: timeout=N` in ms, 0 when it sent none. */
   keepAliveHintMs = 0;
+
   /**
-   * Whether the bytes given to `execute` are overwritten after it returns (a socket reading into one
-   * reused buffer): the head is then copied before its header views are handed over, since the handler
-   * may keep them past this read. Body chunks are views either way: a handler copies what it keeps.
+   * `isInputTransient`: the bytes given to `execute` are overwritten after it returns (a socket reading
+   * into one reused buffer). The head is then copied before its header views are handed over, since the
+   * handler may keep them past this read. Body chunks are views either way: a handler copies what it keeps.
    */
-  isInputTransient = false;
+  constructor(private readonly isInputTransient = false) {}
 
   /** Expects a new response; `isHeadRequest`: the request was HEAD, so no body follows the head. */
   reset(handler: ResponseHandler, isHeadRequest: boolean): void {

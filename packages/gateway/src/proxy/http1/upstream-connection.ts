@@ -65,7 +65,7 @@ const enum Phase {
 export class UpstreamConnection implements ResponseHandler {
   private socket: Socket | null = null;
   private phase = Phase.Connecting;
-  private readonly parser = new ResponseParser();
+  private readonly parser: ResponseParser;
   private handler: UpstreamHandler | null = null;
   private request: UpstreamRequest | null = null;
   /** Bumped per request, so a stale `abort` cannot cut a later request on the same connection. */
@@ -123,7 +123,7 @@ export class UpstreamConnection implements ResponseHandler {
 
   /** `readsIntoSharedBuffer`: the socket will read into one reused buffer and call `onRead` (no 'data'). */
   constructor(private readonly owner: ConnectionOwner, private readonly readsIntoSharedBuffer = false) {
-    this.parser.isInputTransient = readsIntoSharedBuffer;
+    this.parser = new ResponseParser(readsIntoSharedBuffer);
   }
 
   /** Upstream's `Keep-Alive: timeout=` hint on the last response, ms (0 = none). */
