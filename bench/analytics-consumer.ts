@@ -30,7 +30,7 @@ const API: RecordApiInfo = { apiId: "bench", apiName: "bench", orgId: "bench", l
 
 /** A keyless request's record, as a worker queues it (every 4th from another client). */
 function record(n: number): RecordTuple {
-  return [API, "GET", "127.0.0.1:8000", "/", "/bench/", 0, "wrk", Date.now(), 200, "", "", 2, 1, n % 4 === 0 ? "10.0.0.7" : "127.0.0.1", [], "", false, ""];
+  return [API, "GET", "127.0.0.1:8000", "/", "/bench/", 0, "wrk", Date.now(), 200, "", "", 2, 1, n % 4 === 0 ? "10.0.0.7" : "127.0.0.1", [], "", false, "", "/"];
 }
 
 function cpuMs(pid: number): number {

@@ -21,7 +21,7 @@ const API: RecordApiInfo = { apiId: "bench", apiName: "bench", orgId: "org1", li
 /** What a gateway worker queues per request (the consumer expands it into the full record). */
 function sampleRecord(i: number): RecordTuple {
   return [API, "GET", "127.0.0.1:8000", `/items/${i % 50}`, `/bench/items/${i % 50}`, 0, "wrk", Date.now(), i % 20 === 0 ? 500 : 200, "", "",
-    2, 1, "127.0.0.1", [`x-team-${i % 5}`], "", false, ""];
+    2, 1, "127.0.0.1", [`x-team-${i % 5}`], "", false, "", `/items/${i % 50}`];
 }
 
 async function startRedis(): Promise<{ port: number; stop(): void }> {

@@ -203,6 +203,35 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
     assert.match(lines[2]!, new RegExp(`^org-e2e\\s+${N + 108}\\s`));
     assert.equal(lines.length, 5);
   });
+
+  test('track_endpoints count in the endpoints aggregate under their pattern; do_not_track_endpoints leave no record', async () => {
+    await admin.ok(admin.createApi(keylessApi('paths', '/paths/', upstream.url, {
+      version_data: {
+        not_versioned: true,
+        versions: {
+          Default: {
+            name: 'Default', use_extended_paths: true,
+            extended_paths: { track_endpoints: [{ path: '/items/{id}', method: 'GET' }], do_not_track_endpoints: [{ path: '/health', method: 'GET' }] },
+          },
+        },
+      },
+    })));
+    await tg.waitForConvergence();
+    const items = await load(tg.gatewayUrl, 10, (i) => ({ path: `/paths/items/${i}` }));
+    const health = await load(tg.gatewayUrl, 4, () => ({ path: '/paths/health' }));
+    const other = await load(tg.gatewayUrl, 3, (i) => ({ path: `/paths/other/${i}` }));
+    assert.deepEqual([...items, ...health, ...other].filter((s) => s !== 200), []);
+    const apis = await waitFor('the paths records aggregated', async () => {
+      const res = await admin.call<{ apis: Record<string, Counter> }>('GET', '/tollgate/analytics/apis');
+      return res.json.apis.paths?.hits === 13 ? res.json.apis : undefined;
+    });
+    assert.equal(apis.paths!.hits, 13, 'the 4 requests to /health left no record');
+    const endpoints = (await admin.call<{ endpoints: Record<string, Counter> }>('GET', '/tollgate/analytics/endpoints')).json.endpoints;
+    // Only tracked requests count in the endpoints dimension (track_all_paths is off), under the pattern.
+    assert.deepEqual(Object.fromEntries(Object.entries(endpoints).map(([path, c]) => [path, c.hits])), { '/items/{id}': 10 });
+    const metrics = await scrape(tg.metricsUrl);
+    assert.equal(sum(metrics, 'tyk_http_status', { api: 'paths' }), 17, 'metrics count every request, tracked or not');
+  });
 });
 
 describe('Redis down: workers buffer to their bound, then drop and count; requests are still served', () => {

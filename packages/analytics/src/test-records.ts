@@ -21,6 +21,6 @@ export function toTuple(r: AnalyticsRecord): RecordTuple {
   return [
     api, r.method, r.host, r.path, r.original_path, r.content_length, r.user_agent, Date.parse(r.timestamp), r.response_code, r.api_key,
     r.oauth_id, r.latency.total, r.latency.upstream, r.ip_address, r.tags.filter((t) => !derived.has(t)), r.alias, r.track_path,
-    r.api_version === 'Non Versioned' ? '' : r.api_version,
+    r.api_version === 'Non Versioned' ? '' : r.api_version, r.raw_path,
   ];
 }

@@ -27,7 +27,7 @@ const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 
 function tuple(over: { path?: string; status?: number; tags?: string[]; apiKey?: string } = {}): RecordTuple {
   return [API, 'GET', 'up:80', over.path ?? '/x', `/a${over.path ?? '/x'}`, -1, 'ua', T0, over.status ?? 200, over.apiKey ?? '', '', 3, 2,
-    '127.0.0.1', over.tags ?? [], '', false, ''];
+    '127.0.0.1', over.tags ?? [], '', false, '', over.path ?? '/x'];
 }
 
 const batch = (id: string, n: number) => ({ id, records: n, bytes: encodeRecordBatch(Array.from({ length: n }, (_, i) => tuple({ path: `/${i}` }))) });
@@ -56,7 +56,7 @@ describe('analytics record codec', () => {
     const bad = encodeRecordBatch([tuple()]);
     assert.throws(() => decodeRecordBatch(Buffer.from([0xc1])), Error);
     assert.throws(() => decodeRecordBatch(Buffer.from([0x93, 1, 0, 0x90])), /not \[version, tz offset, apis, records\]/);
-    assert.throws(() => decodeRecordBatch(Buffer.concat([bad.subarray(0, 1), Buffer.from([3]), bad.subarray(2)])), /unknown version 3/);
+    assert.throws(() => decodeRecordBatch(Buffer.concat([bad.subarray(0, 1), Buffer.from([4]), bad.subarray(2)])), /unknown version 4/);
   });
 
   it('hour buckets are UTC YYYYMMDDHH', () => {

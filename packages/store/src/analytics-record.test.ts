@@ -8,8 +8,9 @@ const B: RecordApiInfo = { apiId: 'b', apiName: 'Bé ✓', orgId: '', listenPath
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 
 function tuple(api: RecordApiInfo, i: number, over: Partial<Record<number, unknown>> = {}): RecordTuple {
-  const t: RecordTuple = [api, 'GET', 'up:80', `/x/${i}`, `/a/x/${i}`, -1, 'curl/8', T0 + i, 200, '', '', 3, 2, '127.0.0.1', [], '', false, ''];
+  const t: RecordTuple = [api, 'GET', 'up:80', `/x/${i}`, `/a/x/${i}`, -1, 'curl/8', T0 + i, 200, '', '', 3, 2, '127.0.0.1', [], '', false, '', `/x/${i}`];
   for (const [k, v] of Object.entries(over)) (t as unknown[])[Number(k)] = v;
+  if (!('18' in over)) t[18] = t[3]; // rawPath = path unless the record is of a tracked endpoint
   return t;
 }
 
@@ -20,7 +21,7 @@ function version1(records: readonly RecordTuple[], tz: number): Buffer {
   const rows = records.map((r) => {
     let i = apis.indexOf(r[0]);
     if (i < 0) i = apis.push(r[0]) - 1;
-    return [i, ...r.slice(1)];
+    return [i, ...r.slice(1, 18)]; // 18 fields: no rawPath before version 3
   });
   return packr.pack([1, tz, apis.map((a) => [a.apiId, a.apiName, a.orgId, a.listenPath, a.tags, a.expireAfterMs]), rows]);
 }
@@ -45,8 +46,9 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
       assert.deepEqual(decoded, reference(records, tz));
       // Plain msgpack: any msgpack reader reads it (nil where a value repeats, times as differences).
       const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
-      assert.deepEqual([plain[0], plain[1], plain[2].length, plain[3].length], [2, tz, 2, records.length]);
-      assert.deepEqual(plain[3][0]!.slice(1), records[0]!.slice(1));
+      assert.deepEqual([plain[0], plain[1], plain[2].length, plain[3].length], [3, tz, 2, records.length]);
+      // rawPath equal to path is sent as nil.
+      assert.deepEqual(plain[3][0]!.slice(1), [...records[0]!.slice(1, 18), null]);
       assert.equal(decoded.tzOffsetMinutes, tz);
       assert.equal(decoded.records.length, records.length);
     }
@@ -79,10 +81,30 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
     const records = [tuple(A, 1), tuple(B, 2, { 5: 70_000, 7: T0 * 3, 12: -1.5, 14: ['t', '日本'] })];
     const bytes = version1(records, 30);
     const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
-    assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => r.slice(1)), plain[3].map((r) => r.slice(1)));
+    assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => r.slice(1, 18)), plain[3].map((r) => r.slice(1)));
     assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => r[0].apiId), ['a', 'b']);
-    const bad = packr.pack([2, 0, [['a', 'A', 'o', '/a/', [], 1]], [[0, null, ...tuple(A, 1).slice(2)]]]);
+    // Before version 3 there is no rawPath: it is the path.
+    assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => r[18]), ['/x/1', '/x/2']);
+    const bad = packr.pack([2, 0, [['a', 'A', 'o', '/a/', [], 1]], [[0, null, ...tuple(A, 1).slice(2, 18)]]]);
     assert.throws(() => decodeRecordTuples(bad), /record 0: field 1 repeats a record that does not exist/);
+  });
+
+  it('reads version 2 batches (18 fields, repeats as nil); version 3 sends rawPath only when it is not the path', () => {
+    const v2 = packr.pack([2, 0, [['a', 'A', 'o', '/a/', [], 1]], [
+      [0, ...tuple(A, 1).slice(1, 7), T0, ...tuple(A, 1).slice(8, 18)],
+      [0, null, null, '/y', null, -1, null, 5, 200, null, null, 3, 2, null, null, null, false, null],
+    ]]);
+    const read = decodeRecordTuples(v2).records;
+    assert.deepEqual(read.map((r) => [r[3], r[7], r[18]]), [['/x/1', T0, '/x/1'], ['/y', T0 + 5, '/y']]);
+    const tracked = tuple(A, 1, { 3: '/widgets/{id}', 16: true, 18: '/widgets/7' });
+    const bytes = encodeRecordBatch([tracked, tuple(A, 2)], 0);
+    const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
+    assert.deepEqual(plain[3].map((r) => r[18]), ['/widgets/7', null]);
+    assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => [r[3], r[16], r[18]]), [['/widgets/{id}', true, '/widgets/7'], ['/x/2', false, '/x/2']]);
+    const wrong = packr.pack([3, 0, [['a', 'A', 'o', '/a/', [], 1]], [[0, ...tuple(A, 1).slice(1, 18), 7]]]);
+    assert.throws(() => decodeRecordTuples(wrong), /record 0: field 18 must be a string/);
+    const short = packr.pack([3, 0, [['a', 'A', 'o', '/a/', [], 1]], [[0, ...tuple(A, 1).slice(1, 18)]]]);
+    assert.throws(() => decodeRecordTuples(short), /record 0 is not a 19-field row/);
   });
 
   it('bytes that are not a batch throw an analytics batch error, whatever they are', () => {

@@ -95,15 +95,22 @@ export type RecordTuple = [
   api: RecordApiInfo, method: string, host: string, path: string, originalPath: string, contentLength: number,
   userAgent: string, timeMs: number, status: number, apiKey: string, oauthId: string, totalMs: number, upstreamMs: number,
   ip: string, requestTags: readonly string[], alias: string, trackPath: boolean, apiVersion: string,
+  /** The request path (listen path removed when `strip_listen_path`); differs from `path` when the request matched `track_endpoints`. */
+  rawPath: string,
 ];
 
 /**
- * Version 2 of the batch: as version 1 (`[version, tzOffsetMinutes, apis, records]`, each record an 18-field
- * array in `RecordTuple` order with its API's index first), except that a string field or the tags written as
- * nil repeat the previous record's value, and `timeMs` is the difference to the previous record's (the
- * first record's: to 0). Version 1 batches (still queued during an upgrade) are read as well.
+ * Version 3 of the batch: `[version, tzOffsetMinutes, apis, records]`, each record a 19-field array in
+ * `RecordTuple` order with its API's index first. A string field (but the last) or the tags written as nil
+ * repeat the previous record's value, and `timeMs` is the difference to the previous record's (the first
+ * record's: to 0). The last field, `rawPath`, is nil when it equals the record's own `path` (every record
+ * but those of tracked endpoints).
+ * Version 2 is the same with 18 fields (no `rawPath`: it equals `path`); version 1 is version 2 with every
+ * value in full. Both are still read (batches queued by older gateways during an upgrade).
  */
-const WIRE_VERSION = 2;
+const WIRE_VERSION = 3;
+/** The oldest version with repeated values as nil. */
+const REPEATS_SINCE = 2;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** msgpack nil: "same as the previous record" in a version 2 batch. */
@@ -113,8 +120,10 @@ const STRING_FIELDS = [1, 2, 3, 4, 6, 9, 10, 13, 15, 17] as const;
 const TAGS_FIELD = 14;
 const TIME_FIELD = 7;
 
-/** Fields per queued record (the length of a `RecordTuple`). */
-const ROW_FIELDS = 18;
+/** Fields per queued record (the length of a `RecordTuple`); version 1 and 2 rows have one less. */
+const ROW_FIELDS = 19;
+const PATH_FIELD = 3;
+const RAW_PATH_FIELD = 18;
 
 /** Bytes a string can take in msgpack at most: header (5) + 3 UTF-8 bytes per UTF-16 unit. */
 const maxStr = (s: string): number => 5 + 3 * s.length;
@@ -238,7 +247,7 @@ function putNum(buf: Buffer, p: number, v: number): number {
  *
  * @example
  * const w = new RecordBatchWriter();
- * w.write(api, 'GET', 'up:80', '/x', '/a/x', -1, 'curl/8', Date.now(), 200, '', '', 3, 2, '10.0.0.1', [], '', false, '');
+ * w.write(api, 'GET', 'up:80', '/x', '/a/x', -1, 'curl/8', Date.now(), 200, '', '', 3, 2, '10.0.0.1', [], '', false, '', '/x');
  * const bytes = w.finish(); // w is empty again
  */
 export class RecordBatchWriter {
@@ -274,12 +283,12 @@ export class RecordBatchWriter {
   write(
     api: RecordApiInfo, method: string, host: string, path: string, originalPath: string, contentLength: number,
     userAgent: string, timeMs: number, status: number, apiKey: string, oauthId: string, totalMs: number, upstreamMs: number,
-    ip: string, requestTags: readonly string[], alias: string, trackPath: boolean, apiVersion: string,
+    ip: string, requestTags: readonly string[], alias: string, trackPath: boolean, apiVersion: string, rawPath: string,
   ): void {
     // One bound for the whole record, so the writes below need no checks: 3 (row header) + 6 × 9 (numbers,
     // index and boolean) + 5 (tags header) + the strings at their largest.
     let need = 62 + maxStr(method) + maxStr(host) + maxStr(path) + maxStr(originalPath) + maxStr(userAgent) + maxStr(apiKey)
-      + maxStr(oauthId) + maxStr(ip) + maxStr(alias) + maxStr(apiVersion);
+      + maxStr(oauthId) + maxStr(ip) + maxStr(alias) + maxStr(apiVersion) + (rawPath === path ? 1 : maxStr(rawPath));
     for (let i = 0; i < requestTags.length; i++) need += maxStr(requestTags[i]!);
     if (this.pos + need > this.buf.length) this.grow(need);
     const buf = this.buf;
@@ -313,6 +322,8 @@ export class RecordBatchWriter {
       p = putField(buf, p, prev, 15, alias);
       buf[p++] = trackPath ? 0xc3 : 0xc2;
       p = putField(buf, p, prev, 17, apiVersion);
+      if (rawPath === path) buf[p++] = NIL;
+      else p = putStr(buf, p, rawPath);
     } catch (err) {
       // Nothing of this record is kept; the next one repeats nothing (its fields are written in full).
       prev.fill(null);
@@ -326,7 +337,7 @@ export class RecordBatchWriter {
 
   /** One record given as a tuple (tests, benchmarks). */
   writeTuple(t: RecordTuple): void {
-    this.write(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15], t[16], t[17]);
+    this.write(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15], t[16], t[17], t[18]);
   }
 
   /**
@@ -413,14 +424,14 @@ function decodeApi(v: unknown, i: number): RecordApiInfo {
 
 /** The full record (§2) of one queued tuple; tags in the spec's order (§3). */
 export function expandRecord(t: RecordTuple, tzOffsetMinutes: number): AnalyticsRecord {
-  const [api, method, host, path, originalPath, contentLength, userAgent, timeMs, status, apiKey, oauthId, total, upstream, ip, requestTags, alias, trackPath, apiVersion] = t;
+  const [api, method, host, path, originalPath, contentLength, userAgent, timeMs, status, apiKey, oauthId, total, upstream, ip, requestTags, alias, trackPath, apiVersion, rawPath] = t;
   const local = new Date(timeMs + tzOffsetMinutes * 60_000);
   const tags = [...requestTags, ...api.tags];
   if (apiKey !== '') tags.push(`key-${apiKey}`);
   if (api.orgId !== '') tags.push(`org-${api.orgId}`);
   tags.push(`api-${api.apiId}`);
   return {
-    method, host, path, raw_path: path, original_path: originalPath, listen_path: api.listenPath, content_length: contentLength,
+    method, host, path, raw_path: rawPath, original_path: originalPath, listen_path: api.listenPath, content_length: contentLength,
     user_agent: userAgent, day: local.getUTCDate(), month: local.getUTCMonth() + 1, year: local.getUTCFullYear(), hour: local.getUTCHours(),
     response_code: status, api_key: apiKey, timestamp: new Date(timeMs).toISOString(), api_version: apiVersion || 'Non Versioned',
     api_name: api.apiName, api_id: api.apiId, org_id: api.orgId, oauth_id: oauthId, request_time: total,
@@ -430,10 +441,10 @@ export function expandRecord(t: RecordTuple, tzOffsetMinutes: number): Analytics
   };
 }
 
-/** Fields a version 2 row may send as nil (same as the row before): the strings and the tags. */
+/** Fields a version 2 or 3 row may send as nil (same as the row before): the strings and the tags. */
 const REPEATABLE: readonly boolean[] = Array.from({ length: ROW_FIELDS }, (_, k) => k === TAGS_FIELD || (STRING_FIELDS as readonly number[]).includes(k));
 
-const ROW_TYPES = ['number', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'number', 'string', 'string', 'number', 'number', 'string', 'object', 'string', 'boolean', 'string'];
+const ROW_TYPES = ['number', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'number', 'string', 'string', 'number', 'number', 'string', 'object', 'string', 'boolean', 'string', 'string'];
 
 /**
  * Decodes a batch written by `encodeRecordBatch` into the queued tuples (what aggregation reads). Throws
@@ -449,16 +460,19 @@ export function decodeRecordTuples(bytes: Buffer): { tzOffsetMinutes: number; re
   }
   if (!Array.isArray(value) || value.length !== 4) fail('not [version, tz offset, apis, records]');
   const [version, tz, apisRaw, rows] = value as unknown[];
-  if (version !== 1 && version !== WIRE_VERSION) fail(`unknown version ${JSON.stringify(version)}`);
+  if (version !== 1 && version !== 2 && version !== WIRE_VERSION) fail(`unknown version ${JSON.stringify(version)}`);
   if (typeof tz !== 'number' || !Array.isArray(apisRaw) || !Array.isArray(rows)) fail('tz offset, apis and records have the wrong types');
   const apis = apisRaw.map(decodeApi);
-  const repeats = version === WIRE_VERSION;
+  const repeats = version >= REPEATS_SINCE;
+  const fields = version === WIRE_VERSION ? ROW_FIELDS : RAW_PATH_FIELD;
   // One pass per row, in place: repeated values taken from the row before, every type checked once.
   let previous: unknown[] | null = null;
   for (let i = 0; i < rows.length; i++) {
     const row: unknown = rows[i];
-    if (!Array.isArray(row) || row.length !== ROW_FIELDS) fail(`record ${i} is not a ${ROW_FIELDS}-field row`);
-    for (let k = 1; k < ROW_FIELDS; k++) {
+    if (!Array.isArray(row) || row.length !== fields) fail(`record ${i} is not a ${fields}-field row`);
+    // rawPath: nil (or absent before version 3) means the record's own path.
+    if (fields === RAW_PATH_FIELD) row.push(null);
+    for (let k = 1; k < RAW_PATH_FIELD; k++) {
       const v: unknown = row[k];
       if (v === null && repeats && REPEATABLE[k]) {
         if (previous === null) fail(`record ${i}: field ${k} repeats a record that does not exist`);
@@ -467,6 +481,9 @@ export function decodeRecordTuples(bytes: Buffer): { tzOffsetMinutes: number; re
         fail(k === TAGS_FIELD ? `record ${i}: tags must be a list of strings` : `record ${i}: field ${k} must be a ${ROW_TYPES[k]}`);
       }
     }
+    const rawPath: unknown = row[RAW_PATH_FIELD];
+    if (rawPath === null) row[RAW_PATH_FIELD] = row[PATH_FIELD];
+    else if (typeof rawPath !== 'string') fail(`record ${i}: field ${RAW_PATH_FIELD} must be a string`);
     if (repeats && previous !== null) row[TIME_FIELD] = (previous[TIME_FIELD] as number) + (row[TIME_FIELD] as number);
     const api = typeof row[0] === 'number' ? apis[row[0]] : undefined;
     row[0] = api ?? fail(`record ${i}: no api ${JSON.stringify(row[0])}`);

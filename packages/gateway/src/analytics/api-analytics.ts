@@ -1,5 +1,7 @@
-import type { ApiDefinition } from '@tollgate/apidef';
+import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { RecordApiInfo } from '@tollgate/store';
+import { isVersioned } from '../rules/versions.js';
+import { compileEndpointTracking, type EndpointTracking } from './endpoint-tracking.js';
 
 /** What the analytics record of one API needs from its definition, computed once at load. */
 export interface ApiAnalytics {
@@ -13,19 +15,25 @@ export interface ApiAnalytics {
   readonly expireAfterMs: number;
   /** What every record of the API shares; queued once per batch. */
   readonly info: RecordApiInfo;
+  /** `track_endpoints` / `do_not_track_endpoints` of its versions; null when it has none. */
+  readonly endpoints: EndpointTracking | null;
+  /**
+   * The API reads a version from each request, so records show the version's name as `api_version`; a
+   * non-versioned API's records show `Non Versioned` (spec analytics.md §2).
+   */
+  readonly recordsVersion: boolean;
 }
 
 const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
 
 /**
  * Compiles the analytics fields of a definition (spec api-definition.md §9, analytics.md §3 and §7).
+ * Throws, naming the field, when a tracked endpoint's pattern is not a valid regex.
  *
  * @example
- * compileApiAnalytics({ api_id: 'a', tag_headers: ['X-Team'], tags: ['public'] }, '/a/').tagHeaders; // ['x-team']
+ * compileApiAnalytics({ api_id: 'a', tag_headers: ['X-Team'], tags: ['public'] }, '/a/', config).tagHeaders; // ['x-team']
  */
-export function compileApiAnalytics(
-  def: Pick<ApiDefinition, 'api_id' | 'name' | 'org_id' | 'do_not_track' | 'tag_headers' | 'tags' | 'expire_analytics_after'>, listenPath: string,
-): ApiAnalytics {
+export function compileApiAnalytics(def: ApiDefinition, listenPath: string, config: Readonly<GatewayConfig>): ApiAnalytics {
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   const expire = Number(def.expire_analytics_after ?? 0);
   const tags = Object.freeze(strings(def.tags));
@@ -38,5 +46,7 @@ export function compileApiAnalytics(
     info: Object.freeze({
       apiId: String(def.api_id), apiName: String(def.name ?? ''), orgId: String(def.org_id ?? ''), listenPath, tags, expireAfterMs,
     }),
+    endpoints: compileEndpointTracking(def, config),
+    recordsVersion: isVersioned(def),
   });
 }

@@ -56,6 +56,22 @@ describe('analytics emitter (spec analytics.md §1, §7)', () => {
     assert.equal(await redis.get(analyticsKeys.queuedRecords), '2');
   });
 
+  it('records nothing for a request that matched do_not_track_endpoints; other requests of the API are recorded', async () => {
+    await redis.flushall();
+    const emitter = createAnalyticsEmitter(config(), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w3', clientIp: testDeps.clientIp })!;
+    const def = {
+      version_data: {
+        not_versioned: true,
+        versions: { Default: { name: 'Default', use_extended_paths: true, extended_paths: { do_not_track_endpoints: [{ path: '/health', method: 'GET' }] } } },
+      },
+    };
+    emitter.emit(testContext(pools, def, { path: '/a/health' }));
+    emitter.emit(testContext(pools, def, { path: '/a/health', method: 'POST' }));
+    emitter.emit(testContext(pools, def, { path: '/a/items/1' }));
+    assert.equal(await emitter.stop(2000), 0);
+    assert.deepEqual(await streamPaths(), ['/a/health', '/a/items/1']);
+  });
+
   it('counts records it could not hand over as dropped in tollgate_analytics_dropped_total', async () => {
     await redis.flushall();
     const metrics = createGatewayMetrics(new Registry());

@@ -11,7 +11,10 @@ import { createRecordWriter } from './record-builder.js';
 const BATCH_SIZE = 2000;
 
 export interface AnalyticsEmitter {
-  /** Records the exchange unless the API is not tracked or the client IP is ignored. Never waits. */
+  /**
+   * Records the exchange unless the API is not tracked (`do_not_track`), the request matched one of its
+   * `do_not_track_endpoints`, or the client IP is ignored. Never waits.
+   */
   emit(ctx: RequestContext): void;
   readonly batcher: AnalyticsBatcher<RequestContext>;
   /** Hands over what is buffered (bounded wait); resolves with the records dropped at shutdown. */
@@ -76,7 +79,9 @@ export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: Em
   return {
     batcher,
     emit(ctx) {
-      if (!ctx.api.analytics.isTracked || !isRecorded(ctx)) return;
+      const analytics = ctx.api.analytics;
+      if (!analytics.isTracked || !isRecorded(ctx)) return;
+      if (analytics.endpoints !== null && analytics.endpoints.isExcluded(ctx)) return;
       if (ignoredIps.size > 0 && ignoredIps.has(deps.clientIp(ctx))) return;
       batcher.push(ctx);
     },

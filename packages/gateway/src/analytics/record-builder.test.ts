@@ -36,6 +36,31 @@ describe('analytics record (spec analytics.md §2)', () => {
     assert.deepEqual(r.network, { open_connections: 0, closed_connections: 0, bytes_in: 0, bytes_out: 0 });
   });
 
+  it('a request to a tracked endpoint shows the pattern as path, the request path as raw_path, and track_path', () => {
+    const def = {
+      version_data: {
+        not_versioned: true,
+        versions: { Default: { name: 'Default', use_extended_paths: true, extended_paths: { track_endpoints: [{ path: '/items/{id}', method: 'GET' }] } } },
+      },
+    };
+    const r = record(testContext(pools, def, { path: '/a/items/7' }));
+    assert.deepEqual([r.path, r.raw_path, r.original_path, r.track_path], ['/items/{id}', '/items/7', '/a/items/7', true]);
+    const other = record(testContext(pools, def, { path: '/a/orders/7' }));
+    assert.deepEqual([other.path, other.raw_path, other.track_path], ['/orders/7', '/orders/7', false]);
+  });
+
+  it('api_version: the version a versioned API resolved; Non Versioned for a non-versioned API', () => {
+    const versioned = testContext(pools, {
+      version_data: { not_versioned: false, default_version: 'v1', versions: { v1: { name: 'v1' }, v2: { name: 'v2' } } },
+      definition: { location: 'header', key: 'x-api-version' },
+    });
+    versioned.versionName = 'v2';
+    assert.equal(record(versioned).api_version, 'v2');
+    const plain = testContext(pools, { version_data: { not_versioned: true, versions: { Default: { name: 'Default' } } } });
+    assert.equal(plain.versionName, 'Default');
+    assert.equal(record(plain).api_version, 'Non Versioned');
+  });
+
   it('keeps the listen path in path when strip_listen_path is off; expireAt is 100 years out by default', () => {
     const r = record(testContext(pools, { proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9', strip_listen_path: false } }));
     assert.equal(r.path, '/a/items/7');

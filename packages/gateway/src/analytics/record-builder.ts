@@ -79,11 +79,15 @@ export function createRecordWriter(options: RecordBuilderOptions): RecordWriter 
     const session = ctx.session;
     const total = Math.max(0, Math.round((ctx.endMs || ms) - ctx.startMs));
     const upstream = Math.min(total, Math.round(upstreamLatency(ctx)));
-    // Versioning has not landed: every request is "Non Versioned" ('') until it records a version.
+    const analytics = ctx.api.analytics;
+    const rawPath = recordPath(ctx);
+    // track_endpoints: the record shows the matched pattern as its path (spec analytics.md §2, §7).
+    const trackedPath = analytics.endpoints === null ? null : analytics.endpoints.trackedPath(ctx);
     writer.write(
-      ctx.api.analytics.info, ctx.method, ctx.target.host, recordPath(ctx), ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
+      analytics.info, ctx.method, ctx.target.host, trackedPath ?? rawPath, ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
       ms, ctx.status, ctx.sessionKey, session?.oauth_client_id ?? '', total, upstream, clientIp(ctx), requestTags(ctx),
-      session?.alias || ctx.keyAlias, false, '',
+      // '' is expanded to "Non Versioned".
+      session?.alias || ctx.keyAlias, trackedPath !== null, analytics.recordsVersion ? ctx.versionName : '', rawPath,
     );
   };
 }

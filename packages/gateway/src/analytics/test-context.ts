@@ -9,6 +9,7 @@ import { pino } from 'pino';
 export const testDeps = createPipelineDeps({ config: { ...defaultConfig(), secret: 'x' }, logger: pino({ level: 'silent' }) });
 
 export interface ContextOverrides {
+  method?: string;
   path?: string;
   headers?: string[];
   peer?: string;
@@ -33,7 +34,7 @@ export function testContext(pools: UpstreamPools, def: Partial<ApiDefinition> = 
     api_id: 'a1', name: 'API one', org_id: 'org1',
     proxy: { listen_path: '/a/', target_url: 'http://127.0.0.1:9/base', strip_listen_path: true }, ...def,
   } as ApiDefinition, { pools, enableCustomDomains: false, hostname: '', pipelineDeps: testDeps });
-  const ctx = new RequestContext(api, 'GET', o.path ?? '/a/items/7', '', 3,
+  const ctx = new RequestContext(api, o.method ?? 'GET', o.path ?? '/a/items/7', '', 3,
     o.headers ?? ['host', 'gw', 'user-agent', 'curl/8', 'x-team', 'blue'], o.peer ?? '10.0.0.9', api.targets[0]!, o.startMs ?? 1_000);
   ctx.hasClientUserAgent = ctx.header('user-agent') !== '';
   ctx.session = o.session ?? null;

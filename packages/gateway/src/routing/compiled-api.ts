@@ -139,7 +139,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     disableStripSlash: Boolean(proxy.disable_strip_slash),
     preserveHostHeader: Boolean(proxy.preserve_host_header),
     targets,
-    analytics: compileApiAnalytics(def, listenPath),
+    analytics: compileApiAnalytics(def, listenPath, options.pipelineDeps.config),
     hostHealth: proxy.check_host_against_uptime_tests === true ? options.hostHealth ?? null : null,
     versionTargets,
     fixedVersionName: fixedVersionName(def),
