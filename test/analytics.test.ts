@@ -69,7 +69,7 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
       redisPort: redis.port, workers: WORKERS,
       config: {
         enable_analytics: true,
-        analytics_config: { ignore_tag_prefix_list: ['x-request-id'], flush_interval: 50 },
+        analytics_config: { ignore_tag_prefix_list: ['x-request-id'], flush_interval: 50, normalise_urls: { enabled: true, normalise_numbers: true } },
         aggregates_ignore_tags: ['legacy-'],
       },
     });
@@ -151,7 +151,8 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
     assert.equal(records.filter((r) => r.api_id === 'quiet').length, 0);
     const r7 = records.find((r) => r.original_path === '/tracked/ok/7')!;
     assert.deepEqual(r7.tags, ['x-team-red', 'x-request-id-r7', 'public', 'legacy-plan', 'org-e2e', 'api-tracked']);
-    assert.equal(r7.path, '/ok/7');
+    // normalise_urls (numbers): the path aggregates as one endpoint; raw_path keeps the request path.
+    assert.deepEqual([r7.path, r7.raw_path], ['/ok/{id}', '/ok/7']);
     assert.equal(r7.response_code, 200);
     assert.equal(r7.api_name, 'e2e tracked');
     assert.equal(r7.host, new URL(upstream.url).host);

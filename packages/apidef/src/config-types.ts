@@ -90,6 +90,21 @@ export interface AnalyticsConfig {
   max_queued_records: number;
   /** Tyk Pump's `track_all_paths`: aggregate the `endpoints` dimensions for every request, not only tracked ones. */
   track_all_paths: boolean;
+  /** Rewrites of the record's `path` (spec analytics.md §2, URL normalisation); off unless `enabled`. */
+  normalise_urls: NormaliseUrlsConfig;
+  [key: string]: unknown;
+}
+
+export interface NormaliseUrlsConfig {
+  enabled: boolean;
+  /** UUIDs (with or without dashes) → `{uuid}`. */
+  normalise_uuids: boolean;
+  /** ULIDs → `{ulid}`. */
+  normalise_ulids: boolean;
+  /** `/<digits>` → `/{id}`. */
+  normalise_numbers: boolean;
+  /** Regexes (Go syntax that JavaScript shares; a leading `(?i)` is honoured) whose matches become `{var}`. */
+  custom_patterns: string[];
   [key: string]: unknown;
 }
 
@@ -273,6 +288,7 @@ export function defaultConfig(): GatewayConfig {
     analytics_config: {
       ignore_tag_prefix_list: [], enable_detailed_recording: false, ignored_ips: [], flush_interval: 200,
       max_buffered_records: 50_000, max_queued_records: 1_000_000, track_all_paths: false,
+      normalise_urls: { enabled: false, normalise_uuids: false, normalise_ulids: false, normalise_numbers: false, custom_patterns: [] },
     },
     aggregates_ignore_tags: [],
     enable_analytics: false,

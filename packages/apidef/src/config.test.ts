@@ -201,6 +201,14 @@ describe("config: defaults table and warnings", () => {
       /http_server_options.min_version \(772\) is above http_server_options.max_version \(771\)/);
     assert.throws(() => loadConfig({ env: SECRET, overrides: { proxy_ssl_min_version: 772, proxy_ssl_max_version: 771 } }), /proxy_ssl_min_version/);
   });
+  it("refuses a normalise_urls custom pattern that is not a regex, naming it; takes Go's leading (?i)", () => {
+    const file = writeConfig("normalise.json", { secret: "s", analytics_config: { normalise_urls: { enabled: true, custom_patterns: ["ok-[0-9]+", "bad("] } } });
+    assert.match(configErrorOf(() => loadConfig({ file })), /normalise\.json: analytics_config\.normalise_urls\.custom_patterns\[1\] "bad\(" is not a valid regular expression/);
+    const cfg = loadConfig({ env: SECRET, overrides: { "analytics_config.normalise_urls.custom_patterns": ["(?i)user-[a-z]+"] } });
+    assert.deepEqual(cfg.analytics_config.normalise_urls.custom_patterns, ["(?i)user-[a-z]+"]);
+    assert.equal(cfg.analytics_config.normalise_urls.enabled, false);
+  });
+
   it("takes ssl_certificates from the environment as a comma list", () => {
     const cfg = loadConfig({ env: { ...SECRET, TYK_GW_HTTPSERVEROPTIONS_SSLCERTIFICATES: "id1,id2" } });
     assert.deepEqual(cfg.http_server_options.ssl_certificates, ["id1", "id2"]);

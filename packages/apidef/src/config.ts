@@ -148,10 +148,34 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<GatewayConfig
   }
   validate(cfg, (path) => origin.get(path) ?? fileLabel);
   validateTlsVersions(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
+  validatePatterns(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
   return deepFreeze(cfg as GatewayConfig);
 }
 
 const TLS_VERSION_CODES = [0, 769, 770, 771, 772];
+
+/** Regexes in the configuration must compile: a pattern that cannot is named at start, not at the first request. */
+function validatePatterns(cfg: GatewayConfig, sourceOf: (path: string) => string): void {
+  const key = "analytics_config.normalise_urls.custom_patterns";
+  for (const [i, pattern] of cfg.analytics_config.normalise_urls.custom_patterns.entries()) {
+    try {
+      compileConfigPattern(pattern, "g");
+    } catch (err) {
+      throw new ConfigError(`${sourceOf(key)}: ${key}[${i}] ${JSON.stringify(pattern)} is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * A regex from the configuration (written for Go's regexp, as in tyk.conf): a leading `(?i)`, which
+ * JavaScript does not parse, becomes the `i` flag.
+ *
+ * @example
+ * compileConfigPattern("(?i)/users/[a-z]+", "g") // /\/users\/[a-z]+/gi
+ */
+export function compileConfigPattern(pattern: string, flags = ""): RegExp {
+  return pattern.startsWith("(?i)") ? new RegExp(pattern.slice(4), `${flags}i`) : new RegExp(pattern, flags);
+}
 
 /** TLS version keys take 0 or a protocol code, and a minimum above the maximum cannot serve anyone (spec §1). */
 function validateTlsVersions(cfg: GatewayConfig, sourceOf: (path: string) => string): void {

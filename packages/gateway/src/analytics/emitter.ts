@@ -5,6 +5,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ClientIpResolver } from '../pipeline/client-ip.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { AnalyticsBatcher } from './batcher.js';
+import { compilePathNormaliser } from './path-normaliser.js';
 import { createRecordWriter } from './record-builder.js';
 
 /** Records per batch (one stream entry); a batch that is not full goes out after `flush_interval`. */
@@ -56,7 +57,7 @@ export function createAnalyticsEmitter(config: Readonly<GatewayConfig>, deps: Em
   let isFailing = false;
   const batcher = new AnalyticsBatcher<RequestContext>({
     sink: queue,
-    write: createRecordWriter({ clientIp: deps.clientIp }),
+    write: createRecordWriter({ clientIp: deps.clientIp, normalisePath: compilePathNormaliser(analytics.normalise_urls) }),
     batchSize: BATCH_SIZE,
     flushIntervalMs: analytics.flush_interval,
     maxBufferedRecords: analytics.max_buffered_records,

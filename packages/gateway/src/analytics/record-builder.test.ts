@@ -4,6 +4,7 @@ import { decodeRecordBatch, RecordBatchWriter, type AnalyticsRecord } from '@tol
 import { errors } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { compilePathNormaliser } from './path-normaliser.js';
 import { createRecordWriter, requestTags } from './record-builder.js';
 import { testContext, testDeps } from './test-context.js';
 
@@ -47,6 +48,17 @@ describe('analytics record (spec analytics.md §2)', () => {
     assert.deepEqual([r.path, r.raw_path, r.original_path, r.track_path], ['/items/{id}', '/items/7', '/a/items/7', true]);
     const other = record(testContext(pools, def, { path: '/a/orders/7' }));
     assert.deepEqual([other.path, other.raw_path, other.track_path], ['/orders/7', '/orders/7', false]);
+  });
+
+  it('normalise_urls rewrites path, tracked patterns included; raw_path stays the request path', () => {
+    const normalisePath = compilePathNormaliser({ enabled: true, normalise_uuids: true, normalise_ulids: false, normalise_numbers: true, custom_patterns: [] });
+    const write = createRecordWriter({ clientIp: testDeps.clientIp, now: () => NOW, normalisePath });
+    const writer = new RecordBatchWriter();
+    write(writer, testContext(pools, {}, { path: '/a/users/42/orders/123e4567-e89b-12d3-a456-426614174000' }));
+    write(writer, testContext(pools, {}, { path: '/a/health' }));
+    const [r, plain] = decodeRecordBatch(writer.finish());
+    assert.deepEqual([r!.path, r!.raw_path], ['/users/{id}/orders/{uuid}', '/users/42/orders/123e4567-e89b-12d3-a456-426614174000']);
+    assert.deepEqual([plain!.path, plain!.raw_path], ['/health', '/health']);
   });
 
   it('api_version: the version a versioned API resolved; Non Versioned for a non-versioned API', () => {

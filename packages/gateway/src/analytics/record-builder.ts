@@ -1,6 +1,7 @@
 import type { RecordBatchWriter } from '@tollgate/store';
 import type { ClientIpResolver } from '../pipeline/client-ip.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import type { PathNormaliser } from './path-normaliser.js';
 
 /**
  * Writes what is queued for one finished exchange into the open batch: the per-request fields of the
@@ -15,6 +16,8 @@ export interface RecordBuilderOptions {
   readonly clientIp: ClientIpResolver;
   /** Clock in unix ms (injected by tests). */
   readonly now?: () => number;
+  /** `analytics_config.normalise_urls`, applied to the record's `path` (not to `raw_path`); null = off. */
+  readonly normalisePath?: PathNormaliser | null;
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
@@ -74,6 +77,7 @@ function recordPath(ctx: RequestContext): string {
 export function createRecordWriter(options: RecordBuilderOptions): RecordWriter {
   const now = options.now ?? Date.now;
   const clientIp = options.clientIp;
+  const normalise = options.normalisePath ?? null;
   return (writer: RecordBatchWriter, ctx: RequestContext): void => {
     const ms = now();
     const session = ctx.session;
@@ -83,8 +87,9 @@ export function createRecordWriter(options: RecordBuilderOptions): RecordWriter 
     const rawPath = recordPath(ctx);
     // track_endpoints: the record shows the matched pattern as its path (spec analytics.md §2, §7).
     const trackedPath = analytics.endpoints === null ? null : analytics.endpoints.trackedPath(ctx);
+    const path = trackedPath ?? rawPath;
     writer.write(
-      analytics.info, ctx.method, ctx.target.host, trackedPath ?? rawPath, ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
+      analytics.info, ctx.method, ctx.target.host, normalise === null ? path : normalise(path), ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
       ms, ctx.status, ctx.sessionKey, session?.oauth_client_id ?? '', total, upstream, clientIp(ctx), requestTags(ctx),
       // '' is expanded to "Non Versioned".
       session?.alias || ctx.keyAlias, trackedPath !== null, analytics.recordsVersion ? ctx.versionName : '', rawPath,
