@@ -233,6 +233,22 @@ describe(`analytics and metrics through a running ${WORKERS}-worker gateway`, ()
     const metrics = await scrape(tg.metricsUrl);
     assert.equal(sum(metrics, 'tyk_http_status', { api: 'paths' }), 17, 'metrics count every request, tracked or not');
   });
+
+  test('responses served from the cache are recorded like upstream ones (records aggregated = requests served)', async () => {
+    await admin.ok(admin.createApi(keylessApi('cached', '/cached/', upstream.url, {
+      cache_options: { enable_cache: true, cache_all_safe_requests: true, cache_timeout: 120, cache_response_codes: [200] },
+    })));
+    await tg.waitForConvergence();
+    const first = await load(tg.gatewayUrl, 1, () => ({ path: '/cached/same' }));
+    const again = await load(tg.gatewayUrl, 5, () => ({ path: '/cached/same' }));
+    assert.deepEqual([...first, ...again].filter((s) => s !== 200), []);
+    const apis = await waitFor('the cached records aggregated', async () => {
+      const res = await admin.call<{ apis: Record<string, Counter> }>('GET', '/tollgate/analytics/apis');
+      return res.json.apis.cached?.hits === 6 ? res.json.apis : undefined;
+    });
+    assert.equal(apis.cached!.hits, 6);
+    assert.equal(sum(await scrape(tg.metricsUrl), 'tyk_http_status', { api: 'cached' }), 6);
+  });
 });
 
 describe('Redis down: workers buffer to their bound, then drop and count; requests are still served', () => {

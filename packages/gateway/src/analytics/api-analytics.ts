@@ -1,6 +1,5 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import type { RecordApiInfo } from '@tollgate/store';
-import { isVersioned } from '../rules/versions.js';
 import { compileEndpointTracking, type EndpointTracking } from './endpoint-tracking.js';
 
 /** What the analytics record of one API needs from its definition, computed once at load. */
@@ -17,11 +16,6 @@ export interface ApiAnalytics {
   readonly info: RecordApiInfo;
   /** `track_endpoints` / `do_not_track_endpoints` of its versions; null when it has none. */
   readonly endpoints: EndpointTracking | null;
-  /**
-   * The API reads a version from each request, so records show the version's name as `api_version`; a
-   * non-versioned API's records show `Non Versioned` (spec analytics.md §2).
-   */
-  readonly recordsVersion: boolean;
 }
 
 const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
@@ -47,6 +41,5 @@ export function compileApiAnalytics(def: ApiDefinition, listenPath: string, conf
       apiId: String(def.api_id), apiName: String(def.name ?? ''), orgId: String(def.org_id ?? ''), listenPath, tags, expireAfterMs,
     }),
     endpoints: compileEndpointTracking(def, config),
-    recordsVersion: isVersioned(def),
   });
 }

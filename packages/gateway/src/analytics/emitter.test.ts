@@ -56,6 +56,18 @@ describe('analytics emitter (spec analytics.md §1, §7)', () => {
     assert.equal(await redis.get(analyticsKeys.queuedRecords), '2');
   });
 
+  it('records a response served from the cache; not a chunked body cut off at max_request_body_size (413)', async () => {
+    await redis.flushall();
+    const emitter = createAnalyticsEmitter(config(), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w4', clientIp: testDeps.clientIp })!;
+    const cached = testContext(pools, {}, { path: '/a/cached', upstreamSentMs: 0, upstreamHeadMs: 0 });
+    cached.isCachedResponse = true;
+    emitter.emit(cached);
+    // The body streamed upstream until it crossed the limit: the request is answered 413 and not recorded.
+    emitter.emit(testContext(pools, {}, { path: '/a/too-large', status: 413, error: errors.entityTooLarge, upstreamSentMs: 1_001 }));
+    assert.equal(await emitter.stop(2000), 0);
+    assert.deepEqual(await streamPaths(), ['/a/cached']);
+  });
+
   it('records nothing for a request that matched do_not_track_endpoints; other requests of the API are recorded', async () => {
     await redis.flushall();
     const emitter = createAnalyticsEmitter(config(), { redis, metrics: createGatewayMetrics(new Registry()), logger, workerId: 'w3', clientIp: testDeps.clientIp })!;

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '@tollgate/apidef';
 import { AnalyticsQueue, type RedisClient } from '@tollgate/store';
 import type { Logger } from 'pino';
+import { errors } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ClientIpResolver } from '../pipeline/client-ip.js';
 import type { RequestContext } from '../pipeline/request-context.js';
@@ -34,11 +35,14 @@ export interface EmitterDeps {
 }
 
 /**
- * Spec analytics.md §1: a record for every request that went upstream or ended with a gateway error;
- * none for a pipeline reply that is not an error (CORS preflight, mock response).
+ * Spec analytics.md §1: a record for every request that went upstream, was answered from the cache, or
+ * ended with a gateway error; none for a pipeline reply that is not an error (CORS preflight, mock
+ * response), nor for a body over `max_request_body_size` (413, also when a chunked body crosses it while
+ * streaming: the declared-size case never reaches an API).
  */
 function isRecorded(ctx: RequestContext): boolean {
-  return ctx.error !== null || ctx.upstreamSentMs > 0 || ctx.status === 499;
+  if (ctx.error !== null) return ctx.error !== errors.entityTooLarge;
+  return ctx.upstreamSentMs > 0 || ctx.isCachedResponse || ctx.status === 499;
 }
 
 /**

@@ -4,6 +4,8 @@ import { decodeRecordBatch, RecordBatchWriter, type AnalyticsRecord } from '@tol
 import { errors } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
+import type { ApiDefinition } from '@tollgate/apidef';
+import { createVersionCheck } from '../middleware/version-check.js';
 import { compilePathNormaliser } from './path-normaliser.js';
 import { createRecordWriter, requestTags } from './record-builder.js';
 import { testContext, testDeps } from './test-context.js';
@@ -61,13 +63,21 @@ describe('analytics record (spec analytics.md §2)', () => {
     assert.deepEqual([plain!.path, plain!.raw_path], ['/health', '/health']);
   });
 
-  it('api_version: the version a versioned API resolved; Non Versioned for a non-versioned API', () => {
-    const versioned = testContext(pools, {
+  it('api_version: the version name the request carried; Non Versioned when it named none or the API is not versioned', () => {
+    const def = (fallback: boolean) => ({
       version_data: { not_versioned: false, default_version: 'v1', versions: { v1: { name: 'v1' }, v2: { name: 'v2' } } },
-      definition: { location: 'header', key: 'x-api-version' },
+      definition: { location: 'header', key: 'x-api-version', fallback_to_default: fallback },
     });
-    versioned.versionName = 'v2';
-    assert.equal(record(versioned).api_version, 'v2');
+    /** Runs the real version step on a request with these headers, then writes its record. */
+    const versionOf = (fallback: boolean, headers: string[]) => {
+      const ctx = testContext(pools, def(fallback), { headers: ['host', 'gw', ...headers] });
+      const decision = createVersionCheck(def(fallback) as ApiDefinition, testDeps)!(ctx);
+      return [record(ctx).api_version, decision === undefined ? 'served' : (decision as { status: number }).status];
+    };
+    assert.deepEqual(versionOf(false, ['x-api-version', 'v2']), ['v2', 'served']);
+    assert.deepEqual(versionOf(false, []), ['Non Versioned', 'served'], 'the default version was used: none was read from the request');
+    assert.deepEqual(versionOf(false, ['x-api-version', 'v9']), ['v9', 403]);
+    assert.deepEqual(versionOf(true, ['x-api-version', 'v9']), ['v9', 'served'], 'fallback_to_default serves v1; the record names what was asked for');
     const plain = testContext(pools, { version_data: { not_versioned: true, versions: { Default: { name: 'Default' } } } });
     assert.equal(plain.versionName, 'Default');
     assert.equal(record(plain).api_version, 'Non Versioned');

@@ -91,8 +91,8 @@ export function createRecordWriter(options: RecordBuilderOptions): RecordWriter 
     writer.write(
       analytics.info, ctx.method, ctx.target.host, normalise === null ? path : normalise(path), ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
       ms, ctx.status, ctx.sessionKey, session?.oauth_client_id ?? '', total, upstream, clientIp(ctx), requestTags(ctx),
-      // '' is expanded to "Non Versioned".
-      session?.alias || ctx.keyAlias, trackedPath !== null, analytics.recordsVersion ? ctx.versionName : '', rawPath,
+      // '' (no version read from the request) is expanded to "Non Versioned".
+      session?.alias || ctx.keyAlias, trackedPath !== null, ctx.requestedVersion, rawPath,
     );
   };
 }

@@ -32,6 +32,7 @@ function isNameIn(flat: readonly string[], lower: string): boolean {
  * `x-tyk-cached-response: 1`, and 304 when `If-None-Match` holds the entry's ETag (as Tyk does).
  */
 export function replyFromCache(hit: CachedResponse, ctx: RequestContext): Reply {
+  ctx.isCachedResponse = true;
   const own = ctx.responseHeaders;
   const headers: string[] = [];
   let etag = '';

@@ -86,6 +86,7 @@ function versionedStep(def: ApiDefinition, deps: PipelineDeps): Middleware {
   const now = deps.now;
   return (ctx) => {
     const requested = reader.read(ctx);
+    ctx.requestedVersion = requested;
     const name = requested === '' ? defaultName : requested;
     if (name === '') return errors.versionNotFound;
     const v = versions.get(name) ?? fallback;

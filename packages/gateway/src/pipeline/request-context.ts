@@ -63,6 +63,12 @@ export class RequestContext {
   isIgnored = false;
   /** Name of the API version the request was resolved to ('' for an API without versions). */
   versionName = '';
+  /**
+   * The version name the request itself carried (header, query parameter or URL segment) as a versioned
+   * API reads it, '' when none (the default version was used, or the API is not versioned): the analytics
+   * record's `api_version` (spec analytics.md §2).
+   */
+  requestedVersion = '';
   /** Path sent upstream before listen-path stripping (the version step may remove a URL version). */
   forwardPath: string;
   /** How much of `forwardPath` is the listen path, removed with `strip_listen_path` (a URL rewrite may change it). */
@@ -77,6 +83,8 @@ export class RequestContext {
   versionlessPath = '';
   /** Path without the listen path (leading '/'), computed on first use by endpoint matching. */
   private subPathCache: string | null = null;
+  /** Answered from the response cache (it is recorded in analytics like an upstream response). */
+  isCachedResponse = false;
   /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
   cacheCapture: ResponseCapture | null = null;
   /** Resolves the promise `pending()` returned while a step waits; null when nothing waits. */
