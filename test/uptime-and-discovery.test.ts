@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { gatewayRequest } from './support/gateway-client.js';
+import { scrape, sum } from './support/metrics-client.js';
 import { freePort, waitFor } from './support/processes.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
@@ -88,6 +89,18 @@ describe('uptime tests and service discovery', () => {
       return r.status === 503 ? r : undefined;
     }, 15_000);
     assert.equal(res.text, 'all hosts are down\n');
+    // The pipeline runs before the proxy step, as in Tyk: a keyed API with its hosts down still asks for the key.
+    await admin.ok(admin.createApi({
+      ...keylessApi('guarded', '/guarded/', `${c.url}/`, { proxy: { check_host_against_uptime_tests: true } }), use_keyless: false, use_standard_auth: true,
+    }));
+    await tg.waitForConvergence();
+    const unauthenticated = await gatewayRequest(tg.gatewayUrl, '/guarded/x');
+    assert.equal(unauthenticated.status, 401);
+    // Counted like every request that reached an API (it was not before: it never got a request context).
+    const before = sum(await scrape(tg.metricsUrl), 'tyk_http_status', { api: 'single', code: '503' });
+    assert.equal((await gatewayRequest(tg.gatewayUrl, '/single/y')).status, 503);
+    assert.equal(sum(await scrape(tg.metricsUrl), 'tyk_http_status', { api: 'single', code: '503' }), before + 1);
+    await admin.ok(admin.deleteApi('guarded'));
     await admin.ok(admin.deleteApi('single'));
     assert.equal(c.requests > 0, true, 'the control plane checked c');
   });

@@ -63,6 +63,19 @@ describe('aggregation (spec analytics.md §5)', () => {
     const all = entries([testRecord({ api_key: 'k', path: '/p' })], { ...options, trackAllPaths: true });
     assert.deepEqual(values(all, 'apiendpoints'), [Buffer.from('a:Non Versioned:/p').toString('hex')]);
     assert.deepEqual(values(all, 'keyendpoints'), [`k:${Buffer.from('a:/p').toString('base64').replace(/=+$/, '')}`]);
+    assert.deepEqual(values(all, 'oauthendpoints'), [], 'no OAuth client, no entry');
+  });
+
+  it('apiendpoints: the hex key is the identifier, the path the human identifier; oauthendpoints per OAuth client', () => {
+    const { hours } = aggregateBatch([toTuple(testRecord({ oauth_id: 'client9', path: '/p', track_path: true }))], options);
+    const all = [...[...hours.values()][0]!.entries.values()];
+    const apiEndpoint = all.find((e) => e.dimension === 'apiendpoints')!;
+    const hex = Buffer.from('a:Non Versioned:/p').toString('hex');
+    assert.deepEqual([apiEndpoint.value, apiEndpoint.counter.identifier, apiEndpoint.counter.humanIdentifier], [hex, hex, '/p']);
+    const oauth = all.find((e) => e.dimension === 'oauthendpoints')!;
+    const value = Buffer.from('a:/p').toString('base64').replace(/=+$/, '');
+    assert.deepEqual([oauth.value, oauth.counter.identifier, oauth.counter.humanIdentifier, oauth.counter.hits], [`client9:${value}`, value, value, 1]);
+    assert.equal(all.some((e) => e.dimension === 'keyendpoints'), false, 'no key, no keyendpoints entry');
   });
 });
 

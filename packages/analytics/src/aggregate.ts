@@ -7,10 +7,10 @@ import { hourBucket, type RecordApiInfo, type RecordTuple } from '@tollgate/stor
  */
 export type Dimension =
   | 'total' | 'apiid' | 'errors' | 'codes' | 'versions' | 'apikeys' | 'oauthids' | 'tags'
-  | 'endpoints' | 'apiendpoints' | 'keyendpoints';
+  | 'endpoints' | 'apiendpoints' | 'keyendpoints' | 'oauthendpoints';
 
 export const DIMENSIONS: readonly Dimension[] = [
-  'total', 'apiid', 'errors', 'codes', 'versions', 'apikeys', 'oauthids', 'tags', 'endpoints', 'apiendpoints', 'keyendpoints',
+  'total', 'apiid', 'errors', 'codes', 'versions', 'apikeys', 'oauthids', 'tags', 'endpoints', 'apiendpoints', 'keyendpoints', 'oauthendpoints',
 ];
 
 /** Sums, extremes and per-status counts of the records that fell into one entry. */
@@ -264,11 +264,12 @@ function forEachEntry(h: HourAggregate, t: RecordTuple, strings: ApiStrings, opt
   if (!t[16] && !options.trackAllPaths) return;
   const path = t[3];
   hit(h, org, 'endpoints', path.replace(/\./g, '\\u2e'), path, path, c);
-  hit(h, org, 'apiendpoints', Buffer.from(`${api.apiId}:${version}:${path}`).toString('hex'), path, path, c);
-  if (apiKey !== '') {
-    const value = b64(`${api.apiId}:${path}`);
-    hit(h, org, 'keyendpoints', `${apiKey}:${value}`, value, value, c);
-  }
+  const apiEndpoint = Buffer.from(`${api.apiId}:${version}:${path}`).toString('hex');
+  hit(h, org, 'apiendpoints', apiEndpoint, apiEndpoint, path, c);
+  if (apiKey === '' && oauthId === '') return;
+  const value = b64(`${api.apiId}:${path}`);
+  if (apiKey !== '') hit(h, org, 'keyendpoints', `${apiKey}:${value}`, value, value, c);
+  if (oauthId !== '') hit(h, org, 'oauthendpoints', `${oauthId}:${value}`, value, value, c);
 }
 
 function tagHit(h: HourAggregate, org: string, tag: string, options: AggregateOptions, c: Counter): void {

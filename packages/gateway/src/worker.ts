@@ -117,7 +117,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
         observers.exchangeDone(ctx);
         if (ctx.errorDetail !== '') {
           // errors-and-flags.md §4: the detail goes to the log, never to the client.
-          logger.warn({ api_id: ctx.api.apiId, status: ctx.status, flag: ctx.flag, error: ctx.errorDetail, target: ctx.target.origin }, 'upstream error');
+          logger.warn({ api_id: ctx.api.apiId, status: ctx.status, flag: ctx.flag, error: ctx.errorDetail, target: ctx.target?.origin ?? '' }, 'upstream error');
         }
         events.onExchangeDone(ctx);
         if (state.inFlight === 0 && drained) drained();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { decodeRecordBatch, RecordBatchWriter, type AnalyticsRecord } from '@tollgate/store';
 import { errors } from '../errors.js';
@@ -99,6 +100,17 @@ describe('analytics record (spec analytics.md §2)', () => {
     const r = record(testContext(pools, {}, { sessionKey: 'hash9', session: { alias: 'alice', oauth_client_id: 'c1' } }));
     assert.deepEqual([r.api_key, r.alias, r.oauth_id], ['hash9', 'alice', 'c1']);
     assert.deepEqual(r.tags, ['key-hash9', 'org-org1', 'api-a1']);
+  });
+
+  it('content_length as Go reports it: declared, 0 for no body (any method), -1 for a chunked body', () => {
+    const post = testContext(pools, {}, { method: 'POST' });
+    assert.equal(record(post).content_length, 0, 'a POST without Content-Length and without a body has a known length: 0');
+    const chunked = testContext(pools, {}, { method: 'GET' });
+    chunked.body = Readable.from([Buffer.from('x')]);
+    assert.equal(record(chunked).content_length, -1);
+    const sized = testContext(pools, {}, { method: 'PUT', headers: ['host', 'gw', 'content-length', '3'] });
+    sized.body = Buffer.from('abc');
+    assert.equal(record(sized).content_length, 3);
   });
 
   it('ip_address is the client IP as IP lists resolve it (X-Real-IP first); user_agent and content_length as sent', () => {

@@ -47,10 +47,13 @@ export function requestTags(ctx: RequestContext): readonly string[] {
   return tags;
 }
 
-/** Request Content-Length; 0 for a GET/HEAD without one, −1 when unknown (chunked) or unreadable. */
+/**
+ * Request Content-Length as Go's `r.ContentLength`: the declared length; 0 without one and without a body;
+ * −1 when unknown (a chunked body, which the front door hands over as a stream) or unreadable.
+ */
 function contentLength(ctx: RequestContext): number {
   const raw = ctx.header('content-length');
-  if (raw === '') return ctx.method === 'GET' || ctx.method === 'HEAD' ? 0 : -1;
+  if (raw === '') return ctx.body === null || Buffer.isBuffer(ctx.body) ? 0 : -1;
   const n = Number(raw);
   return Number.isInteger(n) && n >= 0 ? n : -1;
 }
@@ -89,7 +92,8 @@ export function createRecordWriter(options: RecordBuilderOptions): RecordWriter 
     const trackedPath = analytics.endpoints === null ? null : analytics.endpoints.trackedPath(ctx);
     const path = trackedPath ?? rawPath;
     writer.write(
-      analytics.info, ctx.method, ctx.target.host, normalise === null ? path : normalise(path), ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
+      // No target when every one was down (503 NHU): the record names the API's first one.
+      analytics.info, ctx.method, ctx.target?.host ?? ctx.api.targets[0]?.host ?? '', normalise === null ? path : normalise(path), ctx.path, contentLength(ctx), ctx.hasClientUserAgent ? ctx.header('user-agent') : '',
       ms, ctx.status, ctx.sessionKey, session?.oauth_client_id ?? '', total, upstream, clientIp(ctx), requestTags(ctx),
       // '' (no version read from the request) is expanded to "Non Versioned".
       session?.alias || ctx.keyAlias, trackedPath !== null, ctx.requestedVersion, rawPath,

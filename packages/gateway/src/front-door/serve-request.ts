@@ -120,14 +120,12 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
     return;
   }
   const api = match.api;
-  const target = pickTarget(api, Date.now());
-  if (target === null) {
-    writeReply(res, errors.allHostsDown, closeConnection());
-    return;
-  }
+  const now = Date.now();
+  // null when every target is down: answered 503 NHU by the exchange, after the pipeline (auth first).
+  const target = pickTarget(api, now);
   const headers = collector.finish(input.peer, input.proto, host, options.userAgent);
   const size = input.contentLength === '' ? (collector.isChunked ? -1 : 0) : declaredSize;
-  const ctx = new RequestContext(api, input.method, path, query, match.matchedLength, headers, input.peer, target, Date.now());
+  const ctx = new RequestContext(api, input.method, path, query, match.matchedLength, headers, input.peer, target, now);
   ctx.forwardedFor = collector.xff;
   ctx.isTls = input.proto === 'https';
   ctx.hasClientUserAgent = collector.hasUserAgent;

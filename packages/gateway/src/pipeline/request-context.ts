@@ -103,8 +103,11 @@ export class RequestContext {
     readonly headers: string[],
     /** The client's address as the gateway sees it. */
     readonly peer: string,
-    /** Upstream chosen by load balancing; a middleware may replace it. */
-    public target: UpstreamTarget,
+    /**
+     * Upstream chosen by load balancing; a middleware may replace it. Null when every target was down:
+     * the pipeline still runs (auth answers first, as in Tyk) and the proxy step answers 503 NHU.
+     */
+    public target: UpstreamTarget | null,
     readonly startMs: number,
   ) {
     this.forwardPath = path;

@@ -1,5 +1,5 @@
 import type { ResponseWriter } from '../front-door/response-writer.js';
-import { classifyUpstreamError, statusLine, type GatewayError } from '../errors.js';
+import { classifyUpstreamError, errors, statusLine, type GatewayError } from '../errors.js';
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamHandler } from './http1/upstream-connection.js';
@@ -79,6 +79,11 @@ export class ProxyExchange implements UpstreamHandler {
   private dispatch(): void {
     const ctx = this.ctx;
     const { api, target } = ctx;
+    if (target === null) {
+      // Every target was down when the request arrived (load balancing, uptime tests, no discovered host).
+      this.endWithError(errors.allHostsDown, this.closeConnection());
+      return;
+    }
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
     const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
     const query = joinQuery(target.query, ctx.query);
@@ -211,7 +216,7 @@ export class ProxyExchange implements UpstreamHandler {
     const ctx = this.ctx;
     if (!CONNECT_FAILURES.has(err.code ?? '') || ctx.api.targets.length < 2) return false;
     const now = Date.now();
-    markDown(ctx.target, now);
+    if (ctx.target !== null) markDown(ctx.target, now);
     const body = ctx.body;
     if (body !== null && !Buffer.isBuffer(body)) return false;
     if (this.attempts >= ctx.api.targets.length) return false;
