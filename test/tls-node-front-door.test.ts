@@ -9,6 +9,7 @@ import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { createTestPki, fingerprintOf, httpsGet, tlsProbe } from './support/tls.js';
+import { scrape, sum } from './support/metrics-client.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { patternSha256, startUpstream, type Upstream } from './support/upstream.js';
 
@@ -157,10 +158,13 @@ describe('mutual TLS (use_mutual_tls_auth, client_certificates)', () => {
   });
 
   it('a domain served only by mTLS APIs requires the certificate at the handshake: no HTTP response without it', async () => {
+    const rejectedBefore = sum(await scrape(tg.metricsUrl), 'tollgate_rejections_total', { api: '', reason: 'tls' });
     const refused = await httpsGet(tg.gatewayPort, '/strict/', { servername: 'strict.test', host: 'strict.test' });
     assert.equal(refused.status, 0, JSON.stringify(refused));
     const wrong = await httpsGet(tg.gatewayPort, '/strict/', { servername: 'strict.test', host: 'strict.test', cert: stranger });
     assert.equal(wrong.status, 0, JSON.stringify(wrong));
+    // Both refusals count as tls rejections that reached no API.
+    assert.equal(sum(await scrape(tg.metricsUrl), 'tollgate_rejections_total', { api: '', reason: 'tls' }) - rejectedBefore, 2);
     const ok = await httpsGet(tg.gatewayPort, '/strict/', { servername: 'strict.test', host: 'strict.test', cert: allowed });
     assert.equal(ok.status, 200, JSON.stringify(ok));
   });

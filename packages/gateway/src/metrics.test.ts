@@ -46,6 +46,16 @@ describe('gateway metrics', () => {
     assert.deepEqual(['TKE', 'CRQ', 'BTL', 'URT', 'CDC', 'ZZZ'].map((f) => rejectionReason(f)), ['auth', 'tls', 'body', 'upstream', 'client', 'other']);
   });
 
+  it('errors without a flag count by their family: auth refusals as auth, the mutual TLS check as tls', () => {
+    const reason = (e: { flag: string; code: string }) => rejectionReason(e.flag, e.code);
+    assert.deepEqual(
+      [errors.keyExpired, errors.keyInactive, errors.userNotAuthorised, errors.hmacInvalid, errors.apiAccessDisallowed, errors.jwtNoMatchingPolicyFound].map(reason),
+      ['auth', 'auth', 'auth', 'auth', 'auth', 'auth'],
+    );
+    assert.deepEqual([errors.mtlsNotTls, errors.mtlsCertificateRequired, errors.mtlsCertificateExpired].map(reason), ['tls', 'tls', 'tls']);
+    assert.deepEqual([errors.contentLengthInvalid, errors.ipDisallowed, errors.versionNotFound, errors.internal].map(reason), ['body', 'ip', 'other', 'other']);
+  });
+
   it('labels carry API ids and status codes only: no path, no key', async () => {
     const metrics = createGatewayMetrics(new Registry());
     metrics.observeExchange(testContext(pools, {}, { path: '/a/secret/123', sessionKey: 'key-hash', error: tykError('TOLLGATE_ERR_TEST', 403, 'AKI', 'no') }));

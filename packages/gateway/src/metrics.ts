@@ -20,7 +20,7 @@ export type RejectionReason = 'auth' | 'rate_limit' | 'quota' | 'tls' | 'ip' | '
 
 /**
  * Response flag → rejection reason (errors-and-flags.md §2). Errors without a flag (§2.3) are told by
- * their catalogue code where one family is clear (IP lists); the rest are `other`.
+ * their catalogue code (REASON_BY_CODE); the rest (version and endpoint rules, internal errors) are `other`.
  */
 const REASON_BY_FLAG: ReadonlyMap<string, RejectionReason> = new Map([
   ...['AMF', 'AKI', 'TKE', 'TKI', 'TCV', 'EAD', 'IHD'].map((f) => [f, 'auth'] as const),
@@ -31,7 +31,16 @@ const REASON_BY_FLAG: ReadonlyMap<string, RejectionReason> = new Map([
   ['CDC', 'client'],
 ]);
 
-const REASON_BY_CODE: ReadonlyMap<string, RejectionReason> = new Map([['TOLLGATE_ERR_IP_DISALLOWED', 'ip']]);
+/** Catalogue codes of the errors that carry no flag, by the family they belong to. */
+const REASON_BY_CODE: ReadonlyMap<string, RejectionReason> = new Map([
+  ['TOLLGATE_ERR_IP_DISALLOWED', 'ip'],
+  // Key checks and auth modes (auth.md §4-§8): a credential that does not grant access.
+  ...['KEY_INACTIVE', 'KEY_EXPIRED', 'API_ACCESS_DISALLOWED', 'RESOURCE_DISALLOWED', 'SESSION_MISSING', 'USER_NOT_AUTHORISED',
+    'HMAC_INVALID', 'JWT_IDENTITY', 'JWT_POLICY', 'JWT_CREATE'].map((c) => [`TOLLGATE_ERR_${c}`, 'auth'] as const),
+  // The mutual TLS request check (auth.md §9).
+  ...['MTLS_NOT_TLS', 'MTLS_REQUIRED', 'MTLS_EXPIRED', 'MTLS_NOT_ALLOWED'].map((c) => [`TOLLGATE_ERR_${c}`, 'tls'] as const),
+  ...['CONTENT_LENGTH_INVALID', 'ENTITY_TOO_LARGE', 'BODY_READ'].map((c) => [`TOLLGATE_ERR_${c}`, 'body'] as const),
+]);
 
 export function rejectionReason(flag: string, code = ''): RejectionReason {
   return REASON_BY_FLAG.get(flag) ?? REASON_BY_CODE.get(code) ?? 'other';
@@ -58,6 +67,11 @@ export interface GatewayMetrics {
   readonly sources: MetricSources;
   /** Counts one finished exchange (every request that reached an API, tracked or not). */
   observeExchange(ctx: RequestContext): void;
+  /**
+   * Counts a TLS connection refused before any request (failed handshake, or no allowed client certificate
+   * where one is required) as a `tls` rejection with an empty API id: no API was reached.
+   */
+  rejectedHandshake(): void;
   readonly analyticsDropped: Counter;
   readonly analyticsQueued: Counter;
   readonly analyticsSendFailures: Counter;
@@ -136,5 +150,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     if (src.error !== null) rejections.labels(api, rejectionReason(src.flag, src.error.code)).inc();
   };
 
-  return { registry, sources, observeExchange, analyticsDropped, analyticsQueued, analyticsSendFailures };
+  const handshakeRejections = rejections.labels('', 'tls');
+  const rejectedHandshake = (): void => { handshakeRejections.inc(); };
+  return { registry, sources, observeExchange, rejectedHandshake, analyticsDropped, analyticsQueued, analyticsSendFailures };
 }

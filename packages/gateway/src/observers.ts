@@ -13,6 +13,8 @@ const ANALYTICS_STOP_MS = 3000;
 /** What a worker does where an exchange ends: metrics for every request, an analytics record when kept. */
 export interface ExchangeObservers {
   exchangeDone(ctx: RequestContext): void;
+  /** A TLS connection refused before any request (counted as a `tls` rejection, no API). */
+  handshakeRejected(): void;
   /** Scrape-time values (revision, Redis health) from parts the worker builds later. */
   readonly sources: MetricSources;
   /** Hands buffered records over (bounded wait) and closes the analytics connection. */
@@ -49,6 +51,7 @@ export function createExchangeObservers(options: {
   });
   return {
     sources: metrics.sources,
+    handshakeRejected: metrics.rejectedHandshake,
     exchangeDone(ctx) {
       try {
         metrics.observeExchange(ctx);

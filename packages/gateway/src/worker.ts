@@ -139,7 +139,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const certificateFiles = choice.kind === 'http' ? [] : loadCertificateFiles(config, registry, logger);
   const uwsTls = choice.kind === 'uws-tls' ? new UwsTlsListener(frontDoorOptions, logger) : null;
   const nodeTls = choice.kind === 'node-tls'
-    ? new NodeTlsFrontDoor(frontDoorOptions, { minVersion: choice.minVersion, maxVersion: choice.maxVersion, ciphers: choice.ciphers, logger })
+    ? new NodeTlsFrontDoor(frontDoorOptions, {
+      minVersion: choice.minVersion, maxVersion: choice.maxVersion, ciphers: choice.ciphers, logger, onRejected: observers.handshakeRejected,
+    })
     : null;
   /** Certificates by SNI and client-certificate policies follow the APIs and the store (spec §2, §4-5). */
   const refreshTls = (): void => {

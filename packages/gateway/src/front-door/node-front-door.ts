@@ -16,6 +16,8 @@ export interface NodeTlsOptions {
   readonly maxVersion: SecureVersion;
   readonly ciphers: string;
   readonly logger: Logger;
+  /** A connection refused before any request: failed handshake, or no allowed certificate where one is required. */
+  readonly onRejected?: () => void;
 }
 
 /**
@@ -47,7 +49,10 @@ export class NodeTlsFrontDoor {
       },
     }, (req, res) => this.handle(req, res));
     this.server.on('secureConnection', (socket: TLSSocket) => this.enforcePolicy(socket));
-    this.server.on('tlsClientError', (err) => tls.logger.debug({ err: err.message }, 'TLS handshake failed'));
+    this.server.on('tlsClientError', (err) => {
+      tls.logger.debug({ err: err.message }, 'TLS handshake failed');
+      tls.onRejected?.();
+    });
     this.server.keepAliveTimeout = 120_000;
   }
 
@@ -101,6 +106,7 @@ export class NodeTlsFrontDoor {
     if (policy.mode !== 'require') return;
     const presented = presentedChain(socket);
     if (presented !== null && matchClientCertificate(presented.chain, presented.fingerprint, policy.allowed) !== null) return;
+    this.tls.onRejected?.();
     socket.destroy();
   }
 
