@@ -1,4 +1,4 @@
-import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
+import { compileDomain, hostMatches, type ApiDefinition, type CompiledDomain, type GatewayConfig } from '@tollgate/apidef';
 import type { CertificateRegistry } from './certificate-registry.js';
 import { allowedClientCertificates, type AllowedClientCertificate } from './client-certificates.js';
 
@@ -13,9 +13,10 @@ const NONE: ClientCertPolicy = Object.freeze({ mode: 'none', allowed: [] });
 
 /**
  * Per-server-name client-certificate policy from the loaded APIs: a domain whose APIs all use
- * `use_mutual_tls_auth` requires a certificate; one where mTLS and other APIs mix only requests it; the
- * policy for a name is its domain's, else that of the APIs without a domain. Templated domains are not
- * considered at the handshake (the request-level check still runs for them).
+ * `use_mutual_tls_auth` requires a certificate; one where mTLS and other APIs mix only requests it. The
+ * policy for a name is its domain's; else the strongest of the templated domains (`{sub}.example.com`)
+ * matching it, with the allowed certificates of those of that strength; else that of the APIs without a
+ * domain; else none (spec §5).
  *
  * @example
  * const policyFor = clientCertPolicies({ apis, config, registry }); policyFor('api.example.com').mode
@@ -30,22 +31,41 @@ export function clientCertPolicies(options: {
   const customDomains = Boolean(config.enable_custom_domains);
   for (const def of options.apis) {
     if (def.active === false) continue;
-    const domain = customDomains && !def.domain_disabled ? String(def.domain ?? '').toLowerCase() : '';
-    if (domain.includes('{')) continue;
+    const domain = customDomains && !def.domain_disabled ? String(def.domain ?? '').trim().toLowerCase() : '';
     const entry = domains.get(domain) ?? { mtls: [], plain: 0 };
     if (def.use_mutual_tls_auth) entry.mtls.push(def);
     else entry.plain++;
     domains.set(domain, entry);
   }
   const policies = new Map<string, ClientCertPolicy>();
+  /** Templated domains with an mTLS API: tried in turn for a name no exact domain claims. */
+  const templated: { readonly domain: CompiledDomain; readonly policy: ClientCertPolicy }[] = [];
   for (const [domain, entry] of domains) {
     if (entry.mtls.length === 0) continue;
     const allowed = entry.mtls.flatMap((def) => allowedClientCertificates(def, config, registry));
-    policies.set(domain, Object.freeze({ mode: entry.plain > 0 ? 'request' : 'require', allowed }));
+    const policy: ClientCertPolicy = Object.freeze({ mode: entry.plain > 0 ? 'request' : 'require', allowed });
+    if (domain.includes('{')) templated.push({ domain: compileDomain(domain), policy });
+    else policies.set(domain, policy);
   }
+  const exactDomains = new Set([...domains.keys()].filter((d) => !d.includes('{')));
   return (serverName: string) => {
     const name = serverName.toLowerCase();
-    if (domains.has(name)) return policies.get(name) ?? NONE;
+    if (exactDomains.has(name)) return policies.get(name) ?? NONE;
+    if (templated.length > 0 && name !== '') {
+      const matched = strongestTemplated(templated, name);
+      if (matched !== null) return matched;
+    }
     return policies.get('') ?? NONE;
   };
+}
+
+const STRENGTH = { none: 0, request: 1, require: 2 } as const;
+
+/** The strongest policy among the templated domains matching `name`, their allowed lists merged; null when none matches. */
+function strongestTemplated(templated: readonly { readonly domain: CompiledDomain; readonly policy: ClientCertPolicy }[], name: string): ClientCertPolicy | null {
+  const matching = templated.filter((t) => hostMatches(t.domain, name)).map((t) => t.policy);
+  if (matching.length === 0) return null;
+  const strongest = Math.max(...matching.map((p) => STRENGTH[p.mode]));
+  const chosen = matching.filter((p) => STRENGTH[p.mode] === strongest);
+  return chosen.length === 1 ? chosen[0]! : Object.freeze({ mode: chosen[0]!.mode, allowed: chosen.flatMap((p) => p.allowed) });
 }

@@ -149,4 +149,23 @@ describe('client certificates (auth.md §9, spec §5)', () => {
     assert.equal(policyFor('plain.test').mode, 'none');
     assert.equal(policyFor('elsewhere.test').mode, 'none');
   });
+
+  it('templated domains: the strongest matching one applies to names no exact domain claims', () => {
+    const policyFor = clientCertPolicies({
+      config: config({ enable_custom_domains: true }), registry,
+      apis: [
+        { api_id: '1', domain: '{tenant}.strict.test', use_mutual_tls_auth: true, client_certificates: [listedId] },
+        { api_id: '2', domain: '{tenant}.mixed.test', use_mutual_tls_auth: true, client_certificates: [listedId] },
+        { api_id: '3', domain: '{tenant}.mixed.test' },
+        { api_id: '4', domain: '{any}.test' },
+        { api_id: '5', domain: 'exact.strict.test' },
+      ],
+    });
+    assert.deepEqual([policyFor('a.strict.test').mode, policyFor('a.strict.test').allowed.length], ['require', 1]);
+    assert.equal(policyFor('A.Mixed.test').mode, 'request');
+    // An exact domain wins over a template that also matches the name.
+    assert.equal(policyFor('exact.strict.test').mode, 'none');
+    assert.equal(policyFor('other.test').mode, 'none');
+    assert.equal(policyFor('').mode, 'none');
+  });
 });
