@@ -29,7 +29,9 @@ const CLIENT_ID_CLAIMS = ['clientId', 'cid', 'client_id'] as const;
  * Centralised JWT sessions (auth.md §8.3): identity claim → key ID built from (org, MD5 hex of the
  * identity) → the stored session, or a new one made from the base policy (the policy claim, else the
  * first default policy) and saved. An existing session follows a changed policy claim or default list,
- * and its `expires` follows a later `exp`. Scope mapping and `jwt_client_base_field` are not acted on.
+ * and its `expires` follows a later `exp`; with no base policy at all (no claim value, no defaults) an
+ * existing session is refused unless a scope mapping is configured. Scope mapping and
+ * `jwt_client_base_field` are not acted on.
  *
  * @example
  * const resolve = createCentralisedSession(def, deps); await resolve(ctx, claims, true)
@@ -40,6 +42,7 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
   const policyField = String(def.jwt_policy_field_name ?? '');
   const defaults = (def.jwt_default_policies ?? []).filter((p: unknown): p is string => typeof p === 'string' && p !== '');
   const mapsClientId = def['idp_client_id_mapping_disabled'] !== true;
+  const mapsScopes = hasScopeMapping(def);
   const { sessions, sessionWriter, policies, logger } = deps;
   const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
   const refs = new LRUCache<string, KeyRef>({ max: IDENTITY_CACHE_SIZE });
@@ -74,6 +77,8 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
     if (claimPolicy !== '' && policies.get(claimPolicy) === undefined) return errors.jwtNoMatchingPolicy;
     const current = policyIds(session);
     if (current.length === 0) return errors.jwtNoMatchingPolicyFound;
+    // Step 7: no base policy and no defaults → an existing session is refused (a scope mapping may give policies).
+    if (claimPolicy === '' && defaults.length === 0 && !mapsScopes) return errors.jwtNoMatchingPolicyFound;
     let next: SessionState | null = null;
     const wanted = claimPolicy !== '' ? (current[0] === claimPolicy ? null : [claimPolicy])
       : (defaults.length > 0 && !sameSet(defaults, current) ? defaults : null);
@@ -167,6 +172,13 @@ function clientIdOf(claims: Claims): string {
     if (typeof value === 'string' && value !== '') return value;
   }
   return '';
+}
+
+/** A scope → policy mapping is configured: `scopes.jwt.scope_to_policy` or `jwt_scope_to_policy_mapping`. */
+function hasScopeMapping(def: ApiDefinition): boolean {
+  const scopes = def.scopes?.['jwt'] as { scope_to_policy?: unknown } | undefined;
+  const isNonEmpty = (map: unknown): boolean => map !== null && typeof map === 'object' && Object.keys(map).length > 0;
+  return isNonEmpty(scopes?.scope_to_policy) || isNonEmpty(def.jwt_scope_to_policy_mapping);
 }
 
 function policyIds(session: SessionState): readonly string[] {

@@ -152,8 +152,22 @@ describe('createJwtAuth: centralised sessions (auth.md §8.3)', () => {
     assert.equal(t.sessions.ttls.get(storageIdOf('ttl-user')), 3600);
   });
 
-  it('a stored session whose policies no longer apply is refused unless the token names a usable policy', async () => {
+  it('an existing session and a token naming no policy, with no defaults and no scope mapping → 403 no matching policy found (step 7)', async () => {
     const { t, check } = setup();
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'u', pol: 'gold' })))), undefined);
+    const later = bearer(await hs256({ sub: 'u', exp: NOW + 7200 }));
+    assert.equal(await decide(check(later)), errors.jwtNoMatchingPolicyFound);
+    assert.equal(later.session, null);
+    // Refused before anything is saved: the later exp did not extend the stored session.
+    assert.equal(t.sessions.stored.get(storageIdOf('u'))?.expires, 0);
+    // The same token is accepted while defaults give a base policy.
+    const withDefaults = setup({ jwt_default_policies: ['gold'] });
+    withDefaults.t.sessions.stored.set(storageIdOf('u'), t.sessions.stored.get(storageIdOf('u'))!);
+    assert.equal(await decide(withDefaults.check(bearer(await hs256({ sub: 'u' })))), undefined);
+  });
+
+  it('a stored session whose policies no longer apply is refused unless the token names a usable policy', async () => {
+    const { t, check } = setup({ jwt_default_policies: ['deleted-policy'] });
     t.sessions.stored.set(storageIdOf('stale'), { apply_policies: ['deleted-policy'], access_rights: {} });
     assert.equal(await decide(check(bearer(await hs256({ sub: 'stale' })))), errors.jwtCouldNotApplyPolicy);
     const repaired = bearer(await hs256({ sub: 'stale', pol: 'gold' }));
