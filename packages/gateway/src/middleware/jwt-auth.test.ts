@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { generateCertificate } from '@tollgate/store';
 import { exportJWK, SignJWT, type JWTPayload } from 'jose';
 import { apiDef, authTestDeps, decide, testRequest } from '../auth/testing.js';
 import { errors, type GatewayError } from '../errors.js';
 import type { Reply } from '../pipeline/decision.js';
+import { legacyCertificate } from '../auth/jwt-keys.js';
 import { createJwtAuth } from './jwt-auth.js';
 
 const SECRET = Buffer.from('a-very-secret-hmac-key-of-32-bytes!!');
@@ -232,5 +234,57 @@ describe('createJwtAuth: JWKS (auth.md §8.2 step 3)', () => {
     } finally {
       server.close();
     }
+  });
+  it('a set whose keys carry only x5c (no n/e) is used in the legacy form: the first certificate of the key with the kid and kty', async () => {
+    const der = (pem: string) => new X509Certificate(pem).raw.toString('base64');
+    const signer = generateCertificate({ commonName: 'jwt signer', days: 1 });
+    const stranger = generateCertificate({ commonName: 'someone else', days: 1 });
+    // kid k1 exists for another kty first, and its second certificate is not the signer's: only the first x5c counts.
+    let keys: object[] = [
+      { kid: 'k1', kty: 'EC', x5c: [der(stranger.certPem)] },
+      { kid: 'k1', kty: 'RSA', use: 'sig', x5c: [der(signer.certPem), der(stranger.certPem)] },
+    ];
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: url });
+      const sign = (keyPem: string, kid: string, sub: string) =>
+        new SignJWT({ sub, pol: 'gold' }).setProtectedHeader({ alg: 'RS256', kid }).sign(createPrivateKey(keyPem));
+      const ctx = bearer(await sign(signer.keyPem, 'k1', 'x5c-user'));
+      assert.equal(await decide(check(ctx)), undefined);
+      assert.equal(ctx.sessionKey, storageIdOf('x5c-user'));
+      assert.equal(await decide(check(bearer(await sign(stranger.keyPem, 'k1', 'x5c-forged')))), errors.jwtNotAuthorized);
+      assert.equal(await decide(check(bearer(await sign(signer.keyPem, 'k9', 'x5c-unknown')))), errors.jwtNotAuthorized);
+      const before = fetches;
+      // A new kid in the set is found by the refetch an unknown kid triggers (after the cooldown).
+      const next = generateCertificate({ commonName: 'next signer', days: 1 });
+      keys = [...keys, { kid: 'k2', kty: 'RSA', x5c: [der(next.certPem)] }];
+      const rotated = await sign(next.keyPem, 'k2', 'x5c-next');
+      let outcome: unknown = 'not tried';
+      for (let attempt = 0; attempt < 50 && outcome !== undefined; attempt++) {
+        outcome = await decide(check(bearer(rotated)));
+        if (outcome !== undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(outcome, undefined);
+      assert.ok(fetches > before);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('legacyCertificate: matching kid and kty (any case), first x5c entry; nothing otherwise', () => {
+    const set = { keys: [{ kid: 'a', kty: 'rsa', x5c: ['first', 'second'] }, { kid: 'b', kty: 'RSA' }, null, 'junk'] };
+    assert.equal(legacyCertificate(set, 'a', 'RSA'), 'first');
+    assert.equal(legacyCertificate(set, 'a', 'EC'), undefined);
+    assert.equal(legacyCertificate(set, 'b', 'RSA'), undefined);
+    assert.equal(legacyCertificate(set, 'c', 'RSA'), undefined);
+    assert.equal(legacyCertificate(undefined, 'a', 'RSA'), undefined);
   });
 });
