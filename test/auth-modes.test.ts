@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
 import { AdminClient, keylessApi } from './support/admin-client.js';
@@ -43,12 +43,17 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     await admin.ok(admin.createApi(keyedApi('jwks', '/jwks/', target, {
       enable_jwt: true, jwt_signing_method: 'rsa', jwt_source: jwks.url, jwt_default_policies: ['jwt-basic'],
     })));
+    await admin.ok(admin.createApi(keyedApi('jwt-client', '/jwt-client/', target, {
+      enable_jwt: true, jwt_signing_method: 'hmac', jwt_source: JWT_SECRET.toString('base64'), jwt_client_base_field: 'cid',
+    })));
     await admin.ok(admin.createApi(keyedApi('chained', '/chained/', target, {
       use_basic_auth: true, use_standard_auth: true, base_identity_provided_by: 'auth_token',
       auth_configs: { authToken: { auth_header_name: 'X-Api-Key' } },
     })));
     await putPolicy(admin, { id: 'jwt-basic', name: 'jwt basic', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt', 'jwks') });
     await putPolicy(admin, { id: 'jwt-gold', name: 'jwt gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt') });
+    await putPolicy(admin, { id: 'gold', name: 'gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt-client') });
+    await createKey(admin, 'cid1', { apply_policies: ['gold'], access_rights: {} });
     keys.token = await createKey(admin, 'token-user-1', { alias: 'token user', access_rights: rightsTo('token', 'chained') });
     keys.expired = await createKey(admin, 'expired-user', { expires: 1_000_000_000, access_rights: rightsTo('token') });
     keys.inactive = await createKey(admin, 'inactive-user', { is_inactive: true, access_rights: rightsTo('token') });
@@ -162,6 +167,24 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     const res = await get('/jwks/x', { authorization: `Bearer ${swapped}` });
     assert.equal(res.status, 403);
     assert.equal(res.text, body('Key not authorized: Unexpected signing method'));
+  });
+
+  test('JWT jwt_client_base_field: the first policy of the key the claim names is the base policy; no base policy → 403', async () => {
+    const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(JWT_SECRET);
+    const res = await get('/jwt-client/x', { authorization: `Bearer ${await sign({ sub: 'client-user', cid: 'cid1' })}` });
+    assert.equal(res.status, 200, res.text);
+    const sessionName = createHash('md5').update('client-user').digest('hex');
+    const session = await admin.call<{ apply_policies?: string[]; alias?: string }>('GET', `/tyk/keys/${sessionName}?api_id=jwt-client`);
+    assert.equal(session.status, 200, session.text);
+    assert.deepEqual(session.json.apply_policies, ['gold']);
+    assert.equal(session.json.alias, 'client-user');
+    // The session exists, but a token naming no client (and the API has no default policies) is refused.
+    const noClient = await get('/jwt-client/x', { authorization: `Bearer ${await sign({ sub: 'client-user' })}` });
+    assert.equal(noClient.status, 403);
+    assert.equal(noClient.text, body('key not authorized: no matching policy found'));
+    const unknownClient = await get('/jwt-client/x', { authorization: `Bearer ${await sign({ sub: 'other-client-user', cid: 'no-such-client' })}` });
+    assert.equal(unknownClient.status, 403);
+    assert.equal(unknownClient.text, body('key not authorized: no matching policy found'));
   });
 
   test('chained basic + token: both must pass; the token\'s session is the one checked', async () => {

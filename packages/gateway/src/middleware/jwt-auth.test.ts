@@ -148,6 +148,47 @@ describe('createJwtAuth: centralised sessions (auth.md §8.3)', () => {
     assert.deepEqual(t.sessions.stored.get(storageIdOf('d'))?.apply_policies, ['gold']);
   });
 
+  it('jwt_client_base_field (no policy field): the first policy of the key the claim names is the base policy', async () => {
+    const { t, check } = setup({ jwt_policy_field_name: '', jwt_client_base_field: 'cid' });
+    t.sessions.stored.set('org1client-gold', { apply_policies: ['gold', 'silver'], access_rights: {} });
+    t.sessions.stored.set('org1client-silver', { apply_policies: ['silver'], access_rights: {} });
+    const token = await hs256({ sub: 'cu', cid: 'client-gold' });
+    const ctx = bearer(token);
+    assert.equal(await decide(check(ctx)), undefined);
+    assert.equal(ctx.session?.rate, 100);
+    assert.deepEqual(t.sessions.stored.get(storageIdOf('cu'))?.apply_policies, ['gold']);
+    // Both lookups (the JWT session and the client key) are answered from the session cache: no promise.
+    const loads = t.sessions.loads;
+    assert.equal(check(bearer(token)), undefined);
+    assert.equal(t.sessions.loads, loads);
+    // Another client switches the existing session to its first policy.
+    const switched = bearer(await hs256({ sub: 'cu', cid: 'client-silver' }));
+    assert.equal(await decide(check(switched)), undefined);
+    assert.equal(switched.session?.rate, 10);
+    assert.deepEqual(t.sessions.stored.get(storageIdOf('cu'))?.apply_policies, ['silver']);
+  });
+
+  it('jwt_client_base_field: no claim, an unknown client or a client without policies names no base policy (defaults, else 403)', async () => {
+    const { t, check } = setup({ jwt_policy_field_name: '', jwt_client_base_field: 'cid' });
+    t.sessions.stored.set('org1bare-client', { access_rights: {} });
+    for (const claims of [{ sub: 'n1' }, { sub: 'n2', cid: 'no-such-client' }, { sub: 'n3', cid: 'bare-client' }, { sub: 'n4', cid: 7 }]) {
+      assert.equal(await decide(check(bearer(await hs256(claims)))), errors.jwtNoMatchingPolicyFound, JSON.stringify(claims));
+    }
+    const withDefaults = setup({ jwt_policy_field_name: '', jwt_client_base_field: 'cid', jwt_default_policies: ['silver'] });
+    const ctx = bearer(await hs256({ sub: 'n2', cid: 'no-such-client' }));
+    assert.equal(await decide(withDefaults.check(ctx)), undefined);
+    assert.equal(ctx.session?.rate, 10);
+    // A key whose first policy does not exist cannot be found (its policies do not apply): no base policy either.
+    t.sessions.stored.set('org1odd-client', { apply_policies: ['platinum'], access_rights: {} });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'n5', cid: 'odd-client' })))), errors.jwtNoMatchingPolicyFound);
+  });
+
+  it('jwt_client_base_field is not used when jwt_policy_field_name is set', async () => {
+    const { t, check } = setup({ jwt_client_base_field: 'cid' });
+    t.sessions.stored.set('org1client-gold', { apply_policies: ['gold'], access_rights: {} });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'p1', cid: 'client-gold' })))), errors.jwtNoMatchingPolicyFound);
+  });
+
   it('a created session is stored with the API\'s session_lifetime as its TTL', async () => {
     const { t, check } = setup({ session_lifetime: 3600 });
     assert.equal(await decide(check(bearer(await hs256({ sub: 'ttl-user', pol: 'gold' })))), undefined);
