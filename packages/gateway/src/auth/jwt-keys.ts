@@ -3,6 +3,7 @@ import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
 import { createRemoteJWKSet, customFetch, type JWSHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { Agent, fetch as undiciFetch } from 'undici';
+import type { JwksSets } from './jwks-sets.js';
 
 /** Algorithms of each `jwt_signing_method` (auth.md §8.1); `""` behaves as `hmac`. */
 export const ALGORITHM_FAMILIES: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -34,13 +35,13 @@ const JWKS_TIMEOUT_MS = 5000;
  * key (every token refused with 403, as Tyk does); the caller logs it once at load.
  *
  * @example
- * const source = jwtKeySource(def, config); // { kind: 'jwks', url, resolve } or { kind: 'static', key }
+ * const source = jwtKeySource(def, config, sets); // { kind: 'jwks', url, resolve } or { kind: 'static', key }
  */
-export function jwtKeySource(def: ApiDefinition, config: Readonly<GatewayConfig>): JwtKeySource {
+export function jwtKeySource(def: ApiDefinition, config: Readonly<GatewayConfig>, sets: JwksSets): JwtKeySource {
   const source = String(def.jwt_source ?? '');
   const url = jwksUrl(source);
   const method = familyName(def);
-  if (url !== null) return { kind: 'jwks', url, resolve: remoteJwks(url, config, method) };
+  if (url !== null) return { kind: 'jwks', url, resolve: sets.resolver(String(def.api_id ?? ''), url, method, () => remoteJwks(url, config, method)) };
   const bytes = Buffer.from(source, 'base64');
   return { kind: 'static', key: method === 'hmac' ? createSecretKey(bytes) : publicKeyOrNull(bytes) };
 }
