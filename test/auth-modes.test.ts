@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
 import { AdminClient, keylessApi } from './support/admin-client.js';
@@ -12,12 +12,18 @@ import { startUpstream, type Upstream } from './support/upstream.js';
 const body = (message: string) => `{\n    "error": "${message}"\n}`;
 const JWT_SECRET = randomBytes(32);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const rotatedRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** Requests per round, each on a new connection, so the kernel spreads them over both workers. */
+const ROUND = 24;
+/** How long a JWKS flush may take to reach every worker (pub/sub; the cache itself keeps sets 240 s). */
+const PROPAGATION_BOUND_MS = 3000;
 
 describe('every auth mode through a running cluster (2 workers)', () => {
   let redis: RedisServer;
   let tg: Tollgate;
   let upstream: Upstream;
   let jwks: JwksServer;
+  let rotating: JwksServer;
   let admin: AdminClient;
   const keys: Record<string, string> = {};
   const get = (path: string, headers: Record<string, string> = {}) => gatewayRequest(tg.gatewayUrl, path, { headers });
@@ -26,6 +32,7 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     redis = await startRedisServer();
     upstream = await startUpstream({ name: 'auth' });
     jwks = await startJwksServer([{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }]);
+    rotating = await startJwksServer([{ ...(await exportJWK(rsa.publicKey)), kid: 'rot', alg: 'RS256', use: 'sig' }]);
     tg = await startTollgate({ redisPort: redis.port, workers: 2, config: { hash_keys: true } });
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     const target = `${upstream.url}/`;
@@ -43,12 +50,23 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     await admin.ok(admin.createApi(keyedApi('jwks', '/jwks/', target, {
       enable_jwt: true, jwt_signing_method: 'rsa', jwt_source: jwks.url, jwt_default_policies: ['jwt-basic'],
     })));
+    await admin.ok(admin.createApi(keyedApi('jwt-client', '/jwt-client/', target, {
+      enable_jwt: true, jwt_signing_method: 'hmac', jwt_source: JWT_SECRET.toString('base64'), jwt_client_base_field: 'cid',
+    })));
+    for (const id of ['jwks-rot', 'jwks-rot2']) {
+      await admin.ok(admin.createApi(keyedApi(id, `/${id}/`, target, {
+        enable_jwt: true, jwt_signing_method: 'rsa', jwt_source: rotating.url, jwt_default_policies: ['jwks-rot'],
+      })));
+    }
     await admin.ok(admin.createApi(keyedApi('chained', '/chained/', target, {
       use_basic_auth: true, use_standard_auth: true, base_identity_provided_by: 'auth_token',
       auth_configs: { authToken: { auth_header_name: 'X-Api-Key' } },
     })));
     await putPolicy(admin, { id: 'jwt-basic', name: 'jwt basic', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt', 'jwks') });
     await putPolicy(admin, { id: 'jwt-gold', name: 'jwt gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt') });
+    await putPolicy(admin, { id: 'jwks-rot', name: 'jwks rot', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwks-rot', 'jwks-rot2') });
+    await putPolicy(admin, { id: 'gold', name: 'gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt-client') });
+    await createKey(admin, 'cid1', { apply_policies: ['gold'], access_rights: {} });
     keys.token = await createKey(admin, 'token-user-1', { alias: 'token user', access_rights: rightsTo('token', 'chained') });
     keys.expired = await createKey(admin, 'expired-user', { expires: 1_000_000_000, access_rights: rightsTo('token') });
     keys.inactive = await createKey(admin, 'inactive-user', { is_inactive: true, access_rights: rightsTo('token') });
@@ -64,6 +82,7 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     await redis?.stop();
     await upstream?.close();
     await jwks?.close();
+    await rotating?.close();
   });
 
   test('keyless: no credential needed', async () => {
@@ -162,6 +181,62 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     const res = await get('/jwks/x', { authorization: `Bearer ${swapped}` });
     assert.equal(res.status, 403);
     assert.equal(res.text, body('Key not authorized: Unexpected signing method'));
+  });
+
+  test('JWT jwt_client_base_field: the first policy of the key the claim names is the base policy; no base policy → 403', async () => {
+    const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(JWT_SECRET);
+    const res = await get('/jwt-client/x', { authorization: `Bearer ${await sign({ sub: 'client-user', cid: 'cid1' })}` });
+    assert.equal(res.status, 200, res.text);
+    const sessionName = createHash('md5').update('client-user').digest('hex');
+    const session = await admin.call<{ apply_policies?: string[]; alias?: string }>('GET', `/tyk/keys/${sessionName}?api_id=jwt-client`);
+    assert.equal(session.status, 200, session.text);
+    assert.deepEqual(session.json.apply_policies, ['gold']);
+    assert.equal(session.json.alias, 'client-user');
+    // The session exists, but a token naming no client (and the API has no default policies) is refused.
+    const noClient = await get('/jwt-client/x', { authorization: `Bearer ${await sign({ sub: 'client-user' })}` });
+    assert.equal(noClient.status, 403);
+    assert.equal(noClient.text, body('key not authorized: no matching policy found'));
+    const unknownClient = await get('/jwt-client/x', { authorization: `Bearer ${await sign({ sub: 'other-client-user', cid: 'no-such-client' })}` });
+    assert.equal(unknownClient.status, 403);
+    assert.equal(unknownClient.text, body('key not authorized: no matching policy found'));
+  });
+
+  test('DELETE /tyk/cache/jwks[/{apiID}] empties the JWKS caches of every worker: a key rotated under the same kid works only after it', async () => {
+    const round = async (path: string, token: string): Promise<Set<number>> => {
+      const statuses = new Set<number>();
+      for (let i = 0; i < ROUND; i++) statuses.add((await rawRequest(tg.gatewayPort, path, 'GET', { authorization: `Bearer ${token}` })).status);
+      return statuses;
+    };
+    const until = async (path: string, token: string): Promise<void> => {
+      const start = Date.now();
+      let last = new Set<number>();
+      while (Date.now() - start < PROPAGATION_BOUND_MS) {
+        last = await round(path, token);
+        if (last.size === 1 && last.has(200)) return;
+      }
+      assert.fail(`${path}: after ${PROPAGATION_BOUND_MS} ms still ${JSON.stringify([...last])}`);
+    };
+    const sign = (key: typeof rsa.privateKey) => new SignJWT({ sub: 'rotating-user' }).setProtectedHeader({ alg: 'RS256', kid: 'rot' }).sign(key);
+    const oldToken = await sign(rsa.privateKey);
+    const newToken = await sign(rotatedRsa.privateKey);
+    // Every worker fetches and caches the set for both APIs.
+    for (const path of ['/jwks-rot/x', '/jwks-rot2/x']) assert.deepEqual(await round(path, oldToken), new Set([200]));
+    rotating.keys = [{ ...(await exportJWK(rotatedRsa.publicKey)), kid: 'rot', alg: 'RS256', use: 'sig' }];
+    // The kid is known, so no refetch: the cached (old) key refuses the new token everywhere.
+    for (const path of ['/jwks-rot/x', '/jwks-rot2/x']) assert.deepEqual(await round(path, newToken), new Set([403]));
+
+    const one = await admin.call('DELETE', '/tyk/cache/jwks/jwks-rot');
+    assert.equal(one.status, 200);
+    assert.deepEqual(JSON.parse(one.text), { status: 'ok', message: 'cache invalidated' });
+    await until('/jwks-rot/x', newToken);
+    // Only that API's set went: the other still has the old key on every worker.
+    assert.deepEqual(await round('/jwks-rot2/x', newToken), new Set([403]));
+
+    const all = await admin.call('DELETE', '/tyk/cache/jwks');
+    assert.equal(all.status, 200);
+    assert.deepEqual(JSON.parse(all.text), { status: 'ok', message: 'cache invalidated' });
+    await until('/jwks-rot2/x', newToken);
+    assert.equal((await admin.call('GET', '/tyk/cache/jwks')).status, 405);
   });
 
   test('chained basic + token: both must pass; the token\'s session is the one checked', async () => {

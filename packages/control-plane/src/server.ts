@@ -69,7 +69,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const store = new ConfigStore(redis);
   const registry = new ApiRegistry(store, { enableCustomDomains: Boolean(config.enable_custom_domains) });
   const policies = new PolicyRegistry(store, config.policies);
-  const keys = new KeyContext(config, new SessionStore(redis), store, registry, policies);
+  const sessionStore = new SessionStore(redis);
+  const keys = new KeyContext(config, sessionStore, store, registry, policies);
   const certs = new CertificateStore(store, { secret: certificateSecret(config) });
   const isAdmin = createAdminSecretCheck(config.secret);
   const responseCache = new ResponseCache(redis);
@@ -123,8 +124,15 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       if (req.method !== 'GET') return sendStatus(res, 405, 'Method not supported');
       return handleReload(store, res, url.searchParams.get('block') === 'true');
     }
+    // Every worker of every gateway empties its JWKS caches (of one API, or all) on the key-change channel.
+    const jwksPath = /^\/tyk\/cache\/jwks(?:\/([^/]+))?$/.exec(path);
+    if (jwksPath) {
+      if (req.method !== 'DELETE') return sendStatus(res, 405, 'Method not supported');
+      await sessionStore.flushJwks(jwksPath[1] === undefined ? '' : decodeURIComponent(jwksPath[1]));
+      return sendStatus(res, 200, 'cache invalidated');
+    }
     const cachePath = /^\/tyk\/cache\/([^/]+)$/.exec(path);
-    if (cachePath && cachePath[1] !== 'jwks') {
+    if (cachePath) {
       if (req.method !== 'DELETE') return sendStatus(res, 405, 'Method not supported');
       await responseCache.invalidate(decodeURIComponent(cachePath[1]!));
       return sendStatus(res, 200, 'cache invalidated');

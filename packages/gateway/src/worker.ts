@@ -21,6 +21,7 @@ import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { PolicyIndex } from './sessions/policy-index.js';
 import { SessionCache } from './sessions/session-cache.js';
+import { JwksSets } from './auth/jwks-sets.js';
 import { ApiSet } from './routing/api-set.js';
 import { CertificateRegistry } from './tls/certificate-registry.js';
 import { clientCertPolicies } from './tls/client-cert-policy.js';
@@ -70,13 +71,21 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   // come with the configuration feed and are applied when a session is read.
   const sessionStore = new SessionStore(redis);
   const policies = new PolicyIndex(logger);
-  const sessions = new SessionCache({ store: sessionStore, subscriber, policies, logger });
+  // JWKS caches are emptied through the same channel (DELETE /tyk/cache/jwks[/{apiID}]).
+  const jwks = new JwksSets();
+  const sessions = new SessionCache({
+    store: sessionStore, subscriber, policies, logger,
+    onJwksFlush: (apiId) => {
+      const dropped = jwks.flush(apiId);
+      logger.info({ api_id: apiId === '' ? undefined : apiId, dropped }, 'JWKS cache emptied');
+    },
+  });
   const sessionWriter = {
     save: (storageId: string, session: SessionState, ttlSeconds: number) => sessionStore.put(storageId, JSON.stringify(session), ttlSeconds),
   };
   const hostHealth = new HostHealthView(new HostHealthStore(redis), logger);
   const pipelineDeps = createPipelineDeps({
-    config, logger, limiter, certificates: registry, responseCache: new ResponseCache(redis), auth: { sessions, sessionWriter, policies },
+    config, logger, limiter, certificates: registry, responseCache: new ResponseCache(redis), auth: { sessions, sessionWriter, policies }, jwks,
   });
   // The events queue gets its own connection, opened when the first event is raised.
   const events = new GatewayEvents(() => {

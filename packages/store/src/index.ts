@@ -15,7 +15,7 @@ export { ResponseCache, encodeCachedResponse, decodeCachedResponse, type CachedR
 export { HostHealthStore, type HostTransition } from './host-health.js';
 export { EVENTS_QUEUE, JOBS_PREFIX, webhookJob, webhookJobOptions, type EventMeta, type WebhookJob } from './event-jobs.js';
 export { counterIdentity } from './key-layout.js';
-export { SessionStore, decodeKeyChange, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
+export { SessionStore, decodeKeyChange, decodeJwksFlush, type JwksFlush, type KeyChange, type SessionList, type SessionListOptions } from './session-store.js';
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
 export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCallback, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
 export { readQuotaCounter, withQuotaRemaining, type QuotaCounter } from './quota-counters.js';

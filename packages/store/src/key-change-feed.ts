@@ -1,5 +1,5 @@
 import { keyLayout } from './key-layout.js';
-import { decodeKeyChange, type KeyChange } from './session-store.js';
+import { decodeJwksFlush, decodeKeyChange, type JwksFlush, type KeyChange } from './session-store.js';
 import type { RedisClient } from './redis-client.js';
 
 export interface KeyChangeFeedOptions {
@@ -7,13 +7,15 @@ export interface KeyChangeFeedOptions {
   readonly subscriber: RedisClient;
   /** A session was written or deleted somewhere in the cluster. */
   readonly onChange: (change: KeyChange) => void;
+  /** `DELETE /tyk/cache/jwks[/{apiID}]` was called (apiId "" = every API). */
+  readonly onJwksFlush?: (flush: JwksFlush) => void;
   /** Messages may have been lost (the subscriber reconnected): forget everything cached. */
   readonly onReset: (reason: string) => void;
   readonly logger?: { warn(obj: object, msg: string): void };
 }
 
 /**
- * Follows `tollgate:keys:changes`. Pub/sub drops whatever is published while a subscriber is away, so
+ * Follows `tollgate:keys:changes`: session writes and deletes, and JWKS cache flushes. Pub/sub drops whatever is published while a subscriber is away, so
  * every reconnect after the first connection is reported through `onReset`. Never throws from its
  * listeners: a malformed message is logged (without its content) and ignored.
  *
@@ -26,11 +28,10 @@ export class KeyChangeFeed {
   private readonly onMessage = (channel: Buffer, payload: Buffer): void => {
     if (channel.toString() !== keyLayout.keyChangeChannel) return;
     const change = decodeKeyChange(payload);
-    if (change === null) {
-      this.options.logger?.warn({ bytes: payload.length }, 'ignored a malformed key change message');
-      return;
-    }
-    this.options.onChange(change);
+    if (change !== null) return this.options.onChange(change);
+    const flush = decodeJwksFlush(payload);
+    if (flush !== null) return this.options.onJwksFlush?.(flush);
+    this.options.logger?.warn({ bytes: payload.length }, 'ignored a malformed key change message');
   };
   private hasBeenReady: boolean;
   private readonly onReady = (): void => {

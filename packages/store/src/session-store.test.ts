@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pack } from 'msgpackr';
 import { createRedisClient, waitForReady, type RedisClient } from './redis-client.js';
-import { decodeKeyChange, SessionStore, type KeyChange } from './session-store.js';
+import { decodeJwksFlush, decodeKeyChange, SessionStore, type KeyChange } from './session-store.js';
 import { KeyChangeFeed } from './key-change-feed.js';
 import { counterIdentity, keyLayout } from './key-layout.js';
 import { startTestRedis, type TestRedisServer } from './test-redis-server.js';
@@ -87,6 +87,27 @@ describe('SessionStore', () => {
     ]);
   });
 
+  it('flushJwks publishes on the same channel: the feed hands it to onJwksFlush, not to onChange', async () => {
+    const sub = createRedisClient({ host: '127.0.0.1', port: server.port }, { name: 'test:sessions-sub', isSubscriber: true });
+    sub.on('error', () => undefined);
+    const changes: KeyChange[] = [];
+    const flushes: string[] = [];
+    const feed = new KeyChangeFeed({ subscriber: sub, onChange: (c) => changes.push(c), onJwksFlush: (f) => flushes.push(f.apiId), onReset: () => undefined });
+    try {
+      await feed.start();
+      await store.flushJwks('api-1');
+      await store.put('k1', '{}', 0);
+      await store.flushJwks('');
+      const deadline = Date.now() + 5000;
+      while (flushes.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(flushes, ['api-1', '']);
+      assert.deepEqual(changes, [{ op: 'put', id: 'k1' }]);
+    } finally {
+      await feed.stop();
+      sub.disconnect();
+    }
+  });
+
   it('lists storage IDs by prefix with SCAN, bounded by the limit', async () => {
     for (let i = 0; i < 30; i++) await store.put(`orgA${i}`, '{}', 0);
     for (let i = 0; i < 5; i++) await store.put(`orgB${i}`, '{}', 0);
@@ -127,5 +148,15 @@ describe('decodeKeyChange', () => {
     assert.equal(decodeKeyChange(pack({ op: 'put', id: '' })), null);
     assert.equal(decodeKeyChange(pack('nope')), null);
     assert.equal(decodeKeyChange(Buffer.from([0xc1, 0xff])), null);
+  });
+});
+
+describe('decodeJwksFlush', () => {
+  it('accepts {op: "jwks", api_id} ("" = every API) and refuses anything else without throwing', () => {
+    assert.deepEqual(decodeJwksFlush(pack({ op: 'jwks', api_id: 'a1' })), { apiId: 'a1' });
+    assert.deepEqual(decodeJwksFlush(pack({ op: 'jwks', api_id: '' })), { apiId: '' });
+    assert.equal(decodeJwksFlush(pack({ op: 'jwks' })), null);
+    assert.equal(decodeJwksFlush(pack({ op: 'put', id: 'x' })), null);
+    assert.equal(decodeJwksFlush(Buffer.from([0xc1, 0xff])), null);
   });
 });

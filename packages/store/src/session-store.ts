@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { pack } from 'msgpackr';
 import { unpackObject } from './change-message.js';
 import { keyLayout } from './key-layout.js';
 import { defineScripts, type TollgateCommands } from './scripts.js';
@@ -18,6 +19,21 @@ export function decodeKeyChange(payload: Buffer): KeyChange | null {
   const { op, id } = value;
   if ((op !== 'put' && op !== 'delete') || typeof id !== 'string' || id === '') return null;
   return { op, id };
+}
+
+/**
+ * Also published on `keyLayout.keyChangeChannel`, by `DELETE /tyk/cache/jwks[/{apiID}]`: every worker
+ * empties the JWKS cache of that API (`apiId` "" = of every API). msgpack `{op: "jwks", api_id}`.
+ */
+export interface JwksFlush {
+  readonly apiId: string;
+}
+
+/** Decodes a JWKS flush message; null (never throws) for anything else. */
+export function decodeJwksFlush(payload: Buffer): JwksFlush | null {
+  const value = unpackObject(payload);
+  if (value === null || value.op !== 'jwks' || typeof value.api_id !== 'string') return null;
+  return { apiId: value.api_id };
 }
 
 export interface SessionListOptions {
@@ -97,6 +113,15 @@ export class SessionStore {
   async delete(storageId: string): Promise<boolean> {
     const n = await this.redis.sessionWrite(keyLayout.session(storageId), 'delete', '', '0', keyLayout.keyChangeChannel, storageId);
     return n === 1;
+  }
+
+  /**
+   * Asks every worker of every gateway to empty the JWKS cache of `apiId` ("" = of every API), on the
+   * channel their session caches follow. Fire and forget, like any pub/sub: a worker whose subscriber is
+   * reconnecting misses it and empties all its JWKS caches when it is back.
+   */
+  async flushJwks(apiId: string): Promise<void> {
+    await this.redis.publish(keyLayout.keyChangeChannel, pack({ op: 'jwks', api_id: apiId }));
   }
 
   /** Remaining TTL in seconds: -1 without expiry, -2 when the session does not exist. */

@@ -7,6 +7,7 @@ import type { Decision } from '../pipeline/decision.js';
 import type { PipelineDeps } from '../pipeline/middleware.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { claimAt, identityOf, type Claims } from './jwt-claims.js';
+import { createKeyLookup, type FoundKey } from './key-lookup.js';
 
 /** Finds or creates the session of a verified token and makes it the request's (or only checks it). */
 export type CentralisedSession = (ctx: RequestContext, claims: Claims, isIdentity: boolean) => Decision | Promise<Decision>;
@@ -27,9 +28,11 @@ const CLIENT_ID_CLAIMS = ['clientId', 'cid', 'client_id'] as const;
 
 /**
  * Centralised JWT sessions (auth.md §8.3): identity claim → key ID built from (org, MD5 hex of the
- * identity) → the stored session, or a new one made from the base policy (the policy claim, else the
- * first default policy) and saved. An existing session follows a changed policy claim or default list,
- * and its `expires` follows a later `exp`. Scope mapping and `jwt_client_base_field` are not acted on.
+ * identity) → the stored session, or a new one made from the base policy (the policy claim; without a
+ * `jwt_policy_field_name`, the first policy of the key named by the `jwt_client_base_field` claim; else
+ * the first default policy) and saved. An existing session follows a changed base policy or default
+ * list, and its `expires` follows a later `exp`; with no base policy at all (none named, no defaults) an
+ * existing session is refused unless a scope mapping is configured. Scope mapping is not acted on.
  *
  * @example
  * const resolve = createCentralisedSession(def, deps); await resolve(ctx, claims, true)
@@ -40,6 +43,9 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
   const policyField = String(def.jwt_policy_field_name ?? '');
   const defaults = (def.jwt_default_policies ?? []).filter((p: unknown): p is string => typeof p === 'string' && p !== '');
   const mapsClientId = def['idp_client_id_mapping_disabled'] !== true;
+  const mapsScopes = hasScopeMapping(def);
+  const clientField = String(def.jwt_client_base_field ?? '');
+  const clientLookup = policyField === '' && clientField !== '' ? createKeyLookup(orgId, deps) : null;
   const { sessions, sessionWriter, policies, logger } = deps;
   const { hash_key_function: hashKeyFunction, hash_keys: hashKeys } = deps.config;
   const refs = new LRUCache<string, KeyRef>({ max: IDENTITY_CACHE_SIZE });
@@ -54,13 +60,13 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
   };
   const isOwnPolicy = (policy: Policy | undefined): policy is Policy => policy !== undefined && String(policy.org_id ?? '') === orgId;
 
-  const create = (claims: Claims, identity: string, ref: KeyRef, claimPolicy: string): Stored | GatewayError => {
-    const base = claimPolicy || defaults[0] || '';
+  const create = (claims: Claims, identity: string, ref: KeyRef, tokenPolicy: string): Stored | GatewayError => {
+    const base = tokenPolicy || defaults[0] || '';
     if (base === '') return errors.jwtNoMatchingPolicyFound;
     const policy = policies.get(base);
     if (!isOwnPolicy(policy)) return errors.jwtNoMatchingPolicy;
     const raw = sessionFromPolicy(policy, orgId, deps.now());
-    raw.apply_policies = claimPolicy !== '' ? [base] : [...defaults];
+    raw.apply_policies = tokenPolicy !== '' ? [base] : [...defaults];
     raiseExpiry(raw, claims);
     raw.meta_data = { TykJWTSessionID: ref.keyId };
     raw.alias = identity;
@@ -70,12 +76,14 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
     return { raw, applied: applied.session };
   };
 
-  const update = (session: SessionState, claims: Claims, claimPolicy: string, isApplied: boolean): Stored | GatewayError | null => {
-    if (claimPolicy !== '' && policies.get(claimPolicy) === undefined) return errors.jwtNoMatchingPolicy;
+  const update = (session: SessionState, claims: Claims, tokenPolicy: string, isApplied: boolean): Stored | GatewayError | null => {
+    if (tokenPolicy !== '' && policies.get(tokenPolicy) === undefined) return errors.jwtNoMatchingPolicy;
     const current = policyIds(session);
     if (current.length === 0) return errors.jwtNoMatchingPolicyFound;
+    // Step 7: no base policy and no defaults → an existing session is refused (a scope mapping may give policies).
+    if (tokenPolicy === '' && defaults.length === 0 && !mapsScopes) return errors.jwtNoMatchingPolicyFound;
     let next: SessionState | null = null;
-    const wanted = claimPolicy !== '' ? (current[0] === claimPolicy ? null : [claimPolicy])
+    const wanted = tokenPolicy !== '' ? (current[0] === tokenPolicy ? null : [tokenPolicy])
       : (defaults.length > 0 && !sameSet(defaults, current) ? defaults : null);
     if (wanted !== null) {
       if (!wanted.every((id) => isOwnPolicy(policies.get(id)))) return errors.jwtNoMatchingPolicy;
@@ -108,17 +116,39 @@ export function createCentralisedSession(def: ApiDefinition, deps: PipelineDeps)
       return errors.internal;
     });
 
-  const resolve = (ctx: RequestContext, claims: Claims, identity: string, ref: KeyRef, lookup: SessionLookup, isIdentity: boolean): Decision | Promise<Decision> => {
-    const claimed = policyField === '' ? undefined : claimAt(claims, policyField);
-    const claimPolicy = typeof claimed === 'string' ? claimed : '';
+  /**
+   * The base policy the token names (step 3, before the defaults): the policy claim; without a policy
+   * field, the first policy of the key named by the `jwt_client_base_field` claim (looked up like any
+   * key, so cached like one); '' when there is none.
+   */
+  const tokenPolicyOf = (claims: Claims): string | Promise<string> => {
+    if (policyField !== '') {
+      const claimed = claimAt(claims, policyField);
+      return typeof claimed === 'string' ? claimed : '';
+    }
+    if (clientLookup === null) return '';
+    const clientId = claims[clientField];
+    if (typeof clientId !== 'string' || clientId === '') return '';
+    const found = clientLookup(clientId);
+    return found instanceof Promise ? found.then(firstPolicyOf) : firstPolicyOf(found);
+  };
+
+  const decide = (ctx: RequestContext, claims: Claims, identity: string, ref: KeyRef, lookup: SessionLookup, isIdentity: boolean, tokenPolicy: string): Decision | Promise<Decision> => {
     if (!lookup.found) {
-      const created = create(claims, identity, ref, claimPolicy);
+      const created = create(claims, identity, ref, tokenPolicy);
       return isReply(created) ? created : saveThen(ctx, ref, created, isIdentity);
     }
     // A stored session whose policies no longer apply may be repaired by the token's policy claim.
-    const changed = update(lookup.session, claims, claimPolicy, lookup.policyError === null);
+    const changed = update(lookup.session, claims, tokenPolicy, lookup.policyError === null);
     if (changed === null) return finish(ctx, ref, lookup.session, isIdentity);
     return isReply(changed) ? changed : saveThen(ctx, ref, changed, isIdentity);
+  };
+
+  const resolve = (ctx: RequestContext, claims: Claims, identity: string, ref: KeyRef, lookup: SessionLookup, isIdentity: boolean): Decision | Promise<Decision> => {
+    const tokenPolicy = tokenPolicyOf(claims);
+    return typeof tokenPolicy === 'string'
+      ? decide(ctx, claims, identity, ref, lookup, isIdentity, tokenPolicy)
+      : tokenPolicy.then((policy) => decide(ctx, claims, identity, ref, lookup, isIdentity, policy));
   };
 
   return (ctx, claims, isIdentity) => {
@@ -167,6 +197,17 @@ function clientIdOf(claims: Claims): string {
     if (typeof value === 'string' && value !== '') return value;
   }
   return '';
+}
+
+/** A scope → policy mapping is configured: `scopes.jwt.scope_to_policy` or `jwt_scope_to_policy_mapping`. */
+function hasScopeMapping(def: ApiDefinition): boolean {
+  const scopes = def.scopes?.['jwt'] as { scope_to_policy?: unknown } | undefined;
+  const isNonEmpty = (map: unknown): boolean => map !== null && typeof map === 'object' && Object.keys(map).length > 0;
+  return isNonEmpty(scopes?.scope_to_policy) || isNonEmpty(def.jwt_scope_to_policy_mapping);
+}
+
+function firstPolicyOf(client: FoundKey | null): string {
+  return client === null ? '' : policyIds(client.session)[0] ?? '';
 }
 
 function policyIds(session: SessionState): readonly string[] {

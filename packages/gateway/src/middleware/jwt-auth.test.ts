@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { generateCertificate } from '@tollgate/store';
 import { exportJWK, SignJWT, type JWTPayload } from 'jose';
 import { apiDef, authTestDeps, decide, testRequest } from '../auth/testing.js';
 import { errors, type GatewayError } from '../errors.js';
 import type { Reply } from '../pipeline/decision.js';
+import { legacyCertificate } from '../auth/jwt-keys.js';
 import { createJwtAuth } from './jwt-auth.js';
 
 const SECRET = Buffer.from('a-very-secret-hmac-key-of-32-bytes!!');
@@ -146,14 +148,69 @@ describe('createJwtAuth: centralised sessions (auth.md §8.3)', () => {
     assert.deepEqual(t.sessions.stored.get(storageIdOf('d'))?.apply_policies, ['gold']);
   });
 
+  it('jwt_client_base_field (no policy field): the first policy of the key the claim names is the base policy', async () => {
+    const { t, check } = setup({ jwt_policy_field_name: '', jwt_client_base_field: 'cid' });
+    t.sessions.stored.set('org1client-gold', { apply_policies: ['gold', 'silver'], access_rights: {} });
+    t.sessions.stored.set('org1client-silver', { apply_policies: ['silver'], access_rights: {} });
+    const token = await hs256({ sub: 'cu', cid: 'client-gold' });
+    const ctx = bearer(token);
+    assert.equal(await decide(check(ctx)), undefined);
+    assert.equal(ctx.session?.rate, 100);
+    assert.deepEqual(t.sessions.stored.get(storageIdOf('cu'))?.apply_policies, ['gold']);
+    // Both lookups (the JWT session and the client key) are answered from the session cache: no promise.
+    const loads = t.sessions.loads;
+    assert.equal(check(bearer(token)), undefined);
+    assert.equal(t.sessions.loads, loads);
+    // Another client switches the existing session to its first policy.
+    const switched = bearer(await hs256({ sub: 'cu', cid: 'client-silver' }));
+    assert.equal(await decide(check(switched)), undefined);
+    assert.equal(switched.session?.rate, 10);
+    assert.deepEqual(t.sessions.stored.get(storageIdOf('cu'))?.apply_policies, ['silver']);
+  });
+
+  it('jwt_client_base_field: no claim, an unknown client or a client without policies names no base policy (defaults, else 403)', async () => {
+    const { t, check } = setup({ jwt_policy_field_name: '', jwt_client_base_field: 'cid' });
+    t.sessions.stored.set('org1bare-client', { access_rights: {} });
+    for (const claims of [{ sub: 'n1' }, { sub: 'n2', cid: 'no-such-client' }, { sub: 'n3', cid: 'bare-client' }, { sub: 'n4', cid: 7 }]) {
+      assert.equal(await decide(check(bearer(await hs256(claims)))), errors.jwtNoMatchingPolicyFound, JSON.stringify(claims));
+    }
+    const withDefaults = setup({ jwt_policy_field_name: '', jwt_client_base_field: 'cid', jwt_default_policies: ['silver'] });
+    const ctx = bearer(await hs256({ sub: 'n2', cid: 'no-such-client' }));
+    assert.equal(await decide(withDefaults.check(ctx)), undefined);
+    assert.equal(ctx.session?.rate, 10);
+    // A key whose first policy does not exist cannot be found (its policies do not apply): no base policy either.
+    t.sessions.stored.set('org1odd-client', { apply_policies: ['platinum'], access_rights: {} });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'n5', cid: 'odd-client' })))), errors.jwtNoMatchingPolicyFound);
+  });
+
+  it('jwt_client_base_field is not used when jwt_policy_field_name is set', async () => {
+    const { t, check } = setup({ jwt_client_base_field: 'cid' });
+    t.sessions.stored.set('org1client-gold', { apply_policies: ['gold'], access_rights: {} });
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'p1', cid: 'client-gold' })))), errors.jwtNoMatchingPolicyFound);
+  });
+
   it('a created session is stored with the API\'s session_lifetime as its TTL', async () => {
     const { t, check } = setup({ session_lifetime: 3600 });
     assert.equal(await decide(check(bearer(await hs256({ sub: 'ttl-user', pol: 'gold' })))), undefined);
     assert.equal(t.sessions.ttls.get(storageIdOf('ttl-user')), 3600);
   });
 
-  it('a stored session whose policies no longer apply is refused unless the token names a usable policy', async () => {
+  it('an existing session and a token naming no policy, with no defaults and no scope mapping → 403 no matching policy found (step 7)', async () => {
     const { t, check } = setup();
+    assert.equal(await decide(check(bearer(await hs256({ sub: 'u', pol: 'gold' })))), undefined);
+    const later = bearer(await hs256({ sub: 'u', exp: NOW + 7200 }));
+    assert.equal(await decide(check(later)), errors.jwtNoMatchingPolicyFound);
+    assert.equal(later.session, null);
+    // Refused before anything is saved: the later exp did not extend the stored session.
+    assert.equal(t.sessions.stored.get(storageIdOf('u'))?.expires, 0);
+    // The same token is accepted while defaults give a base policy.
+    const withDefaults = setup({ jwt_default_policies: ['gold'] });
+    withDefaults.t.sessions.stored.set(storageIdOf('u'), t.sessions.stored.get(storageIdOf('u'))!);
+    assert.equal(await decide(withDefaults.check(bearer(await hs256({ sub: 'u' })))), undefined);
+  });
+
+  it('a stored session whose policies no longer apply is refused unless the token names a usable policy', async () => {
+    const { t, check } = setup({ jwt_default_policies: ['deleted-policy'] });
     t.sessions.stored.set(storageIdOf('stale'), { apply_policies: ['deleted-policy'], access_rights: {} });
     assert.equal(await decide(check(bearer(await hs256({ sub: 'stale' })))), errors.jwtCouldNotApplyPolicy);
     const repaired = bearer(await hs256({ sub: 'stale', pol: 'gold' }));
@@ -218,5 +275,57 @@ describe('createJwtAuth: JWKS (auth.md §8.2 step 3)', () => {
     } finally {
       server.close();
     }
+  });
+  it('a set whose keys carry only x5c (no n/e) is used in the legacy form: the first certificate of the key with the kid and kty', async () => {
+    const der = (pem: string) => new X509Certificate(pem).raw.toString('base64');
+    const signer = generateCertificate({ commonName: 'jwt signer', days: 1 });
+    const stranger = generateCertificate({ commonName: 'someone else', days: 1 });
+    // kid k1 exists for another kty first, and its second certificate is not the signer's: only the first x5c counts.
+    let keys: object[] = [
+      { kid: 'k1', kty: 'EC', x5c: [der(stranger.certPem)] },
+      { kid: 'k1', kty: 'RSA', use: 'sig', x5c: [der(signer.certPem), der(stranger.certPem)] },
+    ];
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: url });
+      const sign = (keyPem: string, kid: string, sub: string) =>
+        new SignJWT({ sub, pol: 'gold' }).setProtectedHeader({ alg: 'RS256', kid }).sign(createPrivateKey(keyPem));
+      const ctx = bearer(await sign(signer.keyPem, 'k1', 'x5c-user'));
+      assert.equal(await decide(check(ctx)), undefined);
+      assert.equal(ctx.sessionKey, storageIdOf('x5c-user'));
+      assert.equal(await decide(check(bearer(await sign(stranger.keyPem, 'k1', 'x5c-forged')))), errors.jwtNotAuthorized);
+      assert.equal(await decide(check(bearer(await sign(signer.keyPem, 'k9', 'x5c-unknown')))), errors.jwtNotAuthorized);
+      const before = fetches;
+      // A new kid in the set is found by the refetch an unknown kid triggers (after the cooldown).
+      const next = generateCertificate({ commonName: 'next signer', days: 1 });
+      keys = [...keys, { kid: 'k2', kty: 'RSA', x5c: [der(next.certPem)] }];
+      const rotated = await sign(next.keyPem, 'k2', 'x5c-next');
+      let outcome: unknown = 'not tried';
+      for (let attempt = 0; attempt < 50 && outcome !== undefined; attempt++) {
+        outcome = await decide(check(bearer(rotated)));
+        if (outcome !== undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(outcome, undefined);
+      assert.ok(fetches > before);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('legacyCertificate: matching kid and kty (any case), first x5c entry; nothing otherwise', () => {
+    const set = { keys: [{ kid: 'a', kty: 'rsa', x5c: ['first', 'second'] }, { kid: 'b', kty: 'RSA' }, null, 'junk'] };
+    assert.equal(legacyCertificate(set, 'a', 'RSA'), 'first');
+    assert.equal(legacyCertificate(set, 'a', 'EC'), undefined);
+    assert.equal(legacyCertificate(set, 'b', 'RSA'), undefined);
+    assert.equal(legacyCertificate(set, 'c', 'RSA'), undefined);
+    assert.equal(legacyCertificate(undefined, 'a', 'RSA'), undefined);
   });
 });

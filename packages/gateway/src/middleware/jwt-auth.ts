@@ -42,7 +42,7 @@ export function createJwtAuth(def: ApiDefinition, deps: PipelineDeps): Middlewar
   const checkTime = (claims: Claims): GatewayError | undefined => timeCheck(claims, Math.floor(now() / 1000));
   if (String(def.jwt_source ?? '') === '') return oneToOne(def, deps, { method, family, where, checkTime, isIdentity });
 
-  const source = jwtKeySource(def, deps.config);
+  const source = jwtKeySource(def, deps.config, deps.jwks);
   if (source.kind === 'static' && source.key === null) {
     deps.logger.warn({ api_id: def.api_id }, 'jwt_source is not a usable key: every token of this API will be refused');
   }

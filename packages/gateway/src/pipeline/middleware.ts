@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuthDeps } from './auth-deps.js';
 import type { Limiter } from '../limits/limiter.js';
 import type { CertificateRegistry } from '../tls/certificate-registry.js';
+import type { JwksSets } from '../auth/jwks-sets.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -28,6 +29,8 @@ export interface PipelineDeps extends AuthDeps {
   readonly limiter?: Limiter;
   /** The worker's certificate store copy (mutual TLS allow lists); absent in tests that need none. */
   readonly certificates?: CertificateRegistry;
+  /** The worker's remote JWKS per API, emptied by `DELETE /tyk/cache/jwks[/{apiID}]`. */
+  readonly jwks: JwksSets;
 }
 
 /**

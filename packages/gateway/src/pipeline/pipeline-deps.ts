@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Limiter } from '../limits/limiter.js';
 import { createClientIpResolver } from './client-ip.js';
 import type { AuthDeps } from './auth-deps.js';
+import { JwksSets } from '../auth/jwks-sets.js';
 import type { CertificateRegistry } from '../tls/certificate-registry.js';
 import type { PipelineDeps } from './middleware.js';
 
@@ -25,12 +26,14 @@ export function createPipelineDeps(options: {
   readonly auth?: AuthDeps;
   readonly limiter?: Limiter;
   readonly certificates?: CertificateRegistry;
+  /** The worker's remote JWKS (the worker shares it with the key-change feed); a new one when absent. */
+  readonly jwks?: JwksSets;
 }): PipelineDeps {
   const { config, logger, limiter } = options;
   const auth = options.auth ?? NO_KEY_STORE;
   return Object.freeze({
     config, logger, now: options.now ?? Date.now, clientIp: createClientIpResolver(config), responseCache: options.responseCache ?? null,
-    certificates: options.certificates,
+    certificates: options.certificates, jwks: options.jwks ?? new JwksSets(),
     sessions: auth.sessions, sessionWriter: auth.sessionWriter, policies: auth.policies, limiter,
   });
 }

@@ -28,6 +28,11 @@ export interface SessionCacheOptions {
   readonly negativeTtlMs?: number;
   /** Entries kept at most (least recently used go first). */
   readonly max?: number;
+  /**
+   * The key-change channel also carries `DELETE /tyk/cache/jwks[/{apiID}]`: called with the API ID ("" =
+   * every API), and with "" when the subscriber reconnected (a flush may have been missed).
+   */
+  readonly onJwksFlush?: (apiId: string) => void;
 }
 
 /**
@@ -102,8 +107,10 @@ export class SessionCache {
     this.feed = new KeyChangeFeed({
       subscriber: options.subscriber,
       onChange: (change) => this.evict(change),
+      onJwksFlush: (flush) => options.onJwksFlush?.(flush.apiId),
       onReset: (reason) => {
         this.clear();
+        options.onJwksFlush?.('');
         options.logger.info({ reason }, 'session cache cleared');
       },
       logger: options.logger,
