@@ -128,6 +128,9 @@ describe("loadConfig: environment", () => {
     assert.equal(cfg.listen_port, 8181);
     assert.equal(cfg.storage.host, "r1");
     assert.equal(cfg.http_server_options.use_ssl, true);
+    assert.equal(cfg.local_session_cache.disable_cached_session_state, false, 'sessions are cached by default');
+    const uncached = loadConfig({ env: { TYK_GW_SECRET: "t", TYK_GW_LOCALSESSIONCACHE_DISABLECACHEDSESSIONSTATE: "true" } });
+    assert.equal(uncached.local_session_cache.disable_cached_session_state, true);
   });
 
   it("lets TOLLGATE_ win over TYK_GW_ and env win over the file", () => {

@@ -70,7 +70,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   // come with the configuration feed and are applied when a session is read.
   const sessionStore = new SessionStore(redis);
   const policies = new PolicyIndex(logger);
-  const sessions = new SessionCache({ store: sessionStore, subscriber, policies, logger });
+  const sessions = new SessionCache({
+    store: sessionStore, subscriber, policies, logger, disabled: config.local_session_cache.disable_cached_session_state,
+  });
   const sessionWriter = {
     save: (storageId: string, session: SessionState, ttlSeconds: number) => sessionStore.put(storageId, JSON.stringify(session), ttlSeconds),
   };
