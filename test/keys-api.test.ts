@@ -155,6 +155,29 @@ describe('keys API with hash_keys (legacy key IDs)', () => {
     errorBody(await admin.call('PUT', '/tyk/keys', session()), 404, 'Key is not found');
   });
 
+  test('post_expiry_action sets the TTL of the key record from expires: delete, retain + grace, grace -1 forever; from a policy too', async () => {
+    // The API's session_lifetime (3600 s) would otherwise be the TTL.
+    const ttlOf = async (name: string, extra: Json): Promise<number> => {
+      await admin.ok(admin.call('POST', `/tyk/keys/${name}`, session(extra)));
+      created.push(`org1${name}`);
+      return tg.redis.ttl(`apikey-${hashKeyId(`org1${name}`)}`);
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const inRange = (ttl: number, top: number): void => assert.ok(ttl > top - 30 && ttl <= top, `ttl ${ttl}, expected about ${top}`);
+    inRange(await ttlOf('expiry-delete', { expires: now + 600, post_expiry_action: 'delete', post_expiry_grace_period: 300 }), 600);
+    inRange(await ttlOf('expiry-retain', { expires: now + 600, post_expiry_action: 'retain', post_expiry_grace_period: 300 }), 900);
+    inRange(await ttlOf('expiry-retain-long', { expires: now + 600, post_expiry_action: 'retain', post_expiry_grace_period: 86_400 }), 87_000);
+    assert.equal(await ttlOf('expiry-forever', { expires: now + 600, post_expiry_action: 'retain', post_expiry_grace_period: -1 }), -1, 'no TTL');
+    inRange(await ttlOf('expiry-unset', { expires: now + 600 }), 3600);
+    inRange(await ttlOf('expiry-never', { expires: 0, post_expiry_action: 'delete' }), 3600);
+
+    await admin.ok(admin.call('POST', '/tyk/policies', { id: 'trial', org_id: ORG, rate: 5, per: 1, quota_max: -1, key_expires_in: 120,
+      post_expiry_action: 'retain', post_expiry_grace_period: 60, access_rights: { 'keys-api': { api_id: 'keys-api', versions: ['Default'] } } }));
+    await admin.ok(admin.call('POST', '/tyk/keys/trial-key', { org_id: ORG, apply_policies: ['trial'] }));
+    created.push('org1trial-key');
+    inRange(await tg.redis.ttl(`apikey-${hashKeyId('org1trial-key')}`), 180);
+  });
+
   test('basic-auth users: password stored as bcrypt, never returned, kept when a PUT omits it', async () => {
     const res = await admin.call<Json>('POST', '/tyk/keys/alice', session({ basic_auth_data: { password: 'pa:ss' } }));
     assert.deepEqual(res.json, { key: '', status: 'ok', action: 'added', key_hash: hashKeyId('org1alice') }, 'with hash_keys the key is ""');

@@ -84,6 +84,26 @@ describe('sessionLifetime', () => {
     assert.equal(sessionLifetime({ expires: 5000 }, [{ session_lifetime: 100, session_lifetime_respects_key_expiration: true }], config, 1000), 4000);
     assert.equal(sessionLifetime({ expires: 1050 }, [{ session_lifetime: 100 }], { ...config, session_lifetime_respects_key_expiration: true }, 1000), 100);
   });
+
+  it('post_expiry_action: delete ends the record at expires, retain at expires + grace, grace -1 never; over any lifetime', () => {
+    const api = [{ session_lifetime: 100 }];
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'delete' }, api, config, 1000), 500);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'delete', post_expiry_grace_period: 70 }, api, config, 1000), 500, 'delete ignores the grace');
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain', post_expiry_grace_period: 70 }, api, config, 1000), 570);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain' }, api, config, 1000), 500, 'no grace = 0');
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain', post_expiry_grace_period: -1 }, api, config, 1000), 0, 'kept forever');
+    assert.equal(sessionLifetime({ expires: 1500, session_lifetime: 9000, post_expiry_action: 'delete' }, [], config, 1000), 500);
+    assert.equal(sessionLifetime({ expires: 900, post_expiry_action: 'delete' }, api, config, 1000), 1, 'already past: gone at once, never "no TTL"');
+  });
+
+  it('post_expiry_action does not apply to keys that never expire, to other values, or over a forced global lifetime', () => {
+    const api = [{ session_lifetime: 100 }];
+    assert.equal(sessionLifetime({ expires: 0, post_expiry_action: 'delete' }, api, config, 1000), 100);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: '' }, api, config, 1000), 100);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'keep' }, api, config, 1000), 100);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain', post_expiry_grace_period: -1 }, api,
+      { ...config, force_global_session_lifetime: true, global_session_lifetime: 9 }, 1000), 9);
+  });
 });
 
 describe('checkPolicy', () => {
