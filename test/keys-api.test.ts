@@ -5,6 +5,7 @@ import { unpack } from 'msgpackr';
 import { generateKeyId, hashKeyId, hashString } from '@tollgate/apidef';
 import { keyLayout } from '@tollgate/store';
 import { AdminClient, keylessApi, type AdminResponse } from './support/admin-client.js';
+import { waitFor } from './support/processes.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 
@@ -21,6 +22,14 @@ const session = (extra: Json = {}): Json => ({
 function errorBody(res: AdminResponse, status: number, message: string): void {
   assert.equal(res.status, status, res.text);
   assert.deepEqual(res.json, { status: 'error', message });
+}
+
+/** Waits until the control plane has logged `n` lines that `pick` selects; returns them in order. */
+function logLines(tg: Tollgate, pick: (line: Json) => boolean, n: number): Promise<Json[]> {
+  return waitFor(`${n} matching control-plane log lines`, async () => {
+    const lines = tg.logLines('control-plane').filter(pick);
+    return lines.length >= n ? lines : undefined;
+  }, 5000);
 }
 
 /** Collects key-change messages (msgpack {op, id}) published while `run` executes. */
@@ -102,12 +111,23 @@ describe('keys API with hash_keys (legacy key IDs)', () => {
       'custom key ID length 2 is less than min_token_length (3); the key would be unreachable at auth time. Use an ID of at least min_token_length characters, or lower min_token_length in the gateway configuration.');
   });
 
-  test('bad bodies: 400 Request malformed (naming a mistyped field); master keys refused as configured', async () => {
+  test('bad bodies: Tyk\'s exact Request malformed / Unmarshalling failed (the mistyped field goes to the log); master keys refused as configured', async () => {
     errorBody(await admin.call('POST', '/tyk/keys', '{not json'), 400, 'Request malformed');
-    errorBody(await admin.call('POST', '/tyk/keys', session({ expires: 'soon' })), 400, 'Request malformed: expires must be an integer (got "soon")');
+    errorBody(await admin.call('POST', '/tyk/keys', session({ expires: 'soon' })), 400, 'Request malformed');
+    errorBody(await admin.call('PUT', '/tyk/keys/org1whatever', session({ access_rights: { 'keys-api': { limit: { rate: 'fast' } } } })), 400, 'Request malformed');
     errorBody(await admin.call('POST', '/tyk/keys', session({ access_rights: {} })), 500, 'Failed to create key, ensure security settings are correct.');
     errorBody(await admin.call('POST', '/tyk/keys/create', session({ access_rights: {} })), 400, 'Failed to create key, keys must have at least one Access Rights record set.');
-    errorBody(await admin.call('POST', '/tyk/keys/create', '[]'), 500, 'Unmarshalling failed: the body must be a JSON object (a session)');
+    errorBody(await admin.call('POST', '/tyk/keys/create', '[]'), 500, 'Unmarshalling failed');
+    errorBody(await admin.call('POST', '/tyk/keys/create', session({ tags: 'gold' })), 500, 'Unmarshalling failed');
+    errorBody(await admin.call('POST', '/tyk/keys/preview', session({ is_inactive: 'no' })), 500, 'Unmarshalling failed');
+    const warned = await logLines(tg, (l) => String(l.msg).startsWith('key body refused: '), 5);
+    assert.deepEqual(warned.map((l) => [l.level, l.msg, l.field, l.reason]), [
+      [40, 'key body refused: Request malformed', 'expires', 'expires must be an integer (got "soon")'],
+      [40, 'key body refused: Request malformed', 'access_rights.keys-api.limit.rate', 'access_rights.keys-api.limit.rate must be a number (got "fast")'],
+      [40, 'key body refused: Unmarshalling failed', '', 'the body must be a JSON object (a session)'],
+      [40, 'key body refused: Unmarshalling failed', 'tags', 'tags must be a list of strings (got "gold")'],
+      [40, 'key body refused: Unmarshalling failed', 'is_inactive', 'is_inactive must be a boolean (got "no")'],
+    ]);
   });
 
   test('PUT replaces the session, keeps date_created; suppress_reset=1 keeps last_updated and quota_renews', async () => {
@@ -133,6 +153,29 @@ describe('keys API with hash_keys (legacy key IDs)', () => {
     assert.deepEqual(byHash.json, { key: hashKeyId('org1put-key'), status: 'ok', action: 'modified' });
     errorBody(await admin.call('PUT', '/tyk/keys/not-there', session()), 404, 'Key is not found');
     errorBody(await admin.call('PUT', '/tyk/keys', session()), 404, 'Key is not found');
+  });
+
+  test('post_expiry_action sets the TTL of the key record from expires: delete, retain + grace, grace -1 forever; from a policy too', async () => {
+    // The API's session_lifetime (3600 s) would otherwise be the TTL.
+    const ttlOf = async (name: string, extra: Json): Promise<number> => {
+      await admin.ok(admin.call('POST', `/tyk/keys/${name}`, session(extra)));
+      created.push(`org1${name}`);
+      return tg.redis.ttl(`apikey-${hashKeyId(`org1${name}`)}`);
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const inRange = (ttl: number, top: number): void => assert.ok(ttl > top - 30 && ttl <= top, `ttl ${ttl}, expected about ${top}`);
+    inRange(await ttlOf('expiry-delete', { expires: now + 600, post_expiry_action: 'delete', post_expiry_grace_period: 300 }), 600);
+    inRange(await ttlOf('expiry-retain', { expires: now + 600, post_expiry_action: 'retain', post_expiry_grace_period: 300 }), 900);
+    inRange(await ttlOf('expiry-retain-long', { expires: now + 600, post_expiry_action: 'retain', post_expiry_grace_period: 86_400 }), 87_000);
+    assert.equal(await ttlOf('expiry-forever', { expires: now + 600, post_expiry_action: 'retain', post_expiry_grace_period: -1 }), -1, 'no TTL');
+    inRange(await ttlOf('expiry-unset', { expires: now + 600 }), 3600);
+    inRange(await ttlOf('expiry-never', { expires: 0, post_expiry_action: 'delete' }), 3600);
+
+    await admin.ok(admin.call('POST', '/tyk/policies', { id: 'trial', org_id: ORG, rate: 5, per: 1, quota_max: -1, key_expires_in: 120,
+      post_expiry_action: 'retain', post_expiry_grace_period: 60, access_rights: { 'keys-api': { api_id: 'keys-api', versions: ['Default'] } } }));
+    await admin.ok(admin.call('POST', '/tyk/keys/trial-key', { org_id: ORG, apply_policies: ['trial'] }));
+    created.push('org1trial-key');
+    inRange(await tg.redis.ttl(`apikey-${hashKeyId('org1trial-key')}`), 180);
   });
 
   test('basic-auth users: password stored as bcrypt, never returned, kept when a PUT omits it', async () => {

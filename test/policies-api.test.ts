@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { unpack } from 'msgpackr';
 import { keyLayout } from '@tollgate/store';
 import { AdminClient, keylessApi, type AdminResponse } from './support/admin-client.js';
+import { waitFor } from './support/processes.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 
@@ -73,7 +74,13 @@ describe('policies API and policy_path files', () => {
     errorBody(await admin.call('POST', '/tyk/policies', '{nope'), 400, 'Request malformed');
     errorBody(await admin.call('POST', '/tyk/policies', { name: 'no id' }), 400, 'Unable to create policy without id.');
     errorBody(await admin.call('POST', '/tyk/policies', policy('a b')), 400, 'Invalid Policy ID: Allowed characters: a-z, A-Z, 0-9, ., _, -, ~');
-    errorBody(await admin.call('POST', '/tyk/policies', policy('typed', { rate: 'fast' })), 400, 'Request malformed: rate must be a number');
+    errorBody(await admin.call('POST', '/tyk/policies', policy('typed', { rate: 'fast' })), 400, 'Request malformed');
+    errorBody(await admin.call('PUT', '/tyk/policies/typed', policy('typed', { partitions: { acl: 'yes' } })), 400, 'Request malformed');
+    const refused = await waitFor('two refused policy bodies in the log', async () => {
+      const lines = tg.logLines('control-plane').filter((l) => l.msg === 'policy body refused: Request malformed');
+      return lines.length >= 2 ? lines : undefined;
+    }, 5000);
+    assert.deepEqual(refused.map((l) => [l.level, l.field, l.reason]), [[40, 'rate', 'rate must be a number'], [40, 'partitions.acl', 'partitions.acl must be a boolean']]);
     errorBody(await admin.call('PUT', '/tyk/policies/one', policy('two')), 400, 'Request ID does not match that in policy! For Update operations these must match.');
     errorBody(await admin.call('PUT', '/tyk/policies', policy('x')), 400, 'Must specify an apiID to update');
     errorBody(await admin.call('DELETE', '/tyk/policies'), 400, 'Must specify an apiID to delete');

@@ -79,6 +79,8 @@ export interface Tollgate {
   waitForConvergence(): Promise<number>;
   /** stdout+stderr of both processes (for failure messages). */
   logs(): string;
+  /** The pino JSON lines one process has logged so far, parsed (other output skipped). */
+  logLines(process: 'control-plane' | 'gateway'): Record<string, unknown>[];
   /** Kills every process started (process groups) and removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -224,12 +226,24 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
         });
       },
       logs,
+      logLines: (name) => parseLogLines(name === 'gateway' ? gwLog : cpLog),
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+function parseLogLines(file: string): Record<string, unknown>[] {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return []; }
+  const lines: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try { lines.push(JSON.parse(line) as Record<string, unknown>); } catch { /* a line cut short by a kill */ }
+  }
+  return lines;
 }
 
 function gatewayHandle(gw: Spawned, redis: Redis): GatewayProcess {

@@ -125,6 +125,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   global_session_lifetime: count,
   force_global_session_lifetime: bool,
   session_lifetime_respects_key_expiration: bool,
+  "local_session_cache.disable_cached_session_state": bool,
   ignore_endpoint_case: bool,
   use_db_app_configs: bool,
   jwt_ssl_insecure_skip_verify: bool,

@@ -174,6 +174,8 @@ export interface GatewayConfig {
   global_session_lifetime: number;
   force_global_session_lifetime: boolean;
   session_lifetime_respects_key_expiration: boolean;
+  /** tyk.conf `local_session_cache` (gateway-api.md §6.4): true = every request reads its session from Redis. */
+  local_session_cache: { disable_cached_session_state: boolean; [key: string]: unknown };
   ignore_endpoint_case: boolean;
   use_db_app_configs: boolean;
   jwt_ssl_insecure_skip_verify: boolean;
@@ -305,6 +307,7 @@ export function defaultConfig(): GatewayConfig {
     global_session_lifetime: 0,
     force_global_session_lifetime: false,
     session_lifetime_respects_key_expiration: false,
+    local_session_cache: { disable_cached_session_state: false },
     ignore_endpoint_case: false,
     use_db_app_configs: false,
     jwt_ssl_insecure_skip_verify: false,

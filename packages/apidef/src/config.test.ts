@@ -128,6 +128,9 @@ describe("loadConfig: environment", () => {
     assert.equal(cfg.listen_port, 8181);
     assert.equal(cfg.storage.host, "r1");
     assert.equal(cfg.http_server_options.use_ssl, true);
+    assert.equal(cfg.local_session_cache.disable_cached_session_state, false, 'sessions are cached by default');
+    const uncached = loadConfig({ env: { TYK_GW_SECRET: "t", TYK_GW_LOCALSESSIONCACHE_DISABLECACHEDSESSIONSTATE: "true" } });
+    assert.equal(uncached.local_session_cache.disable_cached_session_state, true);
   });
 
   it("lets TOLLGATE_ win over TYK_GW_ and env win over the file", () => {
@@ -194,6 +197,23 @@ describe("config: defaults table and warnings", () => {
     assert.equal(warnings.length, 2);
     assert.match(warnings[0] ?? "", /publicly known/);
   });
+  it("override_messages: {code, message} per error ID, named when malformed; unknown IDs warned about", () => {
+    const ok = { "auth.key_not_found": { code: 401, message: "Unknown key" }, "auth.auth_field_missing": { message: "Key?" } };
+    assert.deepEqual(configWarnings(loadConfig({ env: SECRET, overrides: { override_messages: ok } })), []);
+    const bad: Array<[unknown, string]> = [
+      ["x", 'override_messages.auth.key_not_found must be an object {"code", "message"} (got "x")'],
+      [{ code: 99 }, "override_messages.auth.key_not_found.code must be 0 or an HTTP status between 100 and 599 (got 99)"],
+      [{ code: "401" }, 'override_messages.auth.key_not_found.code must be 0 or an HTTP status between 100 and 599 (got "401")'],
+      [{ message: 5 }, "override_messages.auth.key_not_found.message must be a string (got 5)"],
+    ];
+    for (const [value, message] of bad) {
+      const file = writeConfig("overrides.json", { secret: "x", override_messages: { "auth.key_not_found": value } });
+      assert.equal(configErrorOf(() => loadConfig({ file })), `${file}: ${message}`);
+    }
+    const typo = loadConfig({ env: SECRET, overrides: { override_messages: { "auth.key_not_fund": { code: 401 } } } });
+    assert.deepEqual(configWarnings(typo), ["override_messages.auth.key_not_fund is not an error ID Tyk defines; ignored"]);
+  });
+
   it("refuses TLS versions that are not protocol codes and a minimum above the maximum", () => {
     assert.throws(() => loadConfig({ env: SECRET, overrides: { "http_server_options.min_version": 700 } }),
       /http_server_options.min_version must be 0, 769, 770, 771 or 772 \(got 700\)/);

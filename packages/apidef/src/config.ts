@@ -10,6 +10,7 @@ import { ConfigError } from "./config-error.js";
 import { envOverrides } from "./config-env.js";
 import { CONFIG_KEYS, CONFIG_SECTIONS, describeSpec, type KeySpec } from "./config-keys.js";
 import { DEFAULT_TYK_SECRET, defaultConfig, type GatewayConfig } from "./config-types.js";
+import { readOverrideMessages, unknownOverrideIds } from "./override-messages.js";
 
 export interface LoadConfigOptions {
   /** tollgate.json / tyk.conf path; a file named here must exist. */
@@ -149,6 +150,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<GatewayConfig
   validate(cfg, (path) => origin.get(path) ?? fileLabel);
   validateTlsVersions(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
   validatePatterns(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
+  readOverrideMessages((cfg as unknown as GatewayConfig).override_messages, origin.get("override_messages") ?? fileLabel);
   return deepFreeze(cfg as GatewayConfig);
 }
 
@@ -203,6 +205,7 @@ export function configWarnings(cfg: Readonly<GatewayConfig>): string[] {
   // RFC 8996: TLS 1.0/1.1 are deprecated; honoured only because they were asked for (README difference 1).
   if (min === 769 || min === 770) warnings.push(`http_server_options.min_version ${min} enables deprecated TLS`);
   if (cfg.http_server_options.server_name) warnings.push("http_server_options.server_name has no effect (as in Tyk); ignored");
+  for (const id of unknownOverrideIds(cfg.override_messages)) warnings.push(`override_messages.${id} is not an error ID Tyk defines; ignored`);
   if (cfg.http_server_options.ssl_insecure_skip_verify) {
     warnings.push("http_server_options.ssl_insecure_skip_verify has no effect on inbound TLS; use proxy_ssl_insecure_skip_verify for upstreams");
   }

@@ -14,6 +14,7 @@ export * from "./config-types.js";
 export { ConfigError } from "./config-error.js";
 export { loadConfig, configWarnings, compileConfigPattern, type LoadConfigOptions } from "./config.js";
 export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
+export { readOverrideMessages, OVERRIDE_MESSAGE_IDS, type MessageOverride } from "./override-messages.js";
 export { compileEndpointPattern, endpointPatternSource, endpointPatternError, type PatternOptions } from "./endpoint-pattern.js";
 export { parseTykExpiry, isNeverExpiry, formatRfc1123Utc } from "./tyk-time.js";
 export { discoveredTargets, usesServiceDiscovery, valueAtPath } from "./service-discovery.js";

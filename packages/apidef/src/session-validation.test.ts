@@ -8,7 +8,9 @@ import { hashBasicAuthPassword, verifyBasicAuthPassword } from './basic-auth-pas
 function error(body: unknown): string {
   const r = parseSessionBody(body);
   assert.equal(r.ok, false, 'expected a refusal');
-  return (r as { error: string }).error;
+  const { field, error: why } = r as { field: string; error: string };
+  assert.ok(why.startsWith(field === '' ? 'the body' : `${field} must be `), `field ${field} does not lead ${why}`);
+  return why;
 }
 
 describe('parseSessionBody', () => {
@@ -24,10 +26,18 @@ describe('parseSessionBody', () => {
     assert.equal(error({ access_rights: { a1: { allowed_urls: [{ url: '/x', methods: 'GET' }] } } }),
       'access_rights.a1.allowed_urls[0].methods must be a list of strings (got "GET")');
     assert.equal(error({ access_rights: { a1: { limit: { rate: 'fast' } } } }), 'access_rights.a1.limit.rate must be a number (got "fast")');
-    assert.equal(error({ basic_auth_data: { password: 5 } }), 'basic_auth_data.password must be a string (got 5)');
+    assert.equal(error({ basic_auth_data: { password: 5 } }), 'basic_auth_data.password must be a string (got a number)');
     assert.equal(error({ last_updated: 1700000000 }), 'last_updated must be a string (got 1700000000)');
     assert.equal(error({ date_created: 'not a date' }), 'date_created must be an RFC 3339 date-time (got "not a date")');
     assert.equal(error([]), 'the body must be a JSON object (a session)');
+  });
+
+  it('names the wrong field separately and never quotes the value of a credential (the reason is logged)', () => {
+    assert.deepEqual(parseSessionBody({ access_rights: { a1: { limit: { rate: 'fast' } } } }),
+      { ok: false, field: 'access_rights.a1.limit.rate', error: 'access_rights.a1.limit.rate must be a number (got "fast")' });
+    assert.equal(error({ hmac_string: 123456 }), 'hmac_string must be a string (got a number)');
+    assert.equal(error({ jwt_data: { secret: ['k'] } }), 'jwt_data.secret must be a string (got a list)');
+    assert.equal(error({ oauth_keys: { c1: 42 } }), 'oauth_keys.c1 must be a string (got a number)');
   });
 
   it('accepts null as the zero value, as Go does, and keeps unknown fields', () => {
@@ -74,6 +84,26 @@ describe('sessionLifetime', () => {
     assert.equal(sessionLifetime({ expires: 5000 }, [{ session_lifetime: 100, session_lifetime_respects_key_expiration: true }], config, 1000), 4000);
     assert.equal(sessionLifetime({ expires: 1050 }, [{ session_lifetime: 100 }], { ...config, session_lifetime_respects_key_expiration: true }, 1000), 100);
   });
+
+  it('post_expiry_action: delete ends the record at expires, retain at expires + grace, grace -1 never; over any lifetime', () => {
+    const api = [{ session_lifetime: 100 }];
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'delete' }, api, config, 1000), 500);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'delete', post_expiry_grace_period: 70 }, api, config, 1000), 500, 'delete ignores the grace');
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain', post_expiry_grace_period: 70 }, api, config, 1000), 570);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain' }, api, config, 1000), 500, 'no grace = 0');
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain', post_expiry_grace_period: -1 }, api, config, 1000), 0, 'kept forever');
+    assert.equal(sessionLifetime({ expires: 1500, session_lifetime: 9000, post_expiry_action: 'delete' }, [], config, 1000), 500);
+    assert.equal(sessionLifetime({ expires: 900, post_expiry_action: 'delete' }, api, config, 1000), 1, 'already past: gone at once, never "no TTL"');
+  });
+
+  it('post_expiry_action does not apply to keys that never expire, to other values, or over a forced global lifetime', () => {
+    const api = [{ session_lifetime: 100 }];
+    assert.equal(sessionLifetime({ expires: 0, post_expiry_action: 'delete' }, api, config, 1000), 100);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: '' }, api, config, 1000), 100);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'keep' }, api, config, 1000), 100);
+    assert.equal(sessionLifetime({ expires: 1500, post_expiry_action: 'retain', post_expiry_grace_period: -1 }, api,
+      { ...config, force_global_session_lifetime: true, global_session_lifetime: 9 }, 1000), 9);
+  });
 });
 
 describe('checkPolicy', () => {
@@ -86,10 +116,12 @@ describe('checkPolicy', () => {
     assert.equal(fromUnderscore.policy.id, 'mongo.id-1~x_y');
   });
 
-  it('names a field of the wrong type', () => {
-    assert.deepEqual(checkPolicy({ id: 'p', rate: 'lots' }), { ok: false, error: 'Request malformed: rate must be a number' });
-    assert.deepEqual(checkPolicy({ id: 'p', partitions: { acl: 'yes' } }), { ok: false, error: 'Request malformed: partitions.acl must be a boolean' });
-    assert.deepEqual(checkPolicy({ id: 'p', access_rights: { a: 1 } }), { ok: false, error: 'Request malformed: access_rights.a must be an object' });
+  it('answers Tyk\'s exact Request malformed for a wrong type, naming the field in the detail only', () => {
+    assert.deepEqual(checkPolicy({ id: 'p', rate: 'lots' }), { ok: false, error: 'Request malformed', field: 'rate', detail: 'rate must be a number' });
+    assert.deepEqual(checkPolicy({ id: 'p', partitions: { acl: 'yes' } }),
+      { ok: false, error: 'Request malformed', field: 'partitions.acl', detail: 'partitions.acl must be a boolean' });
+    assert.deepEqual(checkPolicy({ id: 'p', access_rights: { a: 1 } }),
+      { ok: false, error: 'Request malformed', field: 'access_rights.a', detail: 'access_rights.a must be an object' });
     assert.deepEqual(checkPolicy('x'), { ok: false, error: 'Request malformed' });
   });
 });

@@ -1,14 +1,19 @@
 /**
  * Sessions as the admin API accepts and returns them (spec/gateway-api.md §7). Tyk decodes the body into a
- * typed struct, so a wrong type is a 400 there too; tollgate names the field that is wrong. Output lists
- * every field (spec README difference 15) with `[]`/`{}` for empty lists and maps (difference 27).
+ * typed struct, so a wrong type is a 400 there too; tollgate names the field that is wrong (for the
+ * operator's log: the client gets Tyk's exact text). Output lists every field (spec README difference 15)
+ * with `[]`/`{}` for empty lists and maps (difference 27).
  */
 import type { AccessDefinition, SessionState } from './session.js';
 import { fullLimit } from './policy-limits.js';
 
 export type SessionCheck =
   | { readonly ok: true; readonly session: SessionState }
-  | { readonly ok: false; readonly error: string };
+  /** `field`: the path of the first wrong field (`""` for the body itself); `error`: why, for a log line. */
+  | { readonly ok: false; readonly field: string; readonly error: string };
+
+/** Fields whose values are credentials: a refusal names their type, never their value (it gets logged). */
+const SECRET_FIELDS = new Set(['hmac_string', 'basic_auth_data.password', 'jwt_data.secret']);
 
 type Kind = 'number' | 'int' | 'string' | 'bool' | 'strings' | 'object' | 'numbers';
 
@@ -53,7 +58,8 @@ function matches(value: unknown, kind: Kind): boolean {
   }
 }
 
-function describe(value: unknown): string {
+function describe(value: unknown, field = ''): string {
+  if (SECRET_FIELDS.has(field) || field.startsWith('oauth_keys.')) return Array.isArray(value) ? 'a list' : `a ${typeof value}`;
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
@@ -63,7 +69,7 @@ function checkFields(obj: Record<string, unknown>, fields: Readonly<Record<strin
   for (const [name, kind] of Object.entries(fields)) {
     const value = obj[name];
     if (value === undefined || value === null || matches(value, kind)) continue;
-    return `${path}${name} must be ${NOUN[kind]} (got ${describe(value)})`;
+    return `${path}${name} must be ${NOUN[kind]} (got ${describe(value, `${path}${name}`)})`;
   }
   return undefined;
 }
@@ -99,7 +105,7 @@ function checkNested(body: Record<string, unknown>): string | undefined {
     if (bad !== undefined) return bad;
   }
   for (const [k, v] of Object.entries((body.oauth_keys as Record<string, unknown> | null) ?? {})) {
-    if (typeof v !== 'string') return `oauth_keys.${k} must be a string (got ${describe(v)})`;
+    if (typeof v !== 'string') return `oauth_keys.${k} must be a string (got ${describe(v, `oauth_keys.${k}`)})`;
   }
   if (typeof body.date_created === 'string' && body.date_created !== '' && Number.isNaN(Date.parse(body.date_created))) {
     return `date_created must be an RFC 3339 date-time (got ${describe(body.date_created)})`;
@@ -108,18 +114,21 @@ function checkNested(body: Record<string, unknown>): string | undefined {
 }
 
 /**
- * Checks a session sent to the admin API: a JSON object whose known fields have Tyk's types. The error
- * names the first field that is wrong; unknown fields are kept. Returns the session with every field
- * (see `withSessionDefaults`).
+ * Checks a session sent to the admin API: a JSON object whose known fields have Tyk's types. A refusal
+ * names the first field that is wrong and why (values of credential fields left out); unknown fields are
+ * kept. Returns the session with every field (see `withSessionDefaults`).
  *
  * @example
  * const checked = parseSessionBody(JSON.parse(body));
- * if (!checked.ok) return reply(400, `Request malformed: ${checked.error}`);
+ * if (!checked.ok) {
+ *   logger.warn({ field: checked.field, reason: checked.error }, 'key body refused');
+ *   return reply(400, 'Request malformed');
+ * }
  */
 export function parseSessionBody(body: unknown): SessionCheck {
-  if (!isObject(body)) return { ok: false, error: 'the body must be a JSON object (a session)' };
+  if (!isObject(body)) return { ok: false, field: '', error: 'the body must be a JSON object (a session)' };
   const bad = checkFields(body, ROOT_FIELDS, '') ?? checkNested(body);
-  if (bad !== undefined) return { ok: false, error: bad };
+  if (bad !== undefined) return { ok: false, field: bad.slice(0, bad.indexOf(' must be ')), error: bad };
   return { ok: true, session: withSessionDefaults(body as SessionState) };
 }
 

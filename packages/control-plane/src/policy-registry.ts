@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 
 export type PolicyResult =
   | { readonly ok: true; readonly id: string }
-  | { readonly ok: false; readonly status: number; readonly message: string };
+  /** `message` is Tyk's exact text; `field` and `detail` (a wrong field and why) are for the log only. */
+  | { readonly ok: false; readonly status: number; readonly message: string; readonly field?: string; readonly detail?: string };
 
 const failed = (status: number, message: string): PolicyResult => ({ ok: false, status, message });
 
@@ -63,7 +64,7 @@ export class PolicyRegistry {
 
   private async write(body: Record<string, unknown>): Promise<PolicyResult> {
     const checked = checkPolicy(body);
-    if (!checked.ok) return failed(400, checked.error);
+    if (!checked.ok) return { ok: false, status: 400, message: checked.error, field: checked.field, detail: checked.detail };
     await this.store.put('policy', checked.id, JSON.stringify(checked.policy));
     return { ok: true, id: checked.id };
   }
@@ -85,7 +86,7 @@ export class PolicyRegistry {
     for (const { origin, value } of found) {
       const result = await this.write(value);
       if (result.ok) loaded++;
-      else logger.error({ file: origin, reason: result.message }, 'policy skipped');
+      else logger.error({ file: origin, field: result.field, reason: result.detail ?? result.message }, 'policy skipped');
     }
     return { loaded, skipped: found.length - loaded };
   }

@@ -115,7 +115,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     if (apis) return handleApis(registry, req, res, apis[1] === undefined ? undefined : decodeURIComponent(apis[1]));
     if (path === '/tyk/keys' || path.startsWith('/tyk/keys/')) return handleKeys(keys, req, res, url, path, logger);
     const policy = /^\/tyk\/policies(?:\/([^/]+))?$/.exec(path);
-    if (policy) return handlePolicies(policies, req, res, policy[1] === undefined ? undefined : decodeURIComponent(policy[1]));
+    if (policy) return handlePolicies(policies, req, res, policy[1] === undefined ? undefined : decodeURIComponent(policy[1]), logger);
     const certPath = /^\/tyk\/certs(?:\/([^/]+))?$/.exec(path);
     if (certPath) {
       return handleCerts(certs, req, res, certPath[1] === undefined ? undefined : decodeURIComponent(certPath[1]), url.searchParams);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyTlsError, classifyUpstreamError, errors, statusLine, tykError } from './errors.js';
+import { applyOverrideMessages, classifyTlsError, classifyUpstreamError, errors, statusLine, tykError } from './errors.js';
 
 const err = (code: string | undefined, message = 'boom'): Error & { code?: string } => Object.assign(new Error(message), code === undefined ? {} : { code });
 
@@ -45,6 +45,29 @@ describe('error bodies', () => {
     assert.equal(statusLine(200), '200 OK');
     assert.equal(statusLine(599), '599 Status');
     assert.equal(errors.upstreamTimeout.statusLine, '504 Gateway Timeout');
+  });
+});
+
+describe('override_messages (auth.md §11)', () => {
+  it('rebuilds the auth token\'s entries with the given code and message; 0 / "" keep the default; basic auth untouched', () => {
+    const untouched = errors.upstreamError;
+    try {
+      applyOverrideMessages(new Map([
+        ['auth.auth_field_missing', { code: 418, message: 'Send "X-Api-Key"' }],
+        ['auth.key_not_found', { code: 0, message: 'Unknown key' }],
+        ['oauth.client_deleted', { code: 401, message: 'nothing raises this yet' }],
+      ]));
+      assert.deepEqual([errors.authFieldMissing.status, errors.authFieldMissing.statusLine, errors.authFieldMissing.flag],
+        [418, "418 I'm a Teapot", 'AMF']);
+      assert.equal(errors.authFieldMissing.body.toString(), '{\n    "error": "Send \\"X-Api-Key\\""\n}');
+      assert.deepEqual([errors.keyNotFound.status, errors.keyNotFound.message, errors.keyNotFound.flag], [403, 'Unknown key', 'AKI']);
+      assert.deepEqual([errors.basicFieldMissing.status, errors.basicFieldMissing.message], [401, 'Authorization field missing']);
+      assert.equal(errors.upstreamError, untouched, 'other entries are the same objects');
+      assert.ok(Object.isFrozen(errors) && Object.isFrozen(errors.authFieldMissing));
+    } finally {
+      applyOverrideMessages(new Map());
+    }
+    assert.deepEqual([errors.authFieldMissing.status, errors.authFieldMissing.message], [401, 'Authorization field missing']);
   });
 });
 

@@ -1,8 +1,12 @@
 /**
  * Client-facing errors of the data path, with Tyk's status, exact message and response flag
  * (spec errors-and-flags.md). Bodies are rendered once, at module load, in Tyk's format:
- * `{\n    "error": "<message>"\n}` with no trailing newline.
+ * `{\n    "error": "<message>"\n}` with no trailing newline. tyk.conf `override_messages` rebuilds the
+ * catalogue once more when a worker starts (`applyOverrideMessages`); requests only read it.
  */
+import { STATUS_CODES } from 'node:http';
+import type { MessageOverride } from '@tollgate/apidef';
+
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 204: 'No Content', 304: 'Not Modified', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 411: 'Length Required', 413: 'Request Entity Too Large', 429: 'Too Many Requests',
@@ -15,7 +19,7 @@ const statusLines = new Map<number, string>();
 export function statusLine(status: number): string {
   let line = statusLines.get(status);
   if (line === undefined) {
-    line = `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+    line = `${status} ${STATUS_TEXT[status] ?? STATUS_CODES[status] ?? 'Status'}`;
     statusLines.set(status, line);
   }
   return line;
@@ -48,7 +52,7 @@ function textError(code: string, status: number, flag: string, text: string): Ga
   });
 }
 
-export const errors = Object.freeze({
+const defaults = Object.freeze({
   notFound: textError('TOLLGATE_ERR_NO_ROUTE', 404, '', 'Not Found'),
   upstreamTimeout: tykError('TOLLGATE_ERR_UPSTREAM_TIMEOUT', 504, 'URT', 'Upstream service reached hard timeout.'),
   upstreamRefused: tykError('TOLLGATE_ERR_UPSTREAM_REFUSED', 500, 'UCF', 'There was a problem proxying the request'),
@@ -93,8 +97,11 @@ export const errors = Object.freeze({
   mtlsCertificateRequired: tykError('TOLLGATE_ERR_MTLS_REQUIRED', 403, '', 'Client TLS certificate is required'),
   mtlsCertificateExpired: tykError('TOLLGATE_ERR_MTLS_EXPIRED', 403, '', 'Certificate has expired'),
   entityTooLarge: textError('TOLLGATE_ERR_ENTITY_TOO_LARGE', 413, '', 'Request Entity Too Large\n'),
-  // Authentication and key checks (auth.md §4-§8, errors-and-flags.md §2.1, §2.3).
+  // Authentication and key checks (auth.md §4-§8, errors-and-flags.md §2.1, §2.3). authFieldMissing and
+  // keyNotFound are the auth token's (override IDs auth.auth_field_missing, auth.key_not_found); basic
+  // auth answers the same text under no ID, so its own entry is not overridden, as in Tyk.
   authFieldMissing: tykError('TOLLGATE_ERR_AUTH_FIELD_MISSING', 401, 'AMF', 'Authorization field missing'),
+  basicFieldMissing: tykError('TOLLGATE_ERR_AUTH_FIELD_MISSING', 401, 'AMF', 'Authorization field missing'),
   keyNotFound: tykError('TOLLGATE_ERR_KEY_NOT_FOUND', 403, 'AKI', 'Access to this API has been disallowed'),
   keyInactive: tykError('TOLLGATE_ERR_KEY_INACTIVE', 403, '', 'Key is inactive, please renew'),
   keyExpired: tykError('TOLLGATE_ERR_KEY_EXPIRED', 401, '', 'Key has expired, please renew'),
@@ -118,6 +125,40 @@ export const errors = Object.freeze({
   jwtNoMatchingPolicyFound: tykError('TOLLGATE_ERR_JWT_POLICY', 403, '', 'key not authorized: no matching policy found'),
   jwtCouldNotApplyPolicy: tykError('TOLLGATE_ERR_JWT_POLICY', 403, '', 'key not authorized: could not apply new policy'),
 });
+
+export type ErrorCatalogue = typeof defaults;
+
+/**
+ * tyk.conf `override_messages` IDs (auth.md §11) → the entries Tyk raises under them. The other IDs
+ * (`auth.cert_*`, `auth.key_is_invalid`, `oauth.*`) belong to modes tollgate does not serve yet
+ * (dynamic mTLS, OAuth): accepted, validated, nothing to change.
+ */
+const OVERRIDE_TARGETS: Readonly<Record<string, readonly (keyof ErrorCatalogue)[]>> = {
+  'auth.auth_field_missing': ['authFieldMissing'],
+  'auth.key_not_found': ['keyNotFound'],
+};
+
+/** The catalogue in force: Tyk's defaults until a worker applies tyk.conf `override_messages`. */
+export let errors: ErrorCatalogue = defaults;
+
+/**
+ * Rebuilds the catalogue from Tyk's defaults with `override_messages` applied (a `code` replaces the
+ * status, a `message` the text; 0 / "" keep the default; the flag stays). Call once at worker start,
+ * before any API is loaded: middlewares read `errors` at request time, some per API when it is built.
+ *
+ * @example
+ * applyOverrideMessages(readOverrideMessages(config.override_messages, 'tollgate.json'));
+ */
+export function applyOverrideMessages(overrides: ReadonlyMap<string, MessageOverride>): void {
+  const next: Record<string, GatewayError> = { ...defaults };
+  for (const [id, override] of overrides) {
+    for (const name of OVERRIDE_TARGETS[id] ?? []) {
+      const base = defaults[name];
+      next[name] = tykError(base.code, override.code || base.status, base.flag, override.message || base.message);
+    }
+  }
+  errors = Object.freeze(next) as ErrorCatalogue;
+}
 
 /**
  * The same error answered with extra headers (basic auth's `WWW-Authenticate`); built once per API.

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { GatewayConfig, SessionState } from '@tollgate/apidef';
+import { readOverrideMessages, type GatewayConfig, type SessionState } from '@tollgate/apidef';
 import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
+import { applyOverrideMessages } from './errors.js';
 import { chooseFrontDoor } from './front-door/choose-front-door.js';
 import { NodeTlsFrontDoor } from './front-door/node-front-door.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorOptions, type FrontDoorState } from './front-door/uws-front-door.js';
@@ -41,6 +42,8 @@ const DRAIN_TIMEOUT_MS = 30_000;
  * await runWorker(config, logger);
  */
 export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger): Promise<void> {
+  // Before anything builds a middleware: the error catalogue with tyk.conf override_messages (validated at load).
+  applyOverrideMessages(readOverrideMessages(config.override_messages, 'override_messages'));
   const choice = chooseFrontDoor(config);
   for (const warning of choice.warnings) logger.warn(warning);
   if (choice.kind === 'node-tls') {
@@ -74,7 +77,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   // JWKS caches are emptied through the same channel (DELETE /tyk/cache/jwks[/{apiID}]).
   const jwks = new JwksSets();
   const sessions = new SessionCache({
-    store: sessionStore, subscriber, policies, logger,
+    store: sessionStore, subscriber, policies, logger, disabled: config.local_session_cache.disable_cached_session_state,
     onJwksFlush: (apiId) => {
       const dropped = jwks.flush(apiId);
       logger.info({ api_id: apiId === '' ? undefined : apiId, dropped }, 'JWKS cache emptied');

@@ -10,9 +10,23 @@ import type { PolicyRegistry } from '../policy-registry.js';
 export interface KeyReply {
   readonly status: number;
   readonly body: unknown;
+  /**
+   * Which field of the body was refused and why: logged at warn by the route, never sent (Tyk clients
+   * match the exact `Request malformed` / `Unmarshalling failed`, spec gateway-api.md §6.2).
+   */
+  readonly refused?: { readonly field: string; readonly reason: string };
 }
 
 export const fail = (status: number, message: string): KeyReply => ({ status, body: { status: 'error', message } });
+
+/**
+ * Tyk's exact error for a session body that is JSON but wrongly typed, with the reason kept for the log.
+ *
+ * @example
+ * if (!parsed.ok) return refuse(400, 'Request malformed', parsed);
+ */
+export const refuse = (status: number, message: string, check: { readonly field: string; readonly error: string }): KeyReply =>
+  ({ ...fail(status, message), refused: { field: check.field, reason: check.error } });
 
 /** A stored session found from a key name. */
 export interface FoundKey {

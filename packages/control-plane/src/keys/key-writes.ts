@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   hashBasicAuthPassword, parseSessionBody, type ApiDefinition, type Policy, type SessionState,
 } from '@tollgate/apidef';
-import { fail, nowSeconds, type KeyContext, type KeyReply } from './key-context.js';
+import { fail, nowSeconds, refuse, type KeyContext, type KeyReply } from './key-context.js';
 
 export const CREATE_FAILED = 'Failed to create key, ensure security settings are correct.';
 
@@ -80,7 +80,7 @@ export interface AddOrUpdateRequest {
 export async function addOrUpdateKey(ctx: KeyContext, req: AddOrUpdateRequest): Promise<KeyReply> {
   if (req.body === undefined) return fail(400, 'Request malformed');
   const parsed = parseSessionBody(req.body);
-  if (!parsed.ok) return fail(400, `Request malformed: ${parsed.error}`);
+  if (!parsed.ok) return refuse(400, 'Request malformed', parsed);
   const applied = await ctx.applyPolicies(parsed.session);
   const session = applied.ok ? applied.session : parsed.session;
   const orgId = session.org_id ?? '';
@@ -151,7 +151,7 @@ async function settleBasicAuth(ctx: KeyContext, session: SessionState, original:
 export async function createGeneratedKey(ctx: KeyContext, body: unknown): Promise<KeyReply> {
   if (body === undefined) return fail(500, 'Unmarshalling failed');
   const parsed = parseSessionBody(body);
-  if (!parsed.ok) return fail(500, `Unmarshalling failed: ${parsed.error}`);
+  if (!parsed.ok) return refuse(500, 'Unmarshalling failed', parsed);
   const session = parsed.session;
   const orgId = session.org_id ?? '';
   let keyId = ctx.newKeyId(orgId, '');
@@ -177,7 +177,7 @@ export async function createGeneratedKey(ctx: KeyContext, body: unknown): Promis
 export async function previewKey(ctx: KeyContext, body: unknown): Promise<KeyReply> {
   if (body === undefined) return fail(500, 'Unmarshalling failed');
   const parsed = parseSessionBody(body);
-  if (!parsed.ok) return fail(500, `Unmarshalling failed: ${parsed.error}`);
+  if (!parsed.ok) return refuse(500, 'Unmarshalling failed', parsed);
   parsed.session.last_updated = String(nowSeconds());
   parsed.session.date_created = new Date().toISOString();
   const applied = await ctx.applyPolicies(parsed.session);

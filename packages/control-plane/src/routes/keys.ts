@@ -18,7 +18,12 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, reply: KeyReply): void {
+/** Writes the reply; a refused body is logged with the field and reason the client is not sent. */
+function send(res: ServerResponse, reply: KeyReply, logger: Logger): void {
+  if (reply.refused !== undefined) {
+    const { message } = reply.body as { message: string };
+    logger.warn({ field: reply.refused.field, reason: reply.refused.reason }, `key body refused: ${message}`);
+  }
   sendJson(res, reply.status, reply.body);
 }
 
@@ -33,13 +38,13 @@ export async function handleKeys(ctx: KeyContext, req: IncomingMessage, res: Ser
   const policyPath = rest?.startsWith('policy/') ? rest.slice('policy/'.length) : undefined;
   if (policyPath !== undefined && !policyPath.includes('/')) {
     if (method !== 'POST') return sendStatus(res, 405, 'Method not supported');
-    return send(res, await setKeyPolicies(ctx, decodeURIComponent(policyPath), await readJson(req)));
+    return send(res, await setKeyPolicies(ctx, decodeURIComponent(policyPath), await readJson(req)), logger);
   }
   if (rest !== undefined && rest.includes('/')) return sendText(res, 404, '404 page not found');
-  if (method === 'POST' && rest === 'create') return send(res, await createGeneratedKey(ctx, await readJson(req)));
-  if (method === 'POST' && rest === 'preview') return send(res, await previewKey(ctx, await readJson(req)));
+  if (method === 'POST' && rest === 'create') return send(res, await createGeneratedKey(ctx, await readJson(req)), logger);
+  if (method === 'POST' && rest === 'preview') return send(res, await previewKey(ctx, await readJson(req)), logger);
   if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return sendStatus(res, 405, 'Method not supported');
-  return send(res, await keyCall(ctx, req, url, method, rest === undefined ? '' : decodeURIComponent(rest), logger));
+  return send(res, await keyCall(ctx, req, url, method, rest === undefined ? '' : decodeURIComponent(rest), logger), logger);
 }
 
 /** Tyk's keyHandler: username conversion, then a retry with the name as given when hashing keys by name. */

@@ -24,7 +24,7 @@ export function createBasicAuth(def: ApiDefinition, deps: PipelineDeps): Middlew
   if (def.use_keyless === true || def.use_basic_auth !== true) return null;
   const where = credentialLocation(def, 'basic');
   const challenge = ['www-authenticate', `Basic realm="${String(def.name ?? '')}"`];
-  const missing = withHeaders(errors.authFieldMissing, challenge);
+  const missing = withHeaders(errors.basicFieldMissing, challenge);
   const refused = withHeaders(errors.userNotAuthorised, challenge);
   const orgId = String(def.org_id ?? '');
   const isLegacyTried = deps.config.hash_key_function !== '';

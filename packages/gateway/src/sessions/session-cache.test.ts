@@ -65,6 +65,26 @@ describe('SessionCache', () => {
     assert.equal(sessionOf(cache.peek(['k1'], 'o'))?.alias, 'first', 'a hit does not go to Redis');
   });
 
+  it('disabled (local_session_cache.disable_cached_session_state): every get reads Redis, peek never answers', async () => {
+    await store.put('k1', JSON.stringify({ org_id: 'o', alias: 'first' }), 0);
+    const subscriber = createRedisClient({ host: '127.0.0.1', port: server.port }, { name: 'test:cache-sub', isSubscriber: true });
+    subscriber.on('error', () => undefined);
+    closers.push(() => subscriber.disconnect());
+    // It still follows the key-change channel (for JWKS flushes), but keeps nothing.
+    const cache = new SessionCache({ store, subscriber, policies: new PolicyIndex(), logger: silent, disabled: true });
+    await cache.start();
+    const hit = await cache.get(['absent', 'k1'], 'o');
+    assert.deepEqual(hit.found && [hit.storageId, hit.session.alias], ['k1', 'first']);
+    assert.equal(cache.peek(['absent', 'k1'], 'o', newPeekMemo()), undefined);
+    await redis.set(keyLayout.session('k1'), JSON.stringify({ alias: 'changed behind the cache' }));
+    await redis.set(keyLayout.session('absent'), JSON.stringify({ alias: 'now there' }));
+    assert.equal(sessionOf(await cache.get(['absent', 'k1'], 'o'))?.alias, 'now there');
+    await redis.del(keyLayout.session('absent'));
+    assert.equal(sessionOf(await cache.get(['absent', 'k1'], 'o'))?.alias, 'changed behind the cache');
+    assert.equal(cache.size, 0);
+    await cache.stop();
+  });
+
   it('returns the first candidate that exists, in order, and remembers absent ones', async () => {
     await store.put('second', JSON.stringify({ alias: '2' }), 0);
     await store.put('third', JSON.stringify({ alias: '3' }), 0);

@@ -33,6 +33,12 @@ export interface SessionCacheOptions {
    * every API), and with "" when the subscriber reconnected (a flush may have been missed).
    */
   readonly onJwksFlush?: (apiId: string) => void;
+  /**
+   * tyk.conf `local_session_cache.disable_cached_session_state`: keep nothing; every `get` reads the
+   * candidates from Redis (one round trip) and `peek` never answers. The key-change channel is still
+   * followed, for the JWKS flushes it carries.
+   */
+  readonly disabled?: boolean;
 }
 
 /**
@@ -78,7 +84,8 @@ const NOT_FOUND: SessionLookup = Object.freeze({ found: false });
  * delete is published on `tollgate:keys:changes` and evicts that storage ID here; when the subscriber
  * reconnects (pub/sub drops what is published meanwhile) the whole cache is cleared. Policies are applied
  * on read through the PolicyIndex and the result is reused until a policy changes, so a policy change
- * reaches every cached key at once. A hit needs no Redis and no promise: try `peek` first.
+ * reaches every cached key at once. A hit needs no Redis and no promise: try `peek` first. With `disabled`
+ * every lookup goes to Redis, so a session written there by anyone is seen by the next request.
  *
  * @example
  * const sessions = new SessionCache({ store: new SessionStore(redis), subscriber, policies, logger });
@@ -117,7 +124,7 @@ export class SessionCache {
     });
   }
 
-  /** Subscribes to key changes; resolves once invalidations flow. */
+  /** Subscribes to key changes; resolves once invalidations (and JWKS flushes) flow. */
   start(): Promise<void> {
     if (this.stamper === undefined) {
       this.stamper = setInterval(() => this.stamp++, STAMP_INTERVAL_MS);
@@ -153,6 +160,7 @@ export class SessionCache {
    * entries it came from cannot have expired: a hit then costs a few comparisons, not LRU lookups.
    */
   peek(storageIds: readonly string[], orgId: string, memo?: PeekMemo): SessionLookup | undefined {
+    if (this.options.disabled === true) return undefined;
     if (memo !== undefined && memo.stamp === this.stamp && memo.orgId === orgId && memo.revision === this.options.policies.revision) {
       return memo.lookup;
     }
@@ -179,6 +187,7 @@ export class SessionCache {
 
   /** Like `peek`, loading what is not cached in one round trip. Rejects only when Redis fails. */
   async get(storageIds: readonly string[], orgId: string): Promise<SessionLookup> {
+    if (this.options.disabled === true) return this.load(storageIds, orgId);
     const cached = this.peek(storageIds, orgId);
     if (cached !== undefined) return cached;
     const missing = this.uncachedPrefix(storageIds);
@@ -197,6 +206,16 @@ export class SessionCache {
     for (const id of storageIds) {
       const entry = loaded.get(id) ?? this.cache.get(id);
       if (entry?.stored) return this.applied(id, entry, orgId);
+    }
+    return NOT_FOUND;
+  }
+
+  /** Uncached lookup: every candidate in one round trip, the first that exists wins; nothing is kept. */
+  private async load(storageIds: readonly string[], orgId: string): Promise<SessionLookup> {
+    const values = await this.options.store.getMany(storageIds);
+    for (const [i, id] of storageIds.entries()) {
+      const stored = this.parse(values[i] ?? null);
+      if (stored !== null) return this.applied(id, { stored, applied: null, expiresAt: 0 }, orgId);
     }
     return NOT_FOUND;
   }
