@@ -1,3 +1,4 @@
+import { constants as cryptoConstants } from 'node:crypto';
 import { rootCertificates, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { buildConnector, Client } from 'undici';
@@ -15,7 +16,9 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * undici `connect` function for one (API, upstream) TLS spec: optional CONNECT tunnel through the forward
  * proxy, the TLS handshake (chain and host-name verification unless skipped), then public-key pinning
  * against the chain Node verified and the optional common-name check. A failed check destroys the socket
- * and fails the connect with Tyk's message.
+ * and fails the connect with Tyk's message. With `proxy_ssl_disable_renegotiation` OpenSSL refuses a
+ * renegotiation the upstream starts (TLS ≤ 1.2; SSL_OP_NO_RENEGOTIATION): the connection fails, and so
+ * does the request on it. Otherwise renegotiation is allowed, as Tyk allows it by default.
  *
  * @example
  * new Pool(origin, { connect: createUpstreamConnector(spec, 30_000) });
@@ -29,6 +32,7 @@ export function createUpstreamConnector(spec: UpstreamTlsSpec, timeoutMs: number
     ciphers: spec.ciphers,
     ...(spec.cert !== undefined ? { cert: spec.cert, key: spec.key_ } : {}),
     ...(spec.ca !== undefined ? { ca: [...rootCertificates, ...spec.ca] } : {}),
+    ...(spec.disableRenegotiation ? { secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION } : {}),
   } as buildConnector.BuildOptions);
   const proxy = spec.proxyUrl ? createProxyClient(spec.proxyUrl, timeoutMs) : null;
 

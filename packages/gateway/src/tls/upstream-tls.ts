@@ -25,6 +25,8 @@ export interface UpstreamTlsSpec {
   readonly forceCommonName: boolean;
   /** Forward proxy URL ('' = direct). */
   readonly proxyUrl: string;
+  /** tyk.conf `proxy_ssl_disable_renegotiation`: refuse server-initiated renegotiation (default: allowed). */
+  readonly disableRenegotiation: boolean;
 }
 
 export interface UpstreamTlsContext {
@@ -58,9 +60,10 @@ export function upstreamTlsSpec(def: ApiDefinition, url: URL, ctx: UpstreamTlsCo
   const isHttps = url.protocol === 'https:';
   const clientCert = isHttps ? upstreamClientCertificate(def, url, ctx) : null;
   const pins = isHttps ? resolvePins(def, url.hostname, ctx) : null;
+  const disableRenegotiation = Boolean(config.proxy_ssl_disable_renegotiation);
   const parts = {
     skipVerify, minVersion, maxVersion, ciphers: choice.ciphers, cert: clientCert?.fingerprint ?? '',
-    pins: pins === null ? null : [...pins].sort(), forceCommonName, proxyUrl,
+    pins: pins === null ? null : [...pins].sort(), forceCommonName, proxyUrl, disableRenegotiation,
   };
   return {
     key: createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16),
@@ -70,7 +73,7 @@ export function upstreamTlsSpec(def: ApiDefinition, url: URL, ctx: UpstreamTlsCo
     ciphers: withSecurityLevel(choice.ciphers, minVersion),
     cert: clientCert?.certPem, key_: clientCert?.keyPem ?? undefined,
     ca: ctx.extraRoots,
-    pins, forceCommonName, proxyUrl,
+    pins, forceCommonName, proxyUrl, disableRenegotiation,
   };
 }
 
