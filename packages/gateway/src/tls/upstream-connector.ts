@@ -1,5 +1,5 @@
 import { constants as cryptoConstants } from 'node:crypto';
-import { rootCertificates, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { createSecureContext, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { buildConnector, Client } from 'undici';
 import { sha256Hex } from '@tollgate/store';
@@ -24,15 +24,19 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * new Pool(origin, { connect: createUpstreamConnector(spec, 30_000) });
  */
 export function createUpstreamConnector(spec: UpstreamTlsSpec, timeoutMs: number): buildConnector.connector {
-  const tlsConnect = buildConnector({
-    timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
-    rejectUnauthorized: spec.rejectUnauthorized,
+  // One OpenSSL context per connector: the trust store (a whole system bundle) is parsed once, not per connection.
+  const secureContext = createSecureContext({
     minVersion: spec.minVersion,
     maxVersion: spec.maxVersion,
     ciphers: spec.ciphers,
     ...(spec.cert !== undefined ? { cert: spec.cert, key: spec.key_ } : {}),
-    ...(spec.ca !== undefined ? { ca: [...rootCertificates, ...spec.ca] } : {}),
+    ...(spec.ca !== undefined ? { ca: [...spec.ca] } : {}),
     ...(spec.disableRenegotiation ? { secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION } : {}),
+  });
+  const tlsConnect = buildConnector({
+    timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
+    rejectUnauthorized: spec.rejectUnauthorized,
+    secureContext,
   } as buildConnector.BuildOptions);
   const proxy = spec.proxyUrl ? createProxyClient(spec.proxyUrl, timeoutMs) : null;
 
@@ -96,7 +100,7 @@ export function absoluteFormProxy(spec: UpstreamTlsSpec, timeoutMs: number): Abs
   const connector = url.protocol === 'https:'
     ? buildConnector({
       timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
-      ...(spec.ca !== undefined ? { ca: [...rootCertificates, ...spec.ca] } : {}),
+      ...(spec.ca !== undefined ? { secureContext: createSecureContext({ ca: [...spec.ca] }) } : {}),
     } as buildConnector.BuildOptions)
     : null;
   return { url, authorization: proxyAuthorization(url), connector };

@@ -18,7 +18,7 @@ export interface UpstreamTlsSpec {
   /** Client certificate for upstream mutual TLS. */
   readonly cert: string | undefined;
   readonly key_: string | undefined;
-  /** Extra trust anchors (`SSL_CERT_FILE`, as Tyk reads it), added to Node's roots. */
+  /** Trust anchors: the system roots (system-roots.ts), instead of Node's; undefined = Node's bundled roots. */
   readonly ca: readonly string[] | undefined;
   /** SPKI SHA-256 fingerprints one of which the verified chain must contain; null = not pinned. */
   readonly pins: ReadonlySet<string> | null;
@@ -33,8 +33,8 @@ export interface UpstreamTlsContext {
   readonly config: Readonly<GatewayConfig>;
   readonly registry: CertificateRegistry;
   readonly logger: Logger;
-  /** Extra roots from `SSL_CERT_FILE`, read once per worker. */
-  readonly extraRoots: readonly string[] | undefined;
+  /** The system roots (`SSL_CERT_FILE`, else Go's file list), read once per worker; undefined = Node's bundled roots. */
+  readonly trustedRoots: readonly string[] | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -72,7 +72,7 @@ export function upstreamTlsSpec(def: ApiDefinition, url: URL, ctx: UpstreamTlsCo
     maxVersion,
     ciphers: withSecurityLevel(choice.ciphers, minVersion),
     cert: clientCert?.certPem, key_: clientCert?.keyPem ?? undefined,
-    ca: ctx.extraRoots,
+    ca: ctx.trustedRoots,
     pins, forceCommonName, proxyUrl, disableRenegotiation,
   };
 }
