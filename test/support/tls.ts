@@ -40,6 +40,11 @@ export async function startHttpsUpstream(options: {
   readonly cert: GeneratedCertificate;
   readonly ca?: string;
   readonly maxVersion?: SecureVersion;
+  /**
+   * Renegotiate (server-initiated, TLS ≤ 1.2) after reading each request and before answering it; a
+   * refused renegotiation closes the connection without a response.
+   */
+  readonly renegotiate?: boolean;
 }): Promise<HttpsUpstream> {
   const clientNames: string[] = [];
   const server: HttpsServer = createHttpsServer({
@@ -49,9 +54,17 @@ export async function startHttpsUpstream(options: {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     const client = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : null;
     if (client) clientNames.push(client);
-    res.writeHead(200, { 'content-type': 'application/json' });
     const socket = req.socket as TLSSocket;
-    res.end(JSON.stringify({ ok: true, path: req.url, client, protocol: socket.getProtocol(), cipher: socket.getCipher().name }));
+    const answer = (renegotiated: boolean): void => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, path: req.url, client, protocol: socket.getProtocol(), cipher: socket.getCipher().name, renegotiated }));
+    };
+    if (!options.renegotiate) return answer(false);
+    const started = socket.renegotiate({ rejectUnauthorized: false }, (err) => {
+      if (err) socket.destroy();
+      else answer(true);
+    });
+    if (!started) socket.destroy();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -111,8 +111,11 @@ function spawnCli(args: readonly string[], logFile: string, env: Readonly<Record
   return { child, pid: child.pid, exited };
 }
 
-/** Accepts any server certificate: the harness only asks a TLS gateway whether it is up. */
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+/**
+ * Accepts any server certificate and any protocol version (TLS 1.0/1.1 need OpenSSL's security level 0):
+ * the harness only asks a TLS gateway whether it is up, whatever versions it was configured for.
+ */
+const insecure = new Agent({ connect: { rejectUnauthorized: false, minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' } });
 
 async function httpOk(url: string): Promise<true | undefined> {
   const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000, reset: true, dispatcher: insecure });

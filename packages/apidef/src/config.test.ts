@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { CONFIG_KEYS, ConfigError, DEFAULT_TYK_SECRET, configWarnings, defaultConfig, loadConfig } from "./index.js";
+import { CONFIG_KEYS, ConfigError, DEFAULT_TYK_SECRET, configWarnings, defaultConfig, effectiveServerVersions, loadConfig } from "./index.js";
 import { TOLLGATE_ENV_INDEX, TYK_ENV_INDEX } from "./config-keys.js";
 
 const dir = mkdtempSync(join(tmpdir(), "apidef-config-"));
@@ -214,6 +214,15 @@ describe("config: defaults table and warnings", () => {
     assert.deepEqual(configWarnings(typo), ["override_messages.auth.key_not_fund is not an error ID Tyk defines; ignored"]);
   });
 
+  it("warns when max_version 769/770 alone pulls the minimum down to deprecated TLS", () => {
+    const warnings = configWarnings(loadConfig({ env: SECRET, overrides: { "http_server_options.max_version": 770 } }));
+    assert.deepEqual(warnings, ["http_server_options.max_version 770 without min_version enables deprecated TLS: the minimum drops from TLS 1.2 to 770"]);
+    assert.deepEqual(configWarnings(loadConfig({ env: SECRET, overrides: { "http_server_options.max_version": 771 } })), []);
+    assert.deepEqual(effectiveServerVersions(0, 770), [770, 770]);
+    assert.deepEqual(effectiveServerVersions(0, 0), [771, 772]);
+    assert.deepEqual(effectiveServerVersions(772, 0), [772, 772]);
+    assert.deepEqual(effectiveServerVersions(769, 771), [769, 771]);
+  });
   it("refuses TLS versions that are not protocol codes and a minimum above the maximum", () => {
     assert.throws(() => loadConfig({ env: SECRET, overrides: { "http_server_options.min_version": 700 } }),
       /http_server_options.min_version must be 0, 769, 770, 771 or 772 \(got 700\)/);

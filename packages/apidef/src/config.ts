@@ -11,6 +11,7 @@ import { envOverrides } from "./config-env.js";
 import { CONFIG_KEYS, CONFIG_SECTIONS, describeSpec, type KeySpec } from "./config-keys.js";
 import { DEFAULT_TYK_SECRET, defaultConfig, type GatewayConfig } from "./config-types.js";
 import { readOverrideMessages, unknownOverrideIds } from "./override-messages.js";
+import { effectiveServerVersions, isDeprecatedTlsVersion } from "./tls-versions.js";
 
 export interface LoadConfigOptions {
   /** tollgate.json / tyk.conf path; a file named here must exist. */
@@ -179,7 +180,11 @@ export function compileConfigPattern(pattern: string, flags = ""): RegExp {
   return pattern.startsWith("(?i)") ? new RegExp(pattern.slice(4), `${flags}i`) : new RegExp(pattern, flags);
 }
 
-/** TLS version keys take 0 or a protocol code, and a minimum above the maximum cannot serve anyone (spec §1). */
+/**
+ * TLS version keys take 0 or a protocol code, and a minimum above the maximum cannot serve anyone (spec §1).
+ * Only explicit values are compared: with `min_version` unset the listener's minimum follows a low
+ * `max_version` down (effectiveServerVersions), so the effective range is never empty.
+ */
 function validateTlsVersions(cfg: GatewayConfig, sourceOf: (path: string) => string): void {
   const pairs: Array<[string, number, string, number]> = [
     ["http_server_options.min_version", cfg.http_server_options.min_version, "http_server_options.max_version", cfg.http_server_options.max_version],
@@ -201,9 +206,12 @@ export function configWarnings(cfg: Readonly<GatewayConfig>): string[] {
   if (cfg.secret === DEFAULT_TYK_SECRET) {
     warnings.push("secret is Tyk's publicly known example value; set your own secret");
   }
-  const min = cfg.http_server_options.min_version;
+  const { min_version: min, max_version: max } = cfg.http_server_options;
   // RFC 8996: TLS 1.0/1.1 are deprecated; honoured only because they were asked for (README difference 1).
-  if (min === 769 || min === 770) warnings.push(`http_server_options.min_version ${min} enables deprecated TLS`);
+  if (isDeprecatedTlsVersion(min)) warnings.push(`http_server_options.min_version ${min} enables deprecated TLS`);
+  else if (min === 0 && isDeprecatedTlsVersion(effectiveServerVersions(min, max)[0])) {
+    warnings.push(`http_server_options.max_version ${max} without min_version enables deprecated TLS: the minimum drops from TLS 1.2 to ${max}`);
+  }
   if (cfg.http_server_options.server_name) warnings.push("http_server_options.server_name has no effect (as in Tyk); ignored");
   for (const id of unknownOverrideIds(cfg.override_messages)) warnings.push(`override_messages.${id} is not an error ID Tyk defines; ignored`);
   if (cfg.http_server_options.ssl_insecure_skip_verify) {

@@ -9,3 +9,4 @@ export { compileApi, type CompiledApi, type UpstreamTarget } from './routing/com
 /** Absolute path of the module a forked worker runs. */
 export const WORKER_MODULE = new URL('./worker-main.js', import.meta.url).pathname;
 export { settleTlsFrontDoor } from './front-door/front-door-at-start.js';
+export { loadSystemRoots, GO_CERT_FILES, type SystemRoots } from './tls/system-roots.js';

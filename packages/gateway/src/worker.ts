@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readOverrideMessages, type GatewayConfig, type SessionState } from '@tollgate/apidef';
 import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
@@ -28,6 +27,7 @@ import { CertificateRegistry } from './tls/certificate-registry.js';
 import { clientCertPolicies } from './tls/client-cert-policy.js';
 import { loadCertificateFiles, ServerCertificateSet } from './tls/server-certificates.js';
 import { upstreamTlsSpec, type UpstreamTlsContext } from './tls/upstream-tls.js';
+import { loadSystemRoots } from './tls/system-roots.js';
 import { VERSION } from './version.js';
 
 /** How long a draining worker waits for requests in flight before it exits anyway. */
@@ -68,7 +68,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   });
   const store = new ConfigStore(redis);
   const registry = new CertificateRegistry(certificateSecret(config), logger);
-  const tlsContext: UpstreamTlsContext = { config, registry, logger, extraRoots: readExtraRoots(logger), env: process.env };
+  const roots = loadSystemRoots(process.env);
+  logger.debug({ file: roots.file ?? "Node's bundled roots", certificates: roots.certificates?.length }, 'upstream trust store');
+  const tlsContext: UpstreamTlsContext = { config, registry, logger, trustedRoots: roots.certificates, env: process.env };
   const pools = new UpstreamPools({ timeoutSeconds: config.proxy_default_timeout });
   // Sessions for the auth middleware: cached per worker, evicted by the key-change channel; policies
   // come with the configuration feed and are applied when a session is read.
@@ -261,14 +263,3 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   });
 }
 
-/** `SSL_CERT_FILE` (Tyk reads it for its trust store): extra upstream roots, read once. */
-function readExtraRoots(logger: Logger): string[] | undefined {
-  const file = process.env.SSL_CERT_FILE;
-  if (!file) return undefined;
-  try {
-    return [readFileSync(file, 'utf8')];
-  } catch (err) {
-    logger.error({ SSL_CERT_FILE: file, err: (err as Error).message }, 'SSL_CERT_FILE not readable; using the default roots');
-    return undefined;
-  }
-}

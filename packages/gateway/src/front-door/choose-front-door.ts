@@ -1,6 +1,6 @@
-import type { GatewayConfig } from '@tollgate/apidef';
+import { effectiveServerVersions, type GatewayConfig } from '@tollgate/apidef';
 import type { SecureVersion } from 'node:tls';
-import { chooseCiphers, tlsVersion, withSecurityLevel } from '../tls/cipher-suites.js';
+import { chooseCiphers, hasPreTls12Suite, tlsVersion, withSecurityLevel } from '../tls/cipher-suites.js';
 
 export type FrontDoorKind = 'http' | 'uws-tls' | 'node-tls';
 
@@ -26,18 +26,29 @@ export interface FrontDoorChoice {
  */
 export function chooseFrontDoor(config: Readonly<GatewayConfig>): FrontDoorChoice {
   const opts = config.http_server_options;
-  const minVersion = tlsVersion(opts.min_version, 'TLSv1.2');
-  const maxVersion = tlsVersion(opts.max_version, 'TLSv1.3');
+  // Only max_version 769/770: the minimum follows it down (the default TLS 1.2 would refuse everyone).
+  const [minCode, maxCode] = effectiveServerVersions(opts.min_version, opts.max_version);
+  const minVersion = tlsVersion(minCode, 'TLSv1.2');
+  const maxVersion = tlsVersion(maxCode, 'TLSv1.3');
   const cipherChoice = chooseCiphers(opts.ssl_ciphers);
-  const warnings = cipherChoice.skipped.length > 0
+  const warnings: string[] = cipherChoice.skipped.length > 0
     ? [`http_server_options.ssl_ciphers: skipped ${cipherChoice.skipped.join(', ')}${cipherChoice.isCustom ? '' : '; using the defaults'}`] : [];
+  if (opts.use_ssl && isBelowTls12(minVersion) && !hasPreTls12Suite(cipherChoice)) {
+    // The default suites are TLS 1.2 AEAD ones: TLS 1.0/1.1 need a CBC suite listed.
+    const keys = `http_server_options.${opts.min_version !== 0 ? `min_version ${opts.min_version}` : `max_version ${opts.max_version}`}`;
+    if (isBelowTls12(maxVersion)) {
+      throw new Error(`${keys} allows only TLS 1.0/1.1, but http_server_options.ssl_ciphers lists no suite they can use `
+        + '(e.g. TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA): no client could connect');
+    }
+    warnings.push(`${keys} enables TLS 1.0/1.1, but http_server_options.ssl_ciphers lists no suite they can use: only TLS 1.2+ clients can connect`);
+  }
   const base = {
     minVersion: cipherChoice.isTls13Only ? 'TLSv1.3' as const : minVersion, maxVersion,
     ciphers: withSecurityLevel(cipherChoice.ciphers, minVersion), warnings,
   };
   if (!opts.use_ssl) return { kind: 'http', reasons: [], ...base };
   const reasons: string[] = [];
-  if (minVersion !== 'TLSv1.2') reasons.push(`http_server_options.min_version ${opts.min_version}`);
+  if (opts.min_version !== 0 && minVersion !== 'TLSv1.2') reasons.push(`http_server_options.min_version ${opts.min_version}`);
   if (maxVersion !== 'TLSv1.3') reasons.push(`http_server_options.max_version ${opts.max_version}`);
   if (cipherChoice.isCustom) reasons.push('http_server_options.ssl_ciphers');
   const wanted = (config.tollgate as { tls_front_door?: unknown } | undefined)?.tls_front_door ?? 'auto';
@@ -48,4 +59,8 @@ export function chooseFrontDoor(config: Readonly<GatewayConfig>): FrontDoorChoic
     throw new Error(`tollgate.tls_front_door must be "auto", "uws" or "node" (got ${JSON.stringify(wanted)})`);
   }
   return { kind: reasons.length > 0 ? 'node-tls' : 'uws-tls', reasons, ...base };
+}
+
+function isBelowTls12(version: SecureVersion): boolean {
+  return version === 'TLSv1' || version === 'TLSv1.1';
 }

@@ -1,5 +1,5 @@
 import { UpstreamPool } from './http1/upstream-pool.js';
-import { createUpstreamConnector } from '../tls/upstream-connector.js';
+import { absoluteFormProxy, createUpstreamConnector } from '../tls/upstream-connector.js';
 import type { UpstreamTlsSpec } from '../tls/upstream-tls.js';
 
 export interface UpstreamPoolOptions {
@@ -38,9 +38,13 @@ export class UpstreamPools {
     let entry = this.entries.get(key);
     if (!entry) {
       const timeout = this.options.timeoutSeconds * 1000;
+      const url = new URL(origin);
+      // A plain http upstream behind a forward proxy: absolute-form requests to the proxy, no CONNECT.
+      const forwardProxy = tls !== null && tls.proxyUrl !== '' && url.protocol === 'http:' ? absoluteFormProxy(tls, timeout) : null;
       entry = {
-        pool: new UpstreamPool(new URL(origin), {
-          connector: tls === null ? null : createUpstreamConnector(tls, timeout),
+        pool: new UpstreamPool(url, {
+          connector: forwardProxy !== null ? forwardProxy.connector : tls === null ? null : createUpstreamConnector(tls, timeout),
+          forwardProxy,
           connectTimeoutMs: timeout,
           headersTimeoutMs: timeout,
           // A streamed body may pause for a slow client; only a stalled upstream is cut.

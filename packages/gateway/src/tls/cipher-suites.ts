@@ -27,6 +27,11 @@ const GO_TO_OPENSSL: Readonly<Record<string, string>> = {
   TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: 'ECDHE-ECDSA-CHACHA20-POLY1305',
 };
 
+/** The suites that TLS 1.0 and 1.1 can negotiate (the "≤1.2" rows of spec §3): CBC with SHA-1 MACs. */
+const PRE_TLS12_SUITES = new Set([
+  'AES128-SHA', 'AES256-SHA', 'ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA',
+]);
+
 /** TLS 1.3 suites: not configurable (as in Go), always enabled; listing them is allowed. */
 const TLS13_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 
@@ -79,6 +84,18 @@ export function chooseCiphers(names: readonly string[] | null | undefined): Ciph
   if (tls12.length === 0 && tls13Listed) return { ciphers: tls13, isTls13Only: true, isCustom: true, skipped };
   if (tls12.length === 0) return { ciphers: `${DEFAULT_TLS12_CIPHERS.join(':')}:${tls13}`, isTls13Only: false, isCustom: false, skipped };
   return { ciphers: `${tls12.join(':')}:${tls13}`, isTls13Only: false, isCustom: true, skipped };
+}
+
+/**
+ * Whether a cipher choice holds a suite TLS 1.0/1.1 can use. The defaults (ECDHE AEAD) do not: a listener
+ * or client limited to those versions needs such a suite listed.
+ *
+ * @example
+ * hasPreTls12Suite(chooseCiphers(['TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA'])) // true
+ * hasPreTls12Suite(chooseCiphers([])) // false
+ */
+export function hasPreTls12Suite(choice: CipherChoice): boolean {
+  return choice.ciphers.split(':').some((name) => PRE_TLS12_SUITES.has(name));
 }
 
 const VERSION_NAMES: Readonly<Record<number, SecureVersion>> = { 769: 'TLSv1', 770: 'TLSv1.1', 771: 'TLSv1.2', 772: 'TLSv1.3' };

@@ -65,7 +65,7 @@ describe('upstream pins and client certificates (spec §8-9)', () => {
   const key2 = make('k2');
   const pin1 = store(key1.publicKeyPem);
   const pin2 = store(key2.publicKeyPem);
-  const ctx = (patch: Partial<GatewayConfig> = {}) => ({ config: config(patch), registry, logger, extraRoots: undefined, env: {} });
+  const ctx = (patch: Partial<GatewayConfig> = {}) => ({ config: config(patch), registry, logger, trustedRoots: undefined, env: {} });
   const fp1 = registry.get(pin1)!.fingerprint;
   const fp2 = registry.get(pin2)!.fingerprint;
 

@@ -1,4 +1,5 @@
-import { rootCertificates, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { constants as cryptoConstants } from 'node:crypto';
+import { createSecureContext, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { buildConnector, Client } from 'undici';
 import { sha256Hex } from '@tollgate/store';
@@ -12,23 +13,30 @@ export const COMMON_NAME_MISMATCH = 'TOLLGATE_UPSTREAM_CN_MISMATCH';
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
- * undici `connect` function for one (API, upstream) TLS spec: optional CONNECT tunnel through the forward
- * proxy, the TLS handshake (chain and host-name verification unless skipped), then public-key pinning
+ * undici `connect` function for one (API, https upstream) TLS spec: optional CONNECT tunnel through the forward
+ * proxy (http upstreams behind a proxy use absoluteFormProxy instead, as Go does), the TLS handshake (chain and host-name verification unless skipped), then public-key pinning
  * against the chain Node verified and the optional common-name check. A failed check destroys the socket
- * and fails the connect with Tyk's message.
+ * and fails the connect with Tyk's message. With `proxy_ssl_disable_renegotiation` OpenSSL refuses a
+ * renegotiation the upstream starts (TLS ≤ 1.2; SSL_OP_NO_RENEGOTIATION): the connection fails, and so
+ * does the request on it. Otherwise renegotiation is allowed, as Tyk allows it by default.
  *
  * @example
  * new Pool(origin, { connect: createUpstreamConnector(spec, 30_000) });
  */
 export function createUpstreamConnector(spec: UpstreamTlsSpec, timeoutMs: number): buildConnector.connector {
-  const tlsConnect = buildConnector({
-    timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
-    rejectUnauthorized: spec.rejectUnauthorized,
+  // One OpenSSL context per connector: the trust store (a whole system bundle) is parsed once, not per connection.
+  const secureContext = createSecureContext({
     minVersion: spec.minVersion,
     maxVersion: spec.maxVersion,
     ciphers: spec.ciphers,
     ...(spec.cert !== undefined ? { cert: spec.cert, key: spec.key_ } : {}),
-    ...(spec.ca !== undefined ? { ca: [...rootCertificates, ...spec.ca] } : {}),
+    ...(spec.ca !== undefined ? { ca: [...spec.ca] } : {}),
+    ...(spec.disableRenegotiation ? { secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION } : {}),
+  });
+  const tlsConnect = buildConnector({
+    timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
+    rejectUnauthorized: spec.rejectUnauthorized,
+    secureContext,
   } as buildConnector.BuildOptions);
   const proxy = spec.proxyUrl ? createProxyClient(spec.proxyUrl, timeoutMs) : null;
 
@@ -65,11 +73,44 @@ export function createUpstreamConnector(spec: UpstreamTlsSpec, timeoutMs: number
 function createProxyClient(proxyUrl: string, timeoutMs: number): { client: Client; headers: Record<string, string> } {
   const url = new URL(proxyUrl);
   const headers: Record<string, string> = {};
-  if (url.username) {
-    const creds = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    headers['proxy-authorization'] = `Basic ${Buffer.from(creds).toString('base64')}`;
-  }
+  const authorization = proxyAuthorization(url);
+  if (authorization !== null) headers['proxy-authorization'] = authorization;
   return { client: new Client(url.origin, { connect: { timeout: timeoutMs } }), headers };
+}
+
+export interface AbsoluteFormProxy {
+  /** The forward proxy the pool connects to. */
+  readonly url: URL;
+  /** `Proxy-Authorization` value from the URL's credentials; null without. */
+  readonly authorization: string | null;
+  /** TLS to an https:// proxy; null for an http:// one (the pool's plain TCP path). */
+  readonly connector: buildConnector.connector | null;
+}
+
+/**
+ * How a pool reaches a plain http upstream through the forward proxy of `spec`: as Go's transport does,
+ * requests go to the proxy in absolute form (`GET http://host:port/path HTTP/1.1`, Host still the
+ * upstream's) on connections to the proxy; only https upstreams use CONNECT (spec §8).
+ *
+ * @example
+ * absoluteFormProxy({ ...spec, proxyUrl: 'http://u:p@proxy:3128' }, 30_000) // { url, authorization: 'Basic dTpw', connector: null }
+ */
+export function absoluteFormProxy(spec: UpstreamTlsSpec, timeoutMs: number): AbsoluteFormProxy {
+  const url = new URL(spec.proxyUrl);
+  const connector = url.protocol === 'https:'
+    ? buildConnector({
+      timeout: Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS),
+      ...(spec.ca !== undefined ? { secureContext: createSecureContext({ ca: [...spec.ca] }) } : {}),
+    } as buildConnector.BuildOptions)
+    : null;
+  return { url, authorization: proxyAuthorization(url), connector };
+}
+
+/** `Basic` credentials from a proxy URL's user info; null without a user name. */
+function proxyAuthorization(url: URL): string | null {
+  if (!url.username) return null;
+  const creds = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return `Basic ${Buffer.from(creds).toString('base64')}`;
 }
 
 /** The post-handshake checks; returns the error to fail with, or null. */

@@ -18,21 +18,23 @@ export interface UpstreamTlsSpec {
   /** Client certificate for upstream mutual TLS. */
   readonly cert: string | undefined;
   readonly key_: string | undefined;
-  /** Extra trust anchors (`SSL_CERT_FILE`, as Tyk reads it), added to Node's roots. */
+  /** Trust anchors: the system roots (system-roots.ts), instead of Node's; undefined = Node's bundled roots. */
   readonly ca: readonly string[] | undefined;
   /** SPKI SHA-256 fingerprints one of which the verified chain must contain; null = not pinned. */
   readonly pins: ReadonlySet<string> | null;
   readonly forceCommonName: boolean;
   /** Forward proxy URL ('' = direct). */
   readonly proxyUrl: string;
+  /** tyk.conf `proxy_ssl_disable_renegotiation`: refuse server-initiated renegotiation (default: allowed). */
+  readonly disableRenegotiation: boolean;
 }
 
 export interface UpstreamTlsContext {
   readonly config: Readonly<GatewayConfig>;
   readonly registry: CertificateRegistry;
   readonly logger: Logger;
-  /** Extra roots from `SSL_CERT_FILE`, read once per worker. */
-  readonly extraRoots: readonly string[] | undefined;
+  /** The system roots (`SSL_CERT_FILE`, else Go's file list), read once per worker; undefined = Node's bundled roots. */
+  readonly trustedRoots: readonly string[] | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -58,9 +60,10 @@ export function upstreamTlsSpec(def: ApiDefinition, url: URL, ctx: UpstreamTlsCo
   const isHttps = url.protocol === 'https:';
   const clientCert = isHttps ? upstreamClientCertificate(def, url, ctx) : null;
   const pins = isHttps ? resolvePins(def, url.hostname, ctx) : null;
+  const disableRenegotiation = Boolean(config.proxy_ssl_disable_renegotiation);
   const parts = {
     skipVerify, minVersion, maxVersion, ciphers: choice.ciphers, cert: clientCert?.fingerprint ?? '',
-    pins: pins === null ? null : [...pins].sort(), forceCommonName, proxyUrl,
+    pins: pins === null ? null : [...pins].sort(), forceCommonName, proxyUrl, disableRenegotiation,
   };
   return {
     key: createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16),
@@ -69,8 +72,8 @@ export function upstreamTlsSpec(def: ApiDefinition, url: URL, ctx: UpstreamTlsCo
     maxVersion,
     ciphers: withSecurityLevel(choice.ciphers, minVersion),
     cert: clientCert?.certPem, key_: clientCert?.keyPem ?? undefined,
-    ca: ctx.extraRoots,
-    pins, forceCommonName, proxyUrl,
+    ca: ctx.trustedRoots,
+    pins, forceCommonName, proxyUrl, disableRenegotiation,
   };
 }
 

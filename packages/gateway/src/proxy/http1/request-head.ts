@@ -18,8 +18,10 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * Framing is the gateway's: any Content-Length or Transfer-Encoding among `headers` is replaced by what
  * `body` needs (its length, chunked for a stream without a declared length, none without a body except
  * `Content-Length: 0` for the methods that carry one). `Expect` is dropped: the body is sent at once.
+ * `extraHead` is whole header lines the connection adds (each ending in CRLF), e.g. `Proxy-Authorization`
+ * for a forward proxy.
  */
-export function requestHead(method: string, target: string, headers: readonly string[], body: Buffer | Readable | null): string {
+export function requestHead(method: string, target: string, headers: readonly string[], body: Buffer | Readable | null, extraHead = ''): string {
   if (!TOKEN.test(method)) throw new RequestHeadError(`invalid request method ${JSON.stringify(method)}`);
   if (target.length === 0 || UNSAFE_TARGET.test(target)) throw new RequestHeadError(`invalid request path ${JSON.stringify(target)}`);
   let head = `${method} ${target} HTTP/1.1\r\n`;
@@ -36,6 +38,7 @@ export function requestHead(method: string, target: string, headers: readonly st
     if (UNSAFE_VALUE.test(value)) throw new RequestHeadError(`invalid value for request header ${name}`);
     head += `${name}: ${value}\r\n`;
   }
+  head += extraHead;
   if (body === null) {
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') head += 'content-length: 0\r\n';
   } else if (Buffer.isBuffer(body)) {

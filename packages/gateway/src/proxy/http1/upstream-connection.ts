@@ -47,6 +47,13 @@ export interface ConnectionOwner {
   redispatch(request: UpstreamRequest, handler: UpstreamHandler): void;
   /** Coarse clock (ms), advanced by the pool's timer. */
   readonly now: number;
+  /**
+   * Put before each request path on the request line: '' (origin form), or the upstream's origin when
+   * requests go to a forward proxy in absolute form (`GET http://host:port/path`).
+   */
+  readonly requestTargetPrefix: string;
+  /** Header lines added to every request (CRLF-terminated), e.g. the forward proxy's credentials. */
+  readonly extraRequestHead: string;
 }
 
 const enum Phase {
@@ -208,7 +215,8 @@ export class UpstreamConnection implements ResponseHandler {
     const body = request.body;
     let head: string;
     try {
-      head = requestHead(request.method, request.path, request.headers, body);
+      const prefix = this.owner.requestTargetPrefix;
+      head = requestHead(request.method, prefix === '' ? request.path : prefix + request.path, request.headers, body, this.owner.extraRequestHead);
     } catch (err) {
       // Nothing was written: the connection is still clean.
       if (err instanceof RequestHeadError) {

@@ -17,6 +17,12 @@ export interface UpstreamPoolOptions {
    * null: plain TCP.
    */
   readonly connector: buildConnector.connector | null;
+  /**
+   * A forward proxy that takes this (http:) upstream's requests in absolute form: connections go to the
+   * proxy (through `connector` when it speaks TLS, else plain TCP), request lines carry the full URL and
+   * `authorization` (when not null) goes out as `Proxy-Authorization`. null: connect to the origin.
+   */
+  readonly forwardProxy?: { readonly url: URL; readonly authorization: string | null } | null;
 }
 
 /** The read buffer of every plain upstream socket of this process (see UpstreamConnection.onRead). */
@@ -47,9 +53,12 @@ function sweep(): void {
 export class UpstreamPool implements ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
   private readonly connections = new Set<UpstreamConnection>();
+  /** Where connections go: the origin, or the forward proxy that takes absolute-form requests. */
   private readonly hostname: string;
   private readonly port: number;
   private readonly protocol: string;
+  readonly requestTargetPrefix: string;
+  readonly extraRequestHead: string;
   private isClosing = false;
   private onDrained: (() => void) | null = null;
   now = Date.now();
@@ -57,9 +66,13 @@ export class UpstreamPool implements ConnectionOwner {
   readonly bodyTimeoutMs: number;
 
   constructor(origin: URL, private readonly options: UpstreamPoolOptions) {
-    this.protocol = origin.protocol;
-    this.hostname = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
-    this.port = origin.port !== '' ? Number(origin.port) : origin.protocol === 'https:' ? 443 : 80;
+    const proxy = options.forwardProxy ?? null;
+    const dial = proxy?.url ?? origin;
+    this.protocol = dial.protocol;
+    this.hostname = dial.hostname.startsWith('[') ? dial.hostname.slice(1, -1) : dial.hostname;
+    this.port = dial.port !== '' ? Number(dial.port) : dial.protocol === 'https:' ? 443 : 80;
+    this.requestTargetPrefix = proxy === null ? '' : origin.origin;
+    this.extraRequestHead = proxy?.authorization ? `proxy-authorization: ${proxy.authorization}\r\n` : '';
     this.defaultHeadersTimeoutMs = options.headersTimeoutMs;
     this.bodyTimeoutMs = options.bodyTimeoutMs;
     livePools.add(this);

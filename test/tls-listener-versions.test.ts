@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateCertificate } from '@tollgate/store';
+import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { tlsProbe } from './support/tls.js';
+import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
+
+// http_server_options.max_version 770 with min_version unset (tls-and-certificates.md §1): the default
+// minimum (TLS 1.2) would be above the maximum and refuse every handshake; the minimum follows the
+// explicit maximum down instead, with a startup warning and OpenSSL's @SECLEVEL=0. Real node:tls clients.
+// (Before the fix the gateway did not even answer its own /hello: every handshake failed.)
+const server = generateCertificate({ commonName: 'gw.test', dnsNames: ['gw.test'] });
+/** Old protocols need security level 0 on the client too (OpenSSL 3). */
+const OLD_CLIENT_CIPHERS = 'DEFAULT:@SECLEVEL=0';
+
+let redis: RedisServer;
+let tg: Tollgate;
+let dir: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tollgate-tls-versions-'));
+  writeFileSync(join(dir, 'gw.crt'), server.certPem);
+  writeFileSync(join(dir, 'gw.key'), server.keyPem);
+  redis = await startRedisServer();
+  tg = await startTollgate({
+    redisPort: redis.port, workers: 1, config: {
+      http_server_options: {
+        use_ssl: true,
+        max_version: 770,
+        // The default suites are TLS 1.2 AEAD ones; TLS 1.1 needs a CBC suite listed.
+        ssl_ciphers: ['TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA'],
+        certificates: [{ domain_name: 'gw.test', cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') }],
+      },
+    },
+  });
+});
+
+after(async () => {
+  await tg?.stop();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('max_version 770 without min_version', () => {
+  it('warns at start that deprecated TLS is enabled', () => {
+    assert.match(tg.logs(), /http_server_options.max_version 770 without min_version enables deprecated TLS/);
+  });
+
+  it('accepts a TLS 1.1 handshake', async () => {
+    const tls11 = await tlsProbe(tg.gatewayPort, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: OLD_CLIENT_CIPHERS });
+    assert.ok(tls11.ok, tls11.ok ? '' : tls11.error);
+    assert.equal(tls11.protocol, 'TLSv1.1');
+  });
+
+  it('refuses TLS 1.2 (above the maximum) and TLS 1.0 (below the minimum, never asked for)', async () => {
+    const tls12 = await tlsProbe(tg.gatewayPort, { minVersion: 'TLSv1.2' });
+    assert.equal(tls12.ok, false);
+    const tls10 = await tlsProbe(tg.gatewayPort, { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: OLD_CLIENT_CIPHERS });
+    assert.equal(tls10.ok, false);
+  });
+});
