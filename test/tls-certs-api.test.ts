@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { X509Certificate } from 'node:crypto';
-import { generateCertificate } from '@tollgate/store';
+import { createRedisClient, generateCertificate, prepareUpload, waitForReady } from '@tollgate/store';
 import { AdminClient } from './support/admin-client.js';
+import { waitFor } from './support/processes.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { fingerprintOf } from './support/tls.js';
 import { CLI, startTollgate, type Tollgate } from './support/tollgate-processes.js';
@@ -20,9 +21,22 @@ let tg: Tollgate;
 let admin: AdminClient;
 let dir: string;
 
+/** A certificate a Tyk gateway stored in the same Redis before tollgate ran (spec §6.3 layout). */
+const fromTyk = generateCertificate({ commonName: 'tyk.example.com' });
+let tykId = '';
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tollgate-certs-'));
   redis = await startRedisServer();
+  const client = createRedisClient({ host: '127.0.0.1', port: redis.port }, { name: 'test:tyk-layout' });
+  await waitForReady(client, 5000);
+  // tollgate's e2e secret (support/tollgate-processes.ts) encrypts the key, as Tyk's would with the same tyk.conf.
+  const upload = prepareUpload(fromTyk.certPem + fromTyk.keyPem, 'tykorg', `e2e-secret-${process.pid}`, new Date());
+  assert.ok(upload.ok);
+  tykId = upload.id;
+  await client.set(`cert-raw-${tykId}`, upload.raw);
+  await client.rpush('cert-tykorg-index', `raw-${tykId}`);
+  client.disconnect();
   tg = await startTollgate({ redisPort: redis.port, workers: 0 });
   admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
 });
@@ -37,6 +51,16 @@ const error = (message: string): { status: string; message: string } => ({ statu
 
 describe('/tyk/certs', () => {
   let id = '';
+
+  it("a certificate found in Tyk's Redis layout (cert-raw-<id>) is imported at start, key included", async () => {
+    const res = await waitFor('the Tyk certificate imported', async () => {
+      const r = await admin.call<Array<{ id?: string; has_private_key?: boolean }>>('GET', `/tyk/certs/${tykId}`);
+      return r.status === 200 ? r : undefined;
+    });
+    assert.equal(JSON.stringify(res.json).includes('tyk.example.com'), true, res.text);
+    const listed = await admin.call<{ certs: string[] }>('GET', '/tyk/certs?org_id=tykorg');
+    assert.deepEqual(listed.json.certs, [tykId]);
+  });
 
   it('POST stores a certificate with its key under org + SHA-256 and answers Tyk\'s shape', async () => {
     const res = await admin.call('POST', '/tyk/certs?org_id=org1', cert.certPem + cert.keyPem);
@@ -96,7 +120,8 @@ describe('/tyk/certs', () => {
   it('lists by org (plain and detailed), [] when empty, all without org_id', async () => {
     assert.deepEqual((await admin.call('GET', '/tyk/certs?org_id=org1')).json, { certs: [id] });
     assert.deepEqual((await admin.call('GET', '/tyk/certs?org_id=nobody')).json, { certs: [] });
-    assert.equal((await admin.call<{ certs: string[] }>('GET', '/tyk/certs')).json.certs.length, 2);
+    // Two posted here and the one imported from Tyk's layout.
+    assert.equal((await admin.call<{ certs: string[] }>('GET', '/tyk/certs')).json.certs.length, 3);
     const detailed = await admin.call<{ certs: Array<Record<string, unknown>> }>('GET', '/tyk/certs?org_id=org1&mode=detailed');
     assert.deepEqual(Object.keys(detailed.json.certs[0]!).sort(),
       ['dns_names', 'has_private', 'id', 'is_ca', 'issuer_cn', 'not_after', 'not_before', 'subject_cn']);

@@ -179,6 +179,11 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
           for (const e of certificateEvents(report, await registry.list())) await queueApiEvent(events.queue, e.def, e.event, e.meta, logger);
         },
       }).then((job) => { expiryJob = job; }, (err: Error) => logger.error({ err: err.message }, 'certificate expiry job not started'));
+      // Certificates a Tyk gateway left in this Redis (spec tls-and-certificates.md §6.3) are taken in.
+      certs.importTykLayout(redis).then(({ imported, skipped }) => {
+        if (imported.length > 0) logger.info({ ids: imported }, "certificates imported from Tyk's Redis layout (cert-raw-<id>)");
+        for (const s of skipped) logger.warn({ id: s.id, reason: s.reason }, "certificate in Tyk's Redis layout not imported");
+      }, (err: Error) => logger.warn({ err: err.message }, "could not look for certificates in Tyk's Redis layout"));
       server.once('error', reject);
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
         resolve((server.address() as AddressInfo).port);

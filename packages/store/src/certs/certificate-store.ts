@@ -1,6 +1,18 @@
+import { Cluster } from 'ioredis';
 import type { ConfigStore } from '../config-store.js';
+import type { RedisClient } from '../redis-client.js';
 import { prepareUpload, type UploadResult } from './upload.js';
 import { decodeStoredCertificate, orgOfCertificateId, type StoredCertificate } from './stored-certificate.js';
+
+/** Tyk's Redis key of a stored certificate (spec tls-and-certificates.md §6.3): `cert-raw-<id>`. */
+const TYK_RAW_PREFIX = 'cert-raw-';
+
+/** What `importTykLayout` did. */
+export interface TykImport {
+  readonly imported: string[];
+  /** Certificates found under Tyk's keys that were not taken, with the reason (never the content). */
+  readonly skipped: { readonly id: string; readonly reason: string }[];
+}
 
 export interface CertificateStoreOptions {
   /** `security.private_certificate_encoding_secret`, else `secret` (§6.3). */
@@ -62,6 +74,53 @@ export class CertificateStore {
   async remove(id: string): Promise<void> {
     await this.store.delete('cert', id);
   }
+
+  /**
+   * Takes in the certificates a Tyk gateway stored in this Redis (spec §6.3: `cert-raw-<id>` strings, the
+   * same text this store keeps), so a tollgate pointed at a Tyk Redis serves them: each one this store does
+   * not hold yet is added as a configuration object (it reaches the workers through the change feed). Found
+   * with SCAN on every master, never KEYS. A value that does not decode with this store's secret is skipped,
+   * with the reason. Tyk's keys are left as they are.
+   *
+   * @example
+   * const { imported, skipped } = await certs.importTykLayout(redis);
+   */
+  async importTykLayout(redis: RedisClient): Promise<TykImport> {
+    const imported: string[] = [];
+    const skipped: { id: string; reason: string }[] = [];
+    const have = new Set((await this.store.list('cert')).keys());
+    for (const key of await scanKeys(redis, `${TYK_RAW_PREFIX}*`)) {
+      const id = key.slice(TYK_RAW_PREFIX.length);
+      if (id === '' || have.has(id)) continue;
+      const raw = await redis.get(key);
+      if (raw === null) continue;
+      try {
+        decodeStoredCertificate(id, raw, this.options.secret);
+      } catch (err) {
+        skipped.push({ id, reason: (err as Error).message });
+        continue;
+      }
+      await this.store.put('cert', id, raw);
+      have.add(id);
+      imported.push(id);
+    }
+    return { imported, skipped };
+  }
+}
+
+/** Keys matching `pattern` on every master (SCAN). */
+async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+  }
+  return keys.sort();
 }
 
 /** The secret that encrypts stored private keys. */

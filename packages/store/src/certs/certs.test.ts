@@ -117,6 +117,23 @@ describe('CertificateStore against Redis', () => {
     await server.stop();
   });
 
+  it("imports certificates stored in Tyk's layout (cert-raw-<id>) that it does not hold; skips what does not decode", async () => {
+    const tyk = prepareUpload(other.certPem + other.keyPem, 'tykorg', SECRET, new Date());
+    assert.ok(tyk.ok);
+    await redis.set(`cert-raw-${tyk.id}`, tyk.raw);
+    await redis.rpush('cert-tykorg-index', `raw-${tyk.id}`);
+    await redis.set('cert-raw-tykorgbroken', 'not a certificate');
+    const first = await certs.importTykLayout(redis);
+    assert.deepEqual(first.imported, [tyk.id]);
+    assert.deepEqual(first.skipped.map((s) => s.id), ['tykorgbroken']);
+    assert.deepEqual(await certs.list('tykorg'), [tyk.id]);
+    assert.equal((await certs.get(tyk.id))?.keyPem !== null, true, 'the private key decrypts with the same secret');
+    assert.equal(await redis.get(`cert-raw-${tyk.id}`), tyk.raw, "Tyk's keys are left as they are");
+    // A second start imports nothing more.
+    assert.deepEqual((await certs.importTykLayout(redis)).imported, []);
+    await certs.remove(tyk.id);
+  });
+
   it('adds, refuses a duplicate, lists by org, gets and removes', async () => {
     const a = await certs.add(leaf.certPem + leaf.keyPem, 'org1');
     assert.ok(a.ok);

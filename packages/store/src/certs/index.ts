@@ -7,4 +7,4 @@ export { prepareUpload, UPLOAD_ERRORS, type UploadResult } from './upload.js';
 export { certificateInfo, certificateSummary, dnsNames, rfc3339, type CertificateInfo, type CertificateSummary } from './certificate-info.js';
 export { type GoName } from './distinguished-name.js';
 export { generateCertificate, type GenerateOptions, type GeneratedCertificate } from './generate.js';
-export { CertificateStore, certificateSecret, type CertificateStoreOptions } from './certificate-store.js';
+export { CertificateStore, certificateSecret, type CertificateStoreOptions, type TykImport } from './certificate-store.js';
