@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { tlsProbe } from './support/tls.js';
+import { asksForClientCertificate, tlsProbe } from './support/tls.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 
 // http_server_options.max_version 770 with min_version unset (tls-and-certificates.md §1): the default
@@ -53,6 +53,10 @@ describe('max_version 770 without min_version', () => {
     const tls11 = await tlsProbe(tg.gatewayPort, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: OLD_CLIENT_CIPHERS });
     assert.ok(tls11.ok, tls11.ok ? '' : tls11.error);
     assert.equal(tls11.protocol, 'TLSv1.1');
+  });
+
+  it('does not ask clients for a certificate: no API uses mutual TLS (node:tls front door)', async () => {
+    assert.equal(await asksForClientCertificate(tg.gatewayPort, 'gw.test', ['-tls1_1', '-cipher', OLD_CLIENT_CIPHERS]), false);
   });
 
   it('refuses TLS 1.2 (above the maximum) and TLS 1.0 (below the minimum, never asked for)', async () => {

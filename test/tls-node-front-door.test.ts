@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { createTestPki, fingerprintOf, httpsGet, tlsProbe } from './support/tls.js';
+import { asksForClientCertificate, createTestPki, fingerprintOf, httpsGet, tlsProbe } from './support/tls.js';
 import { scrape, sum } from './support/metrics-client.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { patternSha256, startUpstream, type Upstream } from './support/upstream.js';
@@ -155,6 +155,10 @@ describe('mutual TLS (use_mutual_tls_auth, client_certificates)', () => {
 
   it('APIs without mTLS on the same listener are not affected', async () => {
     assert.equal((await httpsGet(tg.gatewayPort, '/open/', {})).status, 200);
+  });
+
+  it('asks clients for a certificate while APIs use mutual TLS', async () => {
+    assert.equal(await asksForClientCertificate(tg.gatewayPort, 'gw.test', ['-tls1_2']), true);
   });
 
   it('a domain served only by mTLS APIs requires the certificate at the handshake: no HTTP response without it', async () => {

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
@@ -173,5 +174,21 @@ export function httpsGet(port: number, path: string, options: { readonly servern
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.on('error', (err) => resolve({ status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message }));
     req.end();
+  });
+}
+
+/**
+ * Whether the server at `port` asks the client for a certificate during the handshake (sends a
+ * CertificateRequest), as `openssl s_client` reports it. Node's TLS client has no way to tell.
+ */
+export function asksForClientCertificate(port: number, servername: string, extraArgs: readonly string[] = []): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, ...extraArgs],
+      { timeout: 10_000 }, (_err, stdout, stderr) => {
+        const out = `${stdout}${stderr}`;
+        if (!/Cipher is|Cipher {4}:/.test(out)) reject(new Error(`no TLS handshake with 127.0.0.1:${port}: ${out.slice(-400)}`));
+        else resolve(out.includes('Client Certificate Types'));
+      });
+    child.stdin?.end();
   });
 }

@@ -56,10 +56,15 @@ export class NodeTlsFrontDoor {
     this.server.keepAliveTimeout = 120_000;
   }
 
-  /** New certificates or policies: contexts are rebuilt lazily; the no-SNI context right away. */
-  update(set: ServerCertificateSet, policyFor: (name: string) => ClientCertPolicy): void {
+  /**
+   * New certificates or policies: contexts are rebuilt lazily; the no-SNI context right away. Clients are
+   * asked for a certificate only while some API uses mutual TLS (`isAnyRequested`): node:tls reads the
+   * server's `requestCert` for each new connection, before the server name is known, so it cannot be per name.
+   */
+  update(set: ServerCertificateSet, policyFor: ((name: string) => ClientCertPolicy) & { readonly isAnyRequested?: boolean }): void {
     this.set = set;
     this.policyFor = policyFor;
+    (this.server as unknown as { requestCert: boolean }).requestCert = policyFor.isAnyRequested ?? true;
     this.contexts.clear();
     const fallback = set.select('');
     if (fallback !== null) this.server.setSecureContext(this.contextOptions(fallback, policyFor('')));

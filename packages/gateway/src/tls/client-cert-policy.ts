@@ -11,6 +11,13 @@ export interface ClientCertPolicy {
 
 const NONE: ClientCertPolicy = Object.freeze({ mode: 'none', allowed: [] });
 
+/** The policy for a server name, and whether any name asks for a client certificate at all. */
+export interface ClientCertPolicies {
+  (serverName: string): ClientCertPolicy;
+  /** Some API uses mutual TLS: handshakes may need to ask for a certificate. */
+  readonly isAnyRequested: boolean;
+}
+
 /**
  * Per-server-name client-certificate policy from the loaded APIs: a domain whose APIs all use
  * `use_mutual_tls_auth` requires a certificate; one where mTLS and other APIs mix only requests it. The
@@ -25,7 +32,7 @@ export function clientCertPolicies(options: {
   readonly apis: readonly ApiDefinition[];
   readonly config: Readonly<GatewayConfig>;
   readonly registry: CertificateRegistry;
-}): (serverName: string) => ClientCertPolicy {
+}): ClientCertPolicies {
   const { config, registry } = options;
   const domains = new Map<string, { mtls: ApiDefinition[]; plain: number }>();
   const customDomains = Boolean(config.enable_custom_domains);
@@ -48,7 +55,7 @@ export function clientCertPolicies(options: {
     else policies.set(domain, policy);
   }
   const exactDomains = new Set([...domains.keys()].filter((d) => !d.includes('{')));
-  return (serverName: string) => {
+  const policyFor = (serverName: string): ClientCertPolicy => {
     const name = serverName.toLowerCase();
     if (exactDomains.has(name)) return policies.get(name) ?? NONE;
     if (templated.length > 0 && name !== '') {
@@ -57,6 +64,7 @@ export function clientCertPolicies(options: {
     }
     return policies.get('') ?? NONE;
   };
+  return Object.assign(policyFor, { isAnyRequested: policies.size > 0 || templated.length > 0 });
 }
 
 const STRENGTH = { none: 0, request: 1, require: 2 } as const;

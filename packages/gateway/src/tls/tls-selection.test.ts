@@ -148,6 +148,9 @@ describe('client certificates (auth.md §9, spec §5)', () => {
     assert.equal(policyFor('mixed.test').mode, 'request');
     assert.equal(policyFor('plain.test').mode, 'none');
     assert.equal(policyFor('elsewhere.test').mode, 'none');
+    assert.equal(policyFor.isAnyRequested, true);
+    const plain = clientCertPolicies({ config: config({ enable_custom_domains: true }), registry, apis: [{ api_id: '4', domain: 'plain.test' }] });
+    assert.equal(plain.isAnyRequested, false, 'no mTLS API: the node door asks no client for a certificate');
   });
 
   it('templated domains: the strongest matching one applies to names no exact domain claims', () => {
