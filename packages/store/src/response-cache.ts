@@ -1,6 +1,6 @@
-import { Cluster } from 'ioredis';
 import { Packr } from 'msgpackr';
 import type { RedisClient } from './redis-client.js';
+import { globEscape, scanKeys } from './scan-keys.js';
 
 /** A response as the cache keeps it: status, content type, headers (flat, as received) and body. */
 export interface CachedResponse {
@@ -42,16 +42,9 @@ export class ResponseCache {
    * Redis Cluster; returns how many entries were removed.
    */
   async invalidate(apiId: string): Promise<number> {
-    const match = `${ResponseCache.key(apiId, '').replace(/[*?[\]\\]/g, '\\$&')}*`;
-    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
     let removed = 0;
-    for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 500);
-        cursor = next;
-        for (const key of keys) removed += await node.unlink(key);
-      } while (cursor !== '0');
+    for await (const { node, keys } of scanKeys(this.redis, `${globEscape(ResponseCache.key(apiId, ''))}*`)) {
+      for (const key of keys) removed += await node.unlink(key);
     }
     return removed;
   }

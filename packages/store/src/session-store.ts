@@ -1,9 +1,9 @@
-import { Cluster } from 'ioredis';
 import { pack } from 'msgpackr';
 import { unpackObject } from './change-message.js';
 import { keyLayout } from './key-layout.js';
 import { defineScripts, type TollgateCommands } from './scripts.js';
 import type { RedisClient } from './redis-client.js';
+import { globEscape, scanKeys } from './scan-keys.js';
 
 /** Published on `keyLayout.keyChangeChannel` after every session write or delete. */
 export interface KeyChange {
@@ -52,10 +52,6 @@ export interface SessionList {
 const SCAN_COUNT = 1000;
 const MGET_CHUNK = 500;
 
-/** Escapes Redis glob characters so a prefix matches literally. */
-function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
 
 /**
  * Sessions (Tyk's session object as JSON) in Tyk's layout: `apikey-<storage ID>`, TTL = session lifetime.
@@ -135,17 +131,11 @@ export class SessionStore {
   async list(options: SessionListOptions): Promise<SessionList> {
     const match = `${keyLayout.sessionPrefix}${globEscape(options.prefix ?? '')}*`;
     const ids: string[] = [];
-    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
-    for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
-        cursor = next;
-        for (const key of keys) {
-          if (ids.length >= options.limit) return { ids, truncated: true };
-          ids.push(key.slice(keyLayout.sessionPrefix.length));
-        }
-      } while (cursor !== '0');
+    for await (const { keys } of scanKeys(this.redis, match, SCAN_COUNT)) {
+      for (const key of keys) {
+        if (ids.length >= options.limit) return { ids, truncated: true };
+        ids.push(key.slice(keyLayout.sessionPrefix.length));
+      }
     }
     return { ids, truncated: false };
   }

@@ -1,6 +1,6 @@
-import { Cluster } from 'ioredis';
 import type { ConfigStore } from '../config-store.js';
 import type { RedisClient } from '../redis-client.js';
+import { scanKeys } from '../scan-keys.js';
 import { prepareUpload, type UploadResult } from './upload.js';
 import { decodeStoredCertificate, orgOfCertificateId, type StoredCertificate } from './stored-certificate.js';
 
@@ -89,38 +89,25 @@ export class CertificateStore {
     const imported: string[] = [];
     const skipped: { id: string; reason: string }[] = [];
     const have = new Set((await this.store.list('cert')).keys());
-    for (const key of await scanKeys(redis, `${TYK_RAW_PREFIX}*`)) {
-      const id = key.slice(TYK_RAW_PREFIX.length);
-      if (id === '' || have.has(id)) continue;
-      const raw = await redis.get(key);
-      if (raw === null) continue;
-      try {
-        decodeStoredCertificate(id, raw, this.options.secret);
-      } catch (err) {
-        skipped.push({ id, reason: (err as Error).message });
-        continue;
+    for await (const { node, keys } of scanKeys(redis, `${TYK_RAW_PREFIX}*`)) {
+      for (const key of keys.sort()) {
+        const id = key.slice(TYK_RAW_PREFIX.length);
+        if (id === '' || have.has(id)) continue;
+        const raw = await node.get(key);
+        if (raw === null) continue;
+        try {
+          decodeStoredCertificate(id, raw, this.options.secret);
+        } catch (err) {
+          skipped.push({ id, reason: (err as Error).message });
+          continue;
+        }
+        await this.store.put('cert', id, raw);
+        have.add(id);
+        imported.push(id);
       }
-      await this.store.put('cert', id, raw);
-      have.add(id);
-      imported.push(id);
     }
     return { imported, skipped };
   }
-}
-
-/** Keys matching `pattern` on every master (SCAN). */
-async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-  }
-  return keys.sort();
 }
 
 /** The secret that encrypts stored private keys. */
