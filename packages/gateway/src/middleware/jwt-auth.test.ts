@@ -30,6 +30,33 @@ function setup(fields = {}) {
 const bearer = (token: string) => testRequest({ headers: { authorization: `Bearer ${token}` } });
 const storageIdOf = (identity: string) => `org1${createHash('md5').update(identity).digest('hex')}`;
 
+/** A JWKS endpoint answering `{"keys": keys()}` and counting its fetches. */
+async function serveJwks(keys: () => object[]): Promise<{ readonly url: string; readonly fetches: number; close(): void }> {
+  let fetches = 0;
+  const server = createServer((_req, res) => {
+    fetches++;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: keys() }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+    get fetches() { return fetches; },
+    close: () => { server.close(); },
+  };
+}
+
+/** The decision for a token signed with a key the set gained, retried while jose waits out its refetch cooldown. */
+async function decideAfterRotation(check: ReturnType<typeof setup>['check'], token: string): Promise<unknown> {
+  let outcome: unknown = 'not tried';
+  for (let attempt = 0; attempt < 50 && outcome !== undefined; attempt++) {
+    outcome = await decide(check(bearer(token)));
+    if (outcome !== undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  return outcome;
+}
+
 describe('createJwtAuth: verification (auth.md §8.2)', () => {
   it('missing → 400 [AMF]; garbage, oversized or wrongly signed → 403 Key not authorized [TKI]', async () => {
     const { check } = setup();
@@ -246,34 +273,20 @@ describe('createJwtAuth: JWKS (auth.md §8.2 step 3)', () => {
     const first = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const second = generateKeyPairSync('rsa', { modulusLength: 2048 });
     let keys = [{ ...(await exportJWK(first.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }];
-    let fetches = 0;
-    const server = createServer((_req, res) => {
-      fetches++;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys }));
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const jwks = await serveJwks(() => keys);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
-      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: Buffer.from(url).toString('base64') });
+      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: Buffer.from(jwks.url).toString('base64') });
       const sign = (key: typeof first.privateKey, kid: string, sub: string) =>
         new SignJWT({ sub, pol: 'gold' }).setProtectedHeader({ alg: 'RS256', kid }).sign(key);
       assert.equal(await decide(check(bearer(await sign(first.privateKey, 'k1', 'a')))), undefined);
       assert.equal(await decide(check(bearer(await sign(first.privateKey, 'k1', 'b')))), undefined);
-      assert.equal(fetches, 1);
+      assert.equal(jwks.fetches, 1);
       assert.equal(await decide(check(bearer(await new SignJWT({ sub: 'c' }).setProtectedHeader({ alg: 'RS256' }).sign(first.privateKey)))), errors.jwtNotAuthorized);
       keys = [...keys, { ...(await exportJWK(second.publicKey)), kid: 'k2', alg: 'RS256', use: 'sig' }];
-      const rotated = await sign(second.privateKey, 'k2', 'd');
-      let outcome: unknown = 'not tried';
-      for (let attempt = 0; attempt < 50 && outcome !== undefined; attempt++) {
-        outcome = await decide(check(bearer(rotated)));
-        if (outcome !== undefined) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(outcome, undefined);
-      assert.ok(fetches >= 2);
+      assert.equal(await decideAfterRotation(check, await sign(second.privateKey, 'k2', 'd')), undefined);
+      assert.ok(jwks.fetches >= 2);
     } finally {
-      server.close();
+      jwks.close();
     }
   });
   it('a set whose keys carry only x5c (no n/e) is used in the legacy form: the first certificate of the key with the kid and kty', async () => {
@@ -285,17 +298,9 @@ describe('createJwtAuth: JWKS (auth.md §8.2 step 3)', () => {
       { kid: 'k1', kty: 'EC', x5c: [der(stranger.certPem)] },
       { kid: 'k1', kty: 'RSA', use: 'sig', x5c: [der(signer.certPem), der(stranger.certPem)] },
     ];
-    let fetches = 0;
-    const server = createServer((_req, res) => {
-      fetches++;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys }));
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const jwks = await serveJwks(() => keys);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
-      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: url });
+      const { check } = setup({ jwt_signing_method: 'rsa', jwt_source: jwks.url });
       const sign = (keyPem: string, kid: string, sub: string) =>
         new SignJWT({ sub, pol: 'gold' }).setProtectedHeader({ alg: 'RS256', kid }).sign(createPrivateKey(keyPem));
       const ctx = bearer(await sign(signer.keyPem, 'k1', 'x5c-user'));
@@ -303,20 +308,14 @@ describe('createJwtAuth: JWKS (auth.md §8.2 step 3)', () => {
       assert.equal(ctx.sessionKey, storageIdOf('x5c-user'));
       assert.equal(await decide(check(bearer(await sign(stranger.keyPem, 'k1', 'x5c-forged')))), errors.jwtNotAuthorized);
       assert.equal(await decide(check(bearer(await sign(signer.keyPem, 'k9', 'x5c-unknown')))), errors.jwtNotAuthorized);
-      const before = fetches;
+      const before = jwks.fetches;
       // A new kid in the set is found by the refetch an unknown kid triggers (after the cooldown).
       const next = generateCertificate({ commonName: 'next signer', days: 1 });
       keys = [...keys, { kid: 'k2', kty: 'RSA', x5c: [der(next.certPem)] }];
-      const rotated = await sign(next.keyPem, 'k2', 'x5c-next');
-      let outcome: unknown = 'not tried';
-      for (let attempt = 0; attempt < 50 && outcome !== undefined; attempt++) {
-        outcome = await decide(check(bearer(rotated)));
-        if (outcome !== undefined) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(outcome, undefined);
-      assert.ok(fetches > before);
+      assert.equal(await decideAfterRotation(check, await sign(next.keyPem, 'k2', 'x5c-next')), undefined);
+      assert.ok(jwks.fetches > before);
     } finally {
-      server.close();
+      jwks.close();
     }
   });
 
