@@ -15,6 +15,8 @@ export const CLI = join(REPO_ROOT, 'packages/cli/dist/main.js');
 /** Redis keys and channel the product uses (design: config distribution). */
 export const WORKERS_HASH = '{tollgate:config}:workers';
 export const REVISION_KEY = '{tollgate:config}:revision';
+/** Hash of tollgate's own service addresses (the control plane registers `admin-api`). */
+export const ENDPOINTS_HASH = '{tollgate:config}:endpoints';
 
 /** A worker that reported within this long counts as live (workers report about once a second). */
 const LIVE_REPORT_MS = 3000;
@@ -139,7 +141,10 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
   for (const [name, value] of Object.entries(options.apps ?? {})) {
     writeFileSync(join(appPath, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
   }
-  const [gatewayPort, controlPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, freeControlPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  // control_api_port 0 (admin API on the gateway port): the control plane takes any port and registers it.
+  const sharesGatewayPort = options.config?.control_api_port === 0;
+  let controlPort = sharesGatewayPort ? 0 : freeControlPort;
   const secret = `e2e-secret-${process.pid}`;
   const configFile = join(dir, 'tollgate.json');
   writeFileSync(configFile, JSON.stringify({
@@ -175,12 +180,21 @@ export async function startTollgate(options: TollgateOptions): Promise<Tollgate>
   };
 
   try {
+    if (sharesGatewayPort) await redis.hdel(ENDPOINTS_HASH, 'admin-api');
     const cp = spawnCli(['control-plane', '--config', configFile], cpLog, options.env);
     spawned.push(cp);
+    const cpDied = cp.exited.then((s) => { throw new Error(`control plane exited early (${s.code ?? s.signal})\n${logs()}`); });
+    cpDied.catch(() => undefined);
+    if (sharesGatewayPort) {
+      const registered = waitFor('control plane to register its admin API', async () => {
+        const json = await redis.hget(ENDPOINTS_HASH, 'admin-api');
+        return json === null ? undefined : Number(new URL((JSON.parse(json) as { url: string }).url).port);
+      });
+      controlPort = await Promise.race([registered, cpDied]);
+    }
     const controlUrl = `http://127.0.0.1:${controlPort}`;
     const useSsl = (options.config?.http_server_options as { use_ssl?: boolean } | undefined)?.use_ssl === true;
     const gatewayUrl = `${useSsl ? 'https' : 'http'}://127.0.0.1:${gatewayPort}`;
-    const cpDied = cp.exited.then((s) => { throw new Error(`control plane exited early (${s.code ?? s.signal})\n${logs()}`); });
     await Promise.race([waitFor('control plane /hello', () => httpOk(`${controlUrl}/hello`)), cpDied]);
 
     let gateway: GatewayProcess = undefined as unknown as GatewayProcess;

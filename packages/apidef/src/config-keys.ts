@@ -29,6 +29,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   listen_port: port,
   control_api_port: optionalPort,
   control_api_hostname: str,
+  control_api_advertise_address: str,
   secret: { type: "string", nonEmpty: true },
   node_secret: str,
   app_path: str,

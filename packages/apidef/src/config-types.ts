@@ -117,6 +117,12 @@ export interface GatewayConfig {
   /** 0 = the admin API shares `listen_port` (gateway-api.md §1). */
   control_api_port: number;
   control_api_hostname: string;
+  /**
+   * tollgate: the host gateways use to reach this control plane's admin API when they serve `/tyk/` on
+   * their own port (`control_api_port` 0). Default: `listen_address` when it names one interface, else the
+   * machine's first non-loopback IPv4 address, else 127.0.0.1.
+   */
+  control_api_advertise_address: string;
   /** Admin API secret; must be non-empty. */
   secret: string;
   node_secret: string;
@@ -218,6 +224,7 @@ export function defaultConfig(): GatewayConfig {
     listen_port: 8080,
     control_api_port: 9696,
     control_api_hostname: "",
+    control_api_advertise_address: "",
     secret: "",
     node_secret: "",
     app_path: "./apps",

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, ResponseCache, SessionStore, type RedisClient } from '@tollgate/store';
+import { ADMIN_API_ENDPOINT, CertificateStore, certificateSecret, ConfigStore, createRedisClient, RedisHealth, ResponseCache, SessionStore, type RedisClient } from '@tollgate/store';
 import type { GatewayConfig } from '@tollgate/apidef';
 import type { Logger } from 'pino';
 import { createAdminSecretCheck } from './admin-auth.js';
+import { adminApiUrl } from './advertised-url.js';
 import { ApiRegistry } from './api-registry.js';
 import { decodeSegment, sendJson, sendStatus, sendText } from './http-reply.js';
 import { BodyTooLargeError } from './read-body.js';
@@ -185,8 +186,18 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         for (const s of skipped) logger.warn({ id: s.id, reason: s.reason }, "certificate in Tyk's Redis layout not imported");
       }, (err: Error) => logger.warn({ err: err.message }, "could not look for certificates in Tyk's Redis layout"));
       server.once('error', reject);
+      // control_api_port 0 (Tyk: the admin API shares the gateway port): this process takes any free port
+      // and gateways with control_api_port 0 proxy /tyk/ to the address registered below.
       server.listen(config.control_api_port, config.listen_address || undefined, () => {
-        resolve((server.address() as AddressInfo).port);
+        const port = (server.address() as AddressInfo).port;
+        const url = adminApiUrl(config, port);
+        store.put('endpoint', ADMIN_API_ENDPOINT, JSON.stringify({ url })).then(() => {
+          logger.info({ url }, 'admin API registered for gateways that serve /tyk/ on their own port');
+          resolve(port);
+        }, (err: Error) => {
+          server.close();
+          reject(new Error(`could not register the admin API address in Redis: ${err.message}`));
+        });
       });
     }),
     close: async () => {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { readOverrideMessages, type GatewayConfig, type SessionState } from '@tollgate/apidef';
-import { certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
+import { ADMIN_API_ENDPOINT, certificateSecret, ConfigFeed, ConfigStore, createRedisClient, HostHealthStore, RedisHealth, ResponseCache, SessionStore, waitForReady, type ChangeMessage, type ConfigSnapshot } from '@tollgate/store';
 import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { applyOverrideMessages } from './errors.js';
@@ -22,6 +22,7 @@ import { UpstreamPools } from './proxy/upstream-pools.js';
 import { PolicyIndex } from './sessions/policy-index.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { JwksSets } from './auth/jwks-sets.js';
+import { registeredAdminUrl } from './routing/admin-api-route.js';
 import { ApiSet } from './routing/api-set.js';
 import { CertificateRegistry } from './tls/certificate-registry.js';
 import { clientCertPolicies } from './tls/client-cert-policy.js';
@@ -166,6 +167,13 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     nodeTls?.update(set, clientCertPolicies({ apis: definitions, config, registry }));
   };
   let isListening = false;
+  /** control_api_port 0: `/tyk/` on this port goes to the admin API the control plane registered (gateway-api.md §1). */
+  const routeAdminApi = (json: string | null | undefined): void => {
+    if (config.control_api_port !== 0) return;
+    const url = registeredAdminUrl(json);
+    if (url === null && json != null) logger.warn({ endpoint: json }, 'registered admin API address is malformed; /tyk/ not routed');
+    apis.setAdminApi(url, config.control_api_hostname);
+  };
 
   const workerId = `${hostname()}:${process.pid}`;
   const feed = new ConfigFeed({
@@ -175,6 +183,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
         policies.onSnapshot(snapshot);
         const certsChanged = registry.replaceAll(snapshot.objects.get('cert') ?? new Map());
         apis.replaceAll(snapshot.objects.get('api') ?? new Map());
+        routeAdminApi(snapshot.objects.get('endpoint')?.get(ADMIN_API_ENDPOINT));
         if (certsChanged) apis.recompileAll();
         state.table = apis.table();
         if (isListening) refreshTls();
@@ -190,6 +199,8 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
         } else if (change.kind === 'api') {
           if (json === null) apis.delete(change.id);
           else apis.put(change.id, json);
+        } else if (change.kind === 'endpoint' && change.id === ADMIN_API_ENDPOINT) {
+          routeAdminApi(json);
         } else {
           return;
         }

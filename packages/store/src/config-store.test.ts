@@ -95,13 +95,15 @@ describe('ConfigStore snapshot', () => {
     await store.put('api', 'a2', '{"a":2}');
     await store.put('policy', 'k1', '{"k":1}');
     await store.put('cert', 'c1', 'pem');
+    await store.put('endpoint', 'admin-api', '{"url":"http://127.0.0.1:1"}');
     await store.delete('api', 'a2');
     const snap = await store.snapshot();
-    assert.equal(snap.revision, 5);
+    assert.equal(snap.revision, 6);
     assert.deepEqual(snap.objects, new Map([
       ['api', new Map([['a1', '{"a":1}']])],
       ['policy', new Map([['k1', '{"k":1}']])],
       ['cert', new Map([['c1', 'pem']])],
+      ['endpoint', new Map([['admin-api', '{"url":"http://127.0.0.1:1"}']])],
     ]));
   });
 

@@ -7,9 +7,17 @@ import { createHash } from 'node:crypto';
  * Keys (sessions) are not configuration objects: there may be millions, so they live in Tyk's own layout
  * (`apikey-<storage id>`, one string each) and change on their own channel, outside the snapshot.
  */
-export type ConfigKind = 'api' | 'policy' | 'cert';
+export type ConfigKind = 'api' | 'policy' | 'cert' | 'endpoint';
 
-export const CONFIG_KINDS: readonly ConfigKind[] = Object.freeze(['api', 'policy', 'cert']);
+/**
+ * `endpoint`: addresses of tollgate's own services that workers route to. The control plane registers its
+ * admin API as `admin-api` (`{"url": "http://host:port"}`); gateways whose `control_api_port` is 0 serve
+ * `/tyk/` on their own port by proxying to it (gateway-api.md §1).
+ */
+export const CONFIG_KINDS: readonly ConfigKind[] = Object.freeze(['api', 'policy', 'cert', 'endpoint']);
+
+/** The id under which the control plane registers its admin API in the `endpoint` kind. */
+export const ADMIN_API_ENDPOINT = 'admin-api';
 
 /**
  * The identity of a key's counters: SHA-256 hex of its storage ID, so no raw key ever appears in a Redis key

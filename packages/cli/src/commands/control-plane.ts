@@ -5,7 +5,10 @@ import { createRedisClient, waitForReady } from '@tollgate/store';
 import type { Logger } from 'pino';
 
 /** Connects to Redis, loads `app_path` and the policy files, and serves the admin API. Exits with a clear message if Redis is unreachable. */
-export async function startControlPlane(config: Readonly<GatewayConfig>, logger: Logger): Promise<ControlPlane> {
+/** The running control plane and the port its admin API took (any free one when `control_api_port` is 0). */
+export type RunningControlPlane = ControlPlane & { readonly port: number };
+
+export async function startControlPlane(config: Readonly<GatewayConfig>, logger: Logger): Promise<RunningControlPlane> {
   const redis = createRedisClient(config.storage, { name: 'tollgate:control-plane' });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
   try {
@@ -24,6 +27,7 @@ export async function startControlPlane(config: Readonly<GatewayConfig>, logger:
   const close = controlPlane.close;
   return {
     ...controlPlane,
+    port,
     close: async () => {
       await close();
       redis.disconnect();

@@ -46,7 +46,7 @@ export async function up(options: UpOptions): Promise<void> {
   const gateway = await startGateway(config, options.workers, logger);
   const analytics = await startAnalytics(config, logger.child({ process: 'analytics' }), { metricsPort: ANALYTICS_METRICS_PORT, intervalMs: 500 });
   await waitForGateway(config);
-  printUrls(config, analytics.metricsPort);
+  printUrls(config, controlPlane.port, analytics.metricsPort);
 
   const stop = async (): Promise<void> => {
     await gateway.shutdown();
@@ -105,15 +105,17 @@ async function waitForGateway(config: Readonly<GatewayConfig>): Promise<void> {
 /** `up` runs the analytics consumer in-process; its `/metrics` is on this port (skipped if taken). */
 const ANALYTICS_METRICS_PORT = 9092;
 
-function printUrls(config: Readonly<GatewayConfig>, analyticsMetricsPort: number): void {
+function printUrls(config: Readonly<GatewayConfig>, controlPlanePort: number, analyticsMetricsPort: number): void {
   const gw = `http://127.0.0.1:${config.listen_port}`;
-  const cp = `http://127.0.0.1:${config.control_api_port}`;
+  const cp = `http://127.0.0.1:${controlPlanePort}`;
+  // control_api_port 0: the admin API is on the gateway port, as in Tyk (the gateway proxies /tyk/ to `cp`).
+  const admin = config.control_api_port === 0 ? gw : cp;
   process.stdout.write([
     '',
     'Tollgate is up.',
     `  Demo API (keyless):  curl ${gw}/demo/hello`,
     `  Gateway health:      curl ${gw}/hello`,
-    `  Admin API:           curl -H 'x-tyk-authorization: ${config.secret}' ${cp}/tyk/apis`,
+    `  Admin API:           curl -H 'x-tyk-authorization: ${config.secret}' ${admin}/tyk/apis`,
     `  Analytics by tag:    curl -H 'x-tyk-authorization: ${config.secret}' ${cp}/tollgate/analytics/tags`,
     ...(config.metrics_port > 0 ? [`  Gateway metrics:     curl http://127.0.0.1:${config.metrics_port}/metrics`] : []),
     `  Control plane:       curl ${cp}/metrics`,

@@ -1,5 +1,6 @@
 import type { ApiDefinition } from '@tollgate/apidef';
 import type { Logger } from 'pino';
+import { adminApiDefinition } from './admin-api-route.js';
 import { compileApi, type CompileOptions, type CompiledApi } from './compiled-api.js';
 import { RoutingTable } from './routing-table.js';
 
@@ -20,6 +21,8 @@ interface Entry {
  */
 export class ApiSet {
   private readonly entries = new Map<string, Entry>();
+  /** The built-in `/tyk/` route to the control plane (gateways with `control_api_port` 0); first in the table. */
+  private admin: Entry | null = null;
 
   constructor(
     private readonly options: CompileOptions & { readonly strictRoutes?: boolean },
@@ -46,6 +49,28 @@ export class ApiSet {
     for (const [id, json] of definitions) this.put(id, json);
   }
 
+  /**
+   * Routes `/tyk/` (on `controlApiHostname` when set) to the admin API at `url`, or removes the route (null).
+   * The route's host rule is `control_api_hostname` whatever `enable_custom_domains` says.
+   */
+  setAdminApi(url: string | null, controlApiHostname: string): void {
+    const previous = this.admin;
+    if (url === null) {
+      this.admin = null;
+    } else {
+      const def = adminApiDefinition(url, controlApiHostname);
+      const json = JSON.stringify(def);
+      if (previous?.json === json) return;
+      try {
+        this.admin = { json, def, api: compileApi(def, { ...this.options, enableCustomDomains: true }) };
+      } catch (err) {
+        this.logger.error({ url, err: (err as Error).message }, 'admin API route not built');
+        this.admin = null;
+      }
+    }
+    previous?.api.release();
+  }
+
   /** Recompiles every API (their certificates, pins or upstream client certificates may have changed). */
   recompileAll(): void {
     for (const [id, entry] of [...this.entries]) {
@@ -58,16 +83,23 @@ export class ApiSet {
 
   /** The stored definitions currently loaded (parsed), for TLS listener policies. */
   definitions(): ApiDefinition[] {
-    return [...this.entries.values()].map((e) => e.def);
+    return this.all().map((e) => e.def);
   }
 
+  /** The admin route comes first, so it wins a tie with a stored API on the same domain and `/tyk/`. */
   table(): RoutingTable {
-    return new RoutingTable([...this.entries.values()].map((e) => e.api), { strictRoutes: this.options.strictRoutes });
+    return new RoutingTable(this.all().map((e) => e.api), { strictRoutes: this.options.strictRoutes });
   }
 
   releaseAll(): void {
-    for (const entry of this.entries.values()) entry.api.release();
+    for (const entry of this.all()) entry.api.release();
     this.entries.clear();
+    this.admin = null;
+  }
+
+  private all(): Entry[] {
+    const stored = [...this.entries.values()];
+    return this.admin === null ? stored : [this.admin, ...stored];
   }
 
   private compile(id: string, json: string): { def: ApiDefinition; api: CompiledApi } | undefined {
