@@ -77,14 +77,19 @@ describe('admin API on the gateway port (control_api_port 0)', () => {
     assert.equal((await gatewayRequest(tg.gatewayUrl, '/no-such-api/')).status, 404);
   });
 
-  test('a stored API cannot take /tyk/ away from the admin API', async () => {
-    const created = await viaGateway.createApi(keylessApi('squatter', '/tyk/', upstream.url));
-    assert.equal(created.status, 200, created.text);
+  test('the admin API shadows every stored API whose listen path starts with /tyk/ (spec §2.1 rule 6)', async () => {
+    for (const [id, listenPath] of [['squat-root', '/tyk/'], ['squat-deeper', '/tyk/apis/']] as const) {
+      const created = await viaGateway.createApi(keylessApi(id, listenPath, upstream.url));
+      assert.equal(created.status, 200, created.text);
+    }
     await viaGateway.reload(true);
     const res = await viaGateway.call('GET', '/tyk/apis');
     assert.equal(res.status, 200);
-    assert.ok(Array.isArray(res.json), 'the admin API answered, not the upstream');
-    assert.equal((await viaGateway.deleteApi('squatter')).status, 200);
+    assert.ok(Array.isArray(res.json), `the admin API answered, not the upstream: ${res.text}`);
+    // The shadowed APIs stay reachable under /<api_id>/.
+    const byId = await gatewayRequest(tg.gatewayUrl, '/squat-deeper/x', { headers: { connection: 'close' } });
+    assert.equal(byId.echo?.upstream, 'orders');
+    for (const id of ['squat-root', 'squat-deeper']) assert.equal((await viaGateway.deleteApi(id)).status, 200);
   });
 
   test('a moved control plane is followed: a new registration re-routes /tyk/ without a gateway restart', async () => {

@@ -86,9 +86,9 @@ export class ApiSet {
     return this.all().map((e) => e.def);
   }
 
-  /** The admin route comes first, so it wins a tie with a stored API on the same domain and `/tyk/`. */
+  /** The admin route shadows every stored API whose listen path starts with `/tyk/`. */
   table(): RoutingTable {
-    return new RoutingTable(this.all().map((e) => e.api), { strictRoutes: this.options.strictRoutes });
+    return new RoutingTable([...this.entries.values()].map((e) => e.api), { strictRoutes: this.options.strictRoutes, shadowing: this.admin?.api });
   }
 
   releaseAll(): void {

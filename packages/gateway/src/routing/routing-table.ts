@@ -28,12 +28,20 @@ export interface RouteMatch {
  */
 export class RoutingTable {
   private readonly routes: readonly Route[];
+  private readonly apiCount: number;
 
-  constructor(apis: Iterable<CompiledApi>, options: { readonly strictRoutes?: boolean } = {}) {
+  /**
+   * `shadowing`: an API matched before all others on its listen path, whatever their host or length — the
+   * admin API on a shared port, which "shadows any API listen path that starts with" `/tyk/` (spec §2.1 rule 6).
+   * It gets no `/<api_id>/` route.
+   */
+  constructor(apis: Iterable<CompiledApi>, options: { readonly strictRoutes?: boolean; readonly shadowing?: CompiledApi } = {}) {
     const strict = Boolean(options.strictRoutes);
     const routes: Route[] = [];
+    let count = 0;
     for (const api of apis) {
       if (!api.isActive) continue;
+      count++;
       const hasHost = api.host !== null;
       const isStrict = strict && api.listenRegex === null && !api.listenPrefix.endsWith('/');
       routes.push({ api, prefix: api.listenPrefix, regex: api.listenRegex, sortLength: api.sortLength, hasHost, isStrict });
@@ -41,11 +49,17 @@ export class RoutingTable {
       routes.push({ api, prefix: byId, regex: null, sortLength: byId.length, hasHost, isStrict: false });
     }
     routes.sort((a, b) => (a.hasHost === b.hasHost ? b.sortLength - a.sortLength : a.hasHost ? -1 : 1));
+    const first = options.shadowing;
+    if (first !== undefined) {
+      routes.unshift({ api: first, prefix: first.listenPrefix, regex: first.listenRegex, sortLength: first.sortLength, hasHost: first.host !== null, isStrict: false });
+    }
+    this.apiCount = count + (first === undefined ? 0 : 1);
     this.routes = Object.freeze(routes);
   }
 
+  /** Routed APIs (the shadowing one included). */
   get size(): number {
-    return this.routes.length / 2;
+    return this.apiCount;
   }
 
   match(host: string, path: string): RouteMatch | null {
