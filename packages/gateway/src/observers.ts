@@ -2,6 +2,7 @@ import type { GatewayConfig } from '@tollgate/apidef';
 import { createRedisClient } from '@tollgate/store';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
+import { createAccessLog } from './access-log.js';
 import { createAnalyticsEmitter } from './analytics/emitter.js';
 import { createGatewayMetrics, type MetricSources } from './metrics.js';
 import type { ClientIpResolver } from './pipeline/client-ip.js';
@@ -10,7 +11,7 @@ import type { RequestContext } from './pipeline/request-context.js';
 /** How long a stopping worker tries to hand its buffered analytics records to Redis. */
 const ANALYTICS_STOP_MS = 3000;
 
-/** What a worker does where an exchange ends: metrics for every request, an analytics record when kept. */
+/** What a worker does where an exchange ends: metrics for every request, an analytics record when kept, an access-log line when enabled. */
 export interface ExchangeObservers {
   exchangeDone(ctx: RequestContext): void;
   /** A TLS connection refused before any request (counted as a `tls` rejection, no API). */
@@ -49,6 +50,7 @@ export function createExchangeObservers(options: {
   const emitter = redis === null ? null : createAnalyticsEmitter(config, {
     redis, metrics, logger, workerId: `${options.workerId}:${Date.now()}`, clientIp: options.clientIp,
   });
+  const accessLog = createAccessLog(config, logger, options.clientIp);
   return {
     sources: metrics.sources,
     handshakeRejected: metrics.rejectedHandshake,
@@ -56,8 +58,9 @@ export function createExchangeObservers(options: {
       try {
         metrics.observeExchange(ctx);
         emitter?.emit(ctx);
+        accessLog?.(ctx);
       } catch (err) {
-        logger.error({ err: (err as Error).message }, 'metrics or analytics failed for a request');
+        logger.error({ err: (err as Error).message }, 'metrics, analytics or access log failed for a request');
       }
     },
     async stop() {
