@@ -66,7 +66,8 @@ export class RequestContext {
   /**
    * The version name the request itself carried (header, query parameter or URL segment) as a versioned
    * API reads it, '' when none (the default version was used, or the API is not versioned): the analytics
-   * record's `api_version` (spec analytics.md §2).
+   * record's `api_version` (spec analytics.md §2) and, else `default_version`, the version whose access
+   * rights the key checks test (auth.md §5).
    */
   requestedVersion = '';
   /** Path sent upstream before listen-path stripping (the version step may remove a URL version). */
