@@ -124,6 +124,8 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     assert.equal(inactive.status, 403);
     assert.equal(inactive.text, body('Key is inactive, please renew'));
     assert.equal((await get('/token/orders', { 'x-api-key': keys.narrow! })).status, 200);
+    // allowed_urls see the decoded path, as Tyk's r.URL.Path.
+    assert.equal((await get('/token/%6Frders', { 'x-api-key': keys.narrow! })).status, 200);
     const narrow = await get('/token/payments', { 'x-api-key': keys.narrow! });
     assert.equal(narrow.status, 403);
     assert.equal(narrow.text, body('Access to this resource has been disallowed'));

@@ -111,6 +111,19 @@ describe('createKeyChecks (auth.md §5)', () => {
     assert.equal(check(withSession(lower, { path: '/api/orders' })), errors.resourceDisallowed);
   });
 
+  it('allowed_urls are matched against the percent-decoded path (Tyk: r.URL.Path); an undecodable path is matched raw', () => {
+    const check = createKeyChecks(apiDef({}), authTestDeps().deps)!;
+    const session = { access_rights: rights({ allowed_urls: [{ url: '/orders$', methods: ['GET'] }, { url: '/café', methods: ['GET'] }] }) };
+    assert.equal(check(withSession(session, { path: '/api/%6Frders' })), undefined);
+    assert.equal(check(withSession(session, { path: '/api/caf%C3%A9' })), undefined);
+    assert.equal(check(withSession(session, { path: '/api/orders%2Fadmin' })), errors.resourceDisallowed, 'decoded: /orders/admin');
+    assert.equal(check(withSession(session, { path: '/api/%zz/orders' })), undefined, 'raw fallback, no throw');
+    assert.equal(check(withSession(session, { path: '/api/%zz/payments' })), errors.resourceDisallowed);
+    const prefixed = createKeyChecks(apiDef({}), authTestDeps((c) => { c.http_server_options.enable_path_prefix_matching = true; }).deps)!;
+    const anchored = { access_rights: rights({ allowed_urls: [{ url: '/orders', methods: ['GET'] }] }) };
+    assert.equal(prefixed(withSession(anchored, { path: '/api/%6Frders/1' })), undefined);
+  });
+
   it('with prefix matching, the anchored pattern is tried on the path without the listen path', () => {
     const deps = authTestDeps((c) => { c.http_server_options.enable_path_prefix_matching = true; }).deps;
     const check = createKeyChecks(apiDef({}), deps)!;

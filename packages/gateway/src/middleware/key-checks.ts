@@ -111,13 +111,14 @@ function compile(specs: readonly AccessSpec[], anchors: { prefix: boolean; suffi
 
 /**
  * auth.md §5: with prefix matching the anchored pattern is tried on the path without the listen path and
- * on the full path; without it, searched in the full path. The method must be listed, exact case.
+ * on the full path; without it, searched in the full path. The method must be listed, exact case. Paths
+ * are the percent-decoded ones, as Tyk matches `r.URL.Path` (`/orders` also covers `/%6frders`).
  */
 function allowsUrl(specs: readonly CompiledAccessSpec[], ctx: RequestContext, isPrefixMatching: boolean): boolean {
-  const full = ctx.path;
+  const full = ctx.decodedPath;
   for (const spec of specs) {
     if (!spec.methods.includes(ctx.method)) continue;
-    if (spec.regex.test(full) || (isPrefixMatching && spec.regex.test(ctx.subPath))) return true;
+    if (spec.regex.test(full) || (isPrefixMatching && spec.regex.test(ctx.decodedSubPath))) return true;
   }
   return false;
 }
