@@ -62,12 +62,15 @@ describe('every auth mode through a running cluster (2 workers)', () => {
       use_basic_auth: true, use_standard_auth: true, base_identity_provided_by: 'auth_token',
       auth_configs: { authToken: { auth_header_name: 'X-Api-Key' } },
     })));
+    // OAuth2 and plugin auth are not implemented: such APIs must be refused, not served open.
+    await admin.ok(admin.createApi(keyedApi('oauth', '/oauth/', target, { use_oauth2: true })));
+    await admin.ok(admin.createApi(keyedApi('oauth-token', '/oauth-token/', target, { use_oauth2: true, use_standard_auth: true, use_go_plugin_auth: true })));
     await putPolicy(admin, { id: 'jwt-basic', name: 'jwt basic', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt', 'jwks') });
     await putPolicy(admin, { id: 'jwt-gold', name: 'jwt gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt') });
     await putPolicy(admin, { id: 'jwks-rot', name: 'jwks rot', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwks-rot', 'jwks-rot2') });
     await putPolicy(admin, { id: 'gold', name: 'gold', rate: 0, per: 0, quota_max: -1, access_rights: rightsTo('jwt-client') });
     await createKey(admin, 'cid1', { apply_policies: ['gold'], access_rights: {} });
-    keys.token = await createKey(admin, 'token-user-1', { alias: 'token user', access_rights: rightsTo('token', 'chained') });
+    keys.token = await createKey(admin, 'token-user-1', { alias: 'token user', access_rights: rightsTo('token', 'chained', 'oauth', 'oauth-token') });
     keys.expired = await createKey(admin, 'expired-user', { expires: 1_000_000_000, access_rights: rightsTo('token') });
     keys.inactive = await createKey(admin, 'inactive-user', { is_inactive: true, access_rights: rightsTo('token') });
     keys.narrow = await createKey(admin, 'narrow-user', {
@@ -121,6 +124,8 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     assert.equal(inactive.status, 403);
     assert.equal(inactive.text, body('Key is inactive, please renew'));
     assert.equal((await get('/token/orders', { 'x-api-key': keys.narrow! })).status, 200);
+    // allowed_urls see the decoded path, as Tyk's r.URL.Path.
+    assert.equal((await get('/token/%6Frders', { 'x-api-key': keys.narrow! })).status, 200);
     const narrow = await get('/token/payments', { 'x-api-key': keys.narrow! });
     assert.equal(narrow.status, 403);
     assert.equal(narrow.text, body('Access to this resource has been disallowed'));
@@ -246,6 +251,26 @@ describe('every auth mode through a running cluster (2 workers)', () => {
     assert.equal((await get('/chained/x', { 'x-api-key': keys.token! })).status, 401);
     assert.equal((await get('/chained/x', { authorization: basic })).status, 401);
     assert.equal((await get('/chained/x', { authorization: basic, 'x-api-key': 'unknown-key' })).status, 403);
+  });
+
+  test('an API whose auth mode is not implemented (use_oauth2, plugins) is refused with 501, even with a valid key; one warning per worker', async () => {
+    for (const [path, headers] of [
+      ['/oauth/x', {}],
+      ['/oauth/x', { authorization: `Bearer ${keys.token!}` }],
+      ['/oauth-token/x', { authorization: keys.token! }],
+    ] as const) {
+      const res = await get(path, headers);
+      assert.equal(res.status, 501, `${path}: ${res.text}`);
+      assert.equal(res.headers['content-type'], 'application/json');
+      assert.equal(res.echo, undefined, 'never reaches the upstream');
+    }
+    assert.equal((await get('/oauth/x')).text, body('API uses use_oauth2, which this gateway does not implement'));
+    assert.equal((await get('/oauth-token/x')).text, body('API uses use_oauth2 and use_go_plugin_auth, which this gateway does not implement'));
+    // The same key passes an implemented API: the refusal is the mode's, not the key's.
+    assert.equal((await get('/token/x', { 'x-api-key': keys.token! })).status, 200);
+    const warnings = tg.logLines('gateway').filter((l) => l.api_id === 'oauth' && Array.isArray(l.auth_modes));
+    assert.ok(warnings.length >= 1 && warnings.length <= 2, `one warning per worker: ${JSON.stringify(warnings)}`);
+    assert.deepEqual(warnings[0]!.auth_modes, ['use_oauth2']);
   });
 
   test('oversized and garbage credentials are refused without harming the gateway', async () => {

@@ -290,14 +290,14 @@ describe('keys API with hash_keys (legacy key IDs)', () => {
   });
 });
 
-describe('keys API without hash_keys, hash_key_function murmur64, master keys allowed', () => {
+describe('keys API without hash_keys, hash_key_function murmur64, master keys allowed, min_token_length 0', () => {
   let redis: RedisServer;
   let tg: Tollgate;
   let admin: AdminClient;
 
   before(async () => {
     redis = await startRedisServer();
-    tg = await startTollgate({ redisPort: redis.port, workers: 0, config: { hash_keys: false, hash_key_function: 'murmur64', allow_master_keys: true } });
+    tg = await startTollgate({ redisPort: redis.port, workers: 0, config: { hash_keys: false, hash_key_function: 'murmur64', allow_master_keys: true, min_token_length: 0 } });
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     await admin.ok(admin.createApi(keylessApi('keys-api', '/keys-api/', TARGET, { org_id: ORG })));
   });
@@ -314,6 +314,14 @@ describe('keys API without hash_keys, hash_key_function murmur64, master keys al
     assert.equal((await admin.call('GET', `/tyk/keys/bob?org_id=${ORG}`)).status, 200);
     assert.equal((await admin.call('GET', `/tyk/keys/bob?username=true&org_id=${ORG}`)).status, 200);
     errorBody(await admin.call('GET', `/tyk/keys/${expected}?hashed=1`), 400, 'Key requested by hash but key hashing is not enabled');
+  });
+
+  test('an explicit min_token_length 0 means Tyk\'s default 3: a 2-character custom ID is refused, naming 3', async () => {
+    errorBody(await admin.call('POST', '/tyk/keys/ab', session()), 400,
+      'custom key ID length 2 is less than min_token_length (3); the key would be unreachable at auth time. Use an ID of at least min_token_length characters, or lower min_token_length in the gateway configuration.');
+    const made = await admin.call<Json>('POST', '/tyk/keys/abc', session());
+    assert.equal(made.status, 200, made.text);
+    assert.equal((await admin.call('DELETE', `/tyk/keys/${String(made.json.key)}`)).status, 200, 'removed again: the listing test counts keys');
   });
 
   test('master keys are allowed; listing needs filter with api_id and finds the org\'s JSON IDs', async () => {

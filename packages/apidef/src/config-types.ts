@@ -281,7 +281,7 @@ export function defaultConfig(): GatewayConfig {
     disable_key_actions_by_username: false,
     basic_auth_hash_key_function: "",
     enable_hashed_keys_listing: false,
-    min_token_length: 3,
+    min_token_length: DEFAULT_MIN_TOKEN_LENGTH,
     allow_master_keys: false,
     security: {
       pinned_public_keys: {}, trusted_proxy_cidrs: [], certificates: {}, control_api_use_mutual_tls: false,
@@ -325,4 +325,18 @@ export function defaultConfig(): GatewayConfig {
     uptime_tests: { disable: false, config: { failure_trigger_sample_size: 3, time_wait: 10, checker_pool_size: 10 } },
     tollgate: {},
   };
+}
+
+/** Tyk's `min_token_length` when the config says 0 (or omits it). */
+export const DEFAULT_MIN_TOKEN_LENGTH = 3;
+
+/**
+ * The `min_token_length` in force (gateway-api.md §6.4, default 3): an explicit 0 means the default, as
+ * in Tyk, not "no minimum". One reading for presented keys (gateway) and custom key IDs (admin API).
+ *
+ * @example
+ * effectiveMinTokenLength({ min_token_length: 0 }) // 3
+ */
+export function effectiveMinTokenLength(config: Pick<GatewayConfig, 'min_token_length'>): number {
+  return config.min_token_length > 0 ? config.min_token_length : DEFAULT_MIN_TOKEN_LENGTH;
 }

@@ -10,7 +10,7 @@ import type { MessageOverride } from '@tollgate/apidef';
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 204: 'No Content', 304: 'Not Modified', 301: 'Moved Permanently', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 411: 'Length Required', 413: 'Request Entity Too Large', 429: 'Too Many Requests',
-  499: 'Client Closed Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  499: 'Client Closed Request', 500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
 const statusLines = new Map<number, string>();
@@ -158,6 +158,19 @@ export function applyOverrideMessages(overrides: ReadonlyMap<string, MessageOver
     }
   }
   errors = Object.freeze(next) as ErrorCatalogue;
+}
+
+/**
+ * The refusal of an API that enables auth modes tollgate does not implement (`use_oauth2`, `use_openid`,
+ * plugins...): 501, Tyk's error document naming the flags. Tyk has no such error (it runs those modes); it
+ * is built once per API when its definition loads, so `override_messages` do not apply.
+ *
+ * @example
+ * unsupportedAuthMode(['use_oauth2']).message // "API uses use_oauth2, which this gateway does not implement"
+ */
+export function unsupportedAuthMode(flags: readonly string[]): GatewayError {
+  const named = flags.length <= 1 ? flags.join('') : `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)!}`;
+  return tykError('TOLLGATE_ERR_AUTH_MODE_UNSUPPORTED', 501, '', `API uses ${named}, which this gateway does not implement`);
 }
 
 /**

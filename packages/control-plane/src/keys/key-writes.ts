@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  hashBasicAuthPassword, parseSessionBody, type ApiDefinition, type Policy, type SessionState,
+  effectiveMinTokenLength, hashBasicAuthPassword, parseSessionBody, type ApiDefinition, type Policy, type SessionState,
 } from '@tollgate/apidef';
 import { fail, nowSeconds, refuse, type KeyContext, type KeyReply } from './key-context.js';
 
@@ -99,7 +99,7 @@ export async function addOrUpdateKey(ctx: KeyContext, req: AddOrUpdateRequest): 
     session.date_created = original.date_created ?? session.date_created;
     if (req.suppressReset) keepCounterDates(session, original);
   } else {
-    const min = ctx.config.min_token_length;
+    const min = effectiveMinTokenLength(ctx.config);
     if (req.keyName !== '' && req.keyName.length < min) {
       return fail(400, `custom key ID length ${req.keyName.length} is less than min_token_length (${min}); the key would be unreachable at auth time. Use an ID of at least min_token_length characters, or lower min_token_length in the gateway configuration.`);
     }

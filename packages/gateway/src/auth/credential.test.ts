@@ -30,6 +30,26 @@ describe('reading a credential (auth.md §1)', () => {
     assert.equal(readCredential(testRequest({ headers: { cookie: 'Authorization=c' } }), where), 'c');
   });
 
+  it('with disable_header the parameter and cookie names default to Authorization even when auth_header_name is set (Tyk getAuthToken)', () => {
+    const where = credentialLocation(apiDef({ auth: { auth_header_name: 'X-Key', use_param: true, use_cookie: true, disable_header: true } }), 'authToken');
+    assert.deepEqual([where.header, where.param, where.cookie], ['', 'Authorization', 'Authorization']);
+    assert.equal(readCredential(testRequest({ headers: { 'x-key': 'h' }, query: 'X-Key=q' }), where), '');
+    assert.equal(readCredential(testRequest({ query: 'Authorization=q' }), where), 'q');
+    assert.equal(readCredential(testRequest({ headers: { cookie: 'Authorization=c' } }), where), 'c');
+    // While the header is read, they default to it.
+    const read = credentialLocation(apiDef({ auth: { auth_header_name: 'X-Key', use_param: true, use_cookie: true } }), 'authToken');
+    assert.deepEqual([read.header, read.param, read.cookie], ['x-key', 'X-Key', 'X-Key']);
+  });
+
+  it('a query pair whose name or value does not decode is skipped, so a later one of the same name is used (Go url.Query)', () => {
+    assert.equal(queryParam('key=%zz&key=good', 'key'), 'good');
+    assert.equal(queryParam('key=%E0%A4%A&key=good', 'key'), 'good');
+    assert.equal(queryParam('k%zzey=bad&key=good', 'key'), 'good');
+    assert.equal(queryParam('key=%zz', 'key'), '');
+    const where = credentialLocation(apiDef({ auth: { use_param: true, param_name: 'key' } }), 'authToken');
+    assert.equal(readCredential(testRequest({ query: 'key=100%&key=abc' }), where), 'abc');
+  });
+
   it('auth_configs wins over the legacy auth object; basic and hmac never use the legacy object', () => {
     const def = apiDef({ auth: { auth_header_name: 'X-Legacy' }, auth_configs: { authToken: { auth_header_name: 'X-Token' } } });
     assert.equal(credentialLocation(def, 'authToken').header, 'x-token');

@@ -8,8 +8,6 @@ export type AuthMode = 'authToken' | 'basic' | 'hmac' | 'jwt';
 export interface CredentialLocation {
   /** Lower-case header name; '' when `disable_header`. */
   readonly header: string;
-  /** Header name as configured (the default for param and cookie names). */
-  readonly headerName: string;
   /** Query parameter name; '' unless `use_param`. */
   readonly param: string;
   /** Cookie name; '' unless `use_cookie`. */
@@ -30,17 +28,23 @@ export function authConfigFor(def: ApiDefinition, mode: AuthMode): AuthConfig {
 }
 
 /**
+ * The parameter and cookie names default to the header name while the header is read; with
+ * `disable_header` they default to `Authorization` even when `auth_header_name` is set (Tyk's
+ * getAuthToken only adopts the header name as the default when it reads the header; auth.md §1 does not
+ * say otherwise for that case).
+ *
  * @example
  * const where = credentialLocation(def, 'authToken'); readCredential(ctx, where) // "abc123"
  */
 export function credentialLocation(def: ApiDefinition, mode: AuthMode): CredentialLocation {
   const config = authConfigFor(def, mode);
   const headerName = nonEmptyString(config.auth_header_name, 'auth_header_name') || 'Authorization';
+  const isHeaderRead = config.disable_header !== true;
+  const defaultName = isHeaderRead ? headerName : 'Authorization';
   return Object.freeze({
-    header: config.disable_header === true ? '' : headerName.toLowerCase(),
-    headerName,
-    param: config.use_param === true ? nonEmptyString(config.param_name, 'param_name') || headerName : '',
-    cookie: config.use_cookie === true ? nonEmptyString(config.cookie_name, 'cookie_name') || headerName : '',
+    header: isHeaderRead ? headerName.toLowerCase() : '',
+    param: config.use_param === true ? nonEmptyString(config.param_name, 'param_name') || defaultName : '',
+    cookie: config.use_cookie === true ? nonEmptyString(config.cookie_name, 'cookie_name') || defaultName : '',
     stripBearer: mode === 'authToken' || mode === 'jwt',
   });
 }
@@ -67,7 +71,10 @@ function isBearer(value: string): boolean {
     && (value.charCodeAt(3) | 0x20) === 0x72 && (value.charCodeAt(4) | 0x20) === 0x65 && (value.charCodeAt(5) | 0x20) === 0x72;
 }
 
-/** First value of a query parameter, form-decoded as Go's url.Query does; '' when absent or undecodable. */
+/**
+ * First value of a query parameter, form-decoded as Go's url.Query does; '' when absent. As in Go, a pair
+ * whose name or value cannot be decoded is skipped, so a later pair of the same name is used.
+ */
 export function queryParam(query: string, name: string): string {
   let from = 0;
   while (from <= query.length) {
@@ -76,7 +83,8 @@ export function queryParam(query: string, name: string): string {
     const eq = query.indexOf('=', from);
     const nameEnd = eq !== -1 && eq < end ? eq : end;
     if (decodeComponent(query.slice(from, nameEnd)) === name) {
-      return nameEnd === end ? '' : decodeComponent(query.slice(nameEnd + 1, end));
+      const value = nameEnd === end ? '' : decodeComponent(query.slice(nameEnd + 1, end));
+      if (value !== null) return value;
     }
     from = end + 1;
   }
@@ -112,12 +120,13 @@ export function removeCookie(header: string, name: string): string {
   }).map((part) => part.trim()).join('; ');
 }
 
-function decodeComponent(s: string): string {
+/** Form-decodes a query name or value; null when it does not decode (a bad `%xx`, bytes that are not UTF-8). */
+function decodeComponent(s: string): string | null {
   if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {
-    return '';
+    return null;
   }
 }
 

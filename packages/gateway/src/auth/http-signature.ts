@@ -79,18 +79,33 @@ export function upperEscapes(value: string): string {
 }
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
-const DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:([A-Za-z]+)|([+-])(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+// Go's layout: `02` day, `04` minute and `05` second take exactly two digits, `15` hour one or two.
+const DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) (?:([A-Za-z]+)|([+-])(\d{2}))$/;
 
 /**
  * Unix ms of a `Mon, 02 Jan 2006 15:04:05 MST` date (any alphabetic zone read as UTC) or of the same with
- * a numeric hour offset (`... -07`); NaN when it does not parse.
+ * a numeric hour offset (`... -07`); NaN when it does not parse. As Go's time.Parse: a one-digit hour is
+ * accepted, and out-of-range fields (31 Feb, hour 24, minute or second 60) are refused, not rolled over.
  */
 export function parseSignatureDate(value: string): number {
   const m = DATE.exec(value);
   if (m === null) return NaN;
-  const [, day, month, year, hh, mm, ss, , sign, offset] = m;
-  const utc = Date.UTC(Number(year), MONTHS[month!]!, Number(day), Number(hh), Number(mm), Number(ss));
+  const [, day, monthName, year, hh, mm, ss, , sign, offset] = m;
+  const y = Number(year);
+  const month = MONTHS[monthName!]!;
+  const d = Number(day);
+  const h = Number(hh);
+  const min = Number(mm);
+  const sec = Number(ss);
+  if (h > 23 || min > 59 || sec > 59 || d < 1 || d > daysInMonth(y, month)) return NaN;
+  const utc = Date.UTC(y, month, d, h, min, sec);
   if (sign === undefined) return utc;
   const shift = Number(offset) * 3_600_000;
   return sign === '+' ? utc - shift : utc + shift;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 1) return DAYS_IN_MONTH[month]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }

@@ -21,6 +21,30 @@ export function setIdentity(ctx: RequestContext, storageId: string, session: Ses
 }
 
 /**
+ * Auth flags of modes tollgate does not implement, in Tyk's chain order (api-definition.md §4), with how
+ * each is read. An API that sets one is refused rather than served open (see unsupported-auth.ts).
+ */
+const UNSUPPORTED_AUTH_FLAGS: readonly (readonly [string, (def: ApiDefinition) => boolean])[] = Object.freeze([
+  ['use_oauth2', (def) => def.use_oauth2 === true],
+  ['external_oauth.enabled', (def) => (def.external_oauth as { enabled?: unknown } | undefined)?.enabled === true],
+  ['use_openid', (def) => def.use_openid === true],
+  ['enable_coprocess_auth', (def) => def.enable_coprocess_auth === true],
+  ['use_go_plugin_auth', (def) => def.use_go_plugin_auth === true],
+  ['custom_plugin_auth_enabled', (def) => def.custom_plugin_auth_enabled === true],
+]);
+
+/**
+ * The flags of unimplemented auth modes the API enables ([] for keyless APIs, where no mode runs).
+ *
+ * @example
+ * unsupportedAuthModes({ ...def, use_oauth2: true }) // ['use_oauth2']
+ */
+export function unsupportedAuthModes(def: ApiDefinition): string[] {
+  if (def.use_keyless === true) return [];
+  return UNSUPPORTED_AUTH_FLAGS.filter(([, isSet]) => isSet(def)).map(([flag]) => flag);
+}
+
+/**
  * Keyless wins over every other flag; otherwise the auth-token check runs when `use_standard_auth` is set
  * or when no other mode is (api-definition.md §4: an API with no auth flag is an auth-token API).
  */
@@ -28,7 +52,5 @@ export function usesAuthToken(def: ApiDefinition): boolean {
   if (def.use_keyless === true) return false;
   if (def.use_standard_auth === true) return true;
   return !(def.use_basic_auth === true || def.enable_signature_checking === true || def.enable_jwt === true
-    || def.use_oauth2 === true || def.use_openid === true || def.enable_coprocess_auth === true
-    || def.use_go_plugin_auth === true || def.custom_plugin_auth_enabled === true
-    || (def.external_oauth as { enabled?: boolean } | undefined)?.enabled === true);
+    || unsupportedAuthModes(def).length > 0);
 }

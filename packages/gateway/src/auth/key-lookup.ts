@@ -1,4 +1,4 @@
-import { keyIdCandidates, storageIdForKey, type SessionState } from '@tollgate/apidef';
+import { effectiveMinTokenLength, keyIdCandidates, storageIdForKey, type SessionState } from '@tollgate/apidef';
 import type { PipelineDeps } from '../pipeline/middleware.js';
 import { newPeekMemo, type PeekMemo, type SessionLookup } from '../sessions/session-cache.js';
 
@@ -43,7 +43,7 @@ const CANDIDATE_CACHE_SIZE = 10_000;
  */
 export function createKeyLookup(orgId: string, deps: PipelineDeps): KeyLookup {
   const config = deps.config;
-  const minLength = config.min_token_length > 0 ? config.min_token_length : 1;
+  const minLength = effectiveMinTokenLength(config);
   const options = {
     orgId, hashKeyFunction: config.hash_key_function, hashKeyFunctionFallback: config.hash_key_function_fallback,
     disableKeyActionsByUsername: config.disable_key_actions_by_username,

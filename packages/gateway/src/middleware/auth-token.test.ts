@@ -25,6 +25,17 @@ describe('createAuthToken', () => {
     assert.equal(await decide(check(testRequest({ headers: { authorization: 'ab' } }))), errors.keyNotFound);
   });
 
+  it('min_token_length: an explicit 0 means Tyk\'s default 3, not "no minimum"; a set value is honoured', async () => {
+    for (const [min, short, long] of [[0, 'ab', 'abc'], [5, 'abcd', 'abcde']] as const) {
+      const t = authTestDeps((c) => { c.min_token_length = min; });
+      t.sessions.stored.set(short, { access_rights: {} });
+      t.sessions.stored.set(long, { access_rights: {} });
+      const check = createAuthToken(apiDef({ use_standard_auth: true }), t.deps)!;
+      assert.equal(await decide(check(testRequest({ headers: { authorization: short } }))), errors.keyNotFound, `${min}: ${short}`);
+      assert.equal(await decide(check(testRequest({ headers: { authorization: long } }))), undefined, `${min}: ${long}`);
+    }
+  });
+
   it('finds a key by its full ID or by the bare custom name, and sets session, sessionKey and keyAlias', async () => {
     const t = authTestDeps();
     t.sessions.stored.set('org1alice', { alias: 'Alice', access_rights: {} });

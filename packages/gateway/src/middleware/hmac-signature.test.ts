@@ -95,4 +95,16 @@ describe('createHmacSignature (auth.md §7)', () => {
     assert.equal(parseSignatureDate('Tue, 14 Nov 2023 15:13:20 -07'), 1_700_000_000_000);
     assert.ok(Number.isNaN(parseSignatureDate('2023-11-14T22:13:20Z')));
   });
+
+  it('refuses out-of-range fields instead of rolling them over, and accepts a one-digit hour (Go time.Parse)', () => {
+    for (const bad of [
+      'Fri, 31 Feb 2023 10:00:00 GMT', 'Wed, 29 Feb 2023 10:00:00 GMT', 'Thu, 31 Apr 2023 10:00:00 GMT', 'Sun, 00 Jan 2023 10:00:00 GMT',
+      'Tue, 14 Nov 2023 99:13:20 GMT', 'Tue, 14 Nov 2023 24:00:00 GMT', 'Tue, 14 Nov 2023 22:75:20 GMT', 'Tue, 14 Nov 2023 22:13:60 GMT',
+      'Tue, 14 Nov 2023 22:1:20 GMT', 'Tue, 4 Nov 2023 22:13:20 GMT', 'Tue, 14 Nov 2023 123:13:20 GMT',
+    ]) assert.ok(Number.isNaN(parseSignatureDate(bad)), bad);
+    assert.equal(parseSignatureDate('Thu, 29 Feb 2024 10:00:00 GMT'), Date.UTC(2024, 1, 29, 10));
+    assert.equal(parseSignatureDate('Tue, 14 Nov 2023 2:13:20 GMT'), Date.UTC(2023, 10, 14, 2, 13, 20));
+    assert.equal(parseSignatureDate('Tue, 14 Nov 2023 02:13:20 GMT'), Date.UTC(2023, 10, 14, 2, 13, 20));
+    assert.equal(parseSignatureDate('Tue, 14 Nov 2023 23:59:59 +01'), Date.UTC(2023, 10, 14, 22, 59, 59));
+  });
 });

@@ -36,7 +36,7 @@ export function createHmacSignature(def: ApiDefinition, deps: PipelineDeps): Mid
     const secret = session.hmac_string;
     if (typeof secret !== 'string' || secret === '') return errors.hmacInvalid;
     if (session.hmac_enabled !== true && session.enable_http_signature_validation !== true) return errors.hmacInvalid;
-    const text = signingString(params, ctx.method, decodePath(ctx.path), (name) => ctx.header(name));
+    const text = signingString(params, ctx.method, ctx.decodedPath, (name) => ctx.header(name));
     const expected = escapeSignature(createHmac(hash, secret).update(text).digest('base64'));
     if (!safeEqual(upperEscapes(params.signature), expected)) return errors.hmacInvalid;
     const aux = ctx.header('x-aux-date');
@@ -60,11 +60,3 @@ export function createHmacSignature(def: ApiDefinition, deps: PipelineDeps): Mid
   };
 }
 
-function decodePath(path: string): string {
-  if (path.indexOf('%') === -1) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}

@@ -1,10 +1,10 @@
 import type { AccessDefinition, AccessSpec, ApiDefinition } from '@tollgate/apidef';
 import { usesAuthToken } from '../auth/identity.js';
-import { createVersionReader } from '../auth/requested-version.js';
 import { compileUrlPattern } from '../auth/url-pattern.js';
 import { errors } from '../errors.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import { isVersioned } from '../rules/versions.js';
 
 interface CompiledAccessSpec {
   readonly regex: RegExp;
@@ -43,7 +43,9 @@ export function createKeyChecks(def: ApiDefinition, deps: PipelineDeps): Middlew
   if (!isKeyed(def)) return null;
   const apiId = String(def.api_id ?? '');
   const now = deps.now;
-  const version = createVersionReader(def);
+  // The version check follows the version step (same predicate, same reading of the request): an API with
+  // `not_versioned` absent is versioned, and the requested version is the one that step read.
+  const checksVersion = isVersioned(def);
   const defaultVersion = def.version_data?.default_version ?? '';
   const fallbackToDefault = def.definition?.fallback_to_default === true;
   const options = deps.config.http_server_options;
@@ -84,7 +86,7 @@ export function createKeyChecks(def: ApiDefinition, deps: PipelineDeps): Middlew
     const grant = grantOf(rights);
     if (grant === EVERY_API) return undefined;
     if (grant === NOT_THIS_API) return errors.apiAccessDisallowed;
-    if (version !== null && !grant.isDefaultGranted && !grant.versions.includes(version(ctx))) return errors.apiAccessDisallowed;
+    if (checksVersion && !grant.isDefaultGranted && !grant.versions.includes(ctx.requestedVersion || defaultVersion)) return errors.apiAccessDisallowed;
     if (grant.urls !== null && !allowsUrl(grant.urls, ctx, anchors.prefix)) return errors.resourceDisallowed;
     return undefined;
   };
@@ -109,13 +111,14 @@ function compile(specs: readonly AccessSpec[], anchors: { prefix: boolean; suffi
 
 /**
  * auth.md §5: with prefix matching the anchored pattern is tried on the path without the listen path and
- * on the full path; without it, searched in the full path. The method must be listed, exact case.
+ * on the full path; without it, searched in the full path. The method must be listed, exact case. Paths
+ * are the percent-decoded ones, as Tyk matches `r.URL.Path` (`/orders` also covers `/%6frders`).
  */
 function allowsUrl(specs: readonly CompiledAccessSpec[], ctx: RequestContext, isPrefixMatching: boolean): boolean {
-  const full = ctx.path;
+  const full = ctx.decodedPath;
   for (const spec of specs) {
     if (!spec.methods.includes(ctx.method)) continue;
-    if (spec.regex.test(full) || (isPrefixMatching && spec.regex.test(ctx.subPath))) return true;
+    if (spec.regex.test(full) || (isPrefixMatching && spec.regex.test(ctx.decodedSubPath))) return true;
   }
   return false;
 }

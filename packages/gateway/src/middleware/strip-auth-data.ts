@@ -1,5 +1,6 @@
 import type { ApiDefinition, AuthConfig } from '@tollgate/apidef';
-import { cookieValue, removeCookie, removeQueryParam } from '../auth/credential.js';
+import { cookieValue, credentialLocation, removeCookie, removeQueryParam, type AuthMode } from '../auth/credential.js';
+import { usesAuthToken } from '../auth/identity.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 
 interface StripTarget {
@@ -14,16 +15,21 @@ interface StripTarget {
  * cookie whose name equals `cookie_name` (tollgate: exact name, where Tyk removes the first cookie that
  * merely starts with it). Other headers (the HMAC `Date`) stay.
  *
+ * tollgate: also, and always, every place an enabled auth step reads its credential from (credential.ts).
+ * Tyk's list alone misses the legacy `auth` config the auth token and JWT read when `auth_configs` is
+ * non-empty but has no entry of theirs, and the `Authorization` parameter or cookie read under
+ * `disable_header`: those credentials would reach the upstream.
+ *
  * @example
  * const strip = createStripAuthData(def, deps); // null unless strip_auth_data on a keyed API
  */
 export function createStripAuthData(def: ApiDefinition, _deps: PipelineDeps): Middleware | null {
   if (def.strip_auth_data !== true || def.use_keyless === true) return null;
   const configs = def.auth_configs && Object.keys(def.auth_configs).length > 0 ? Object.values(def.auth_configs) : [def.auth ?? {}];
-  const targets = dedupe(configs.map(stripTarget));
+  const targets = dedupe([...configs.map(stripTarget), ...readModes(def).map((mode) => credentialLocation(def, mode))]);
   return (ctx) => {
     for (const target of targets) {
-      ctx.removeHeader(target.header);
+      if (target.header !== '') ctx.removeHeader(target.header);
       if (target.param !== '') ctx.query = removeQueryParam(ctx.query, target.param);
       if (target.cookie !== '') {
         const cookies = ctx.header('cookie');
@@ -43,6 +49,16 @@ function stripTarget(config: AuthConfig): StripTarget {
   const param = config.use_param === true ? (typeof config.param_name === 'string' && config.param_name !== '' ? config.param_name : headerName) : '';
   const cookie = typeof config.cookie_name === 'string' && config.cookie_name !== '' ? config.cookie_name : headerName;
   return { header: headerName.toLowerCase(), param, cookie };
+}
+
+/** The modes whose auth step reads a credential on this API (build-pipeline.ts). */
+function readModes(def: ApiDefinition): AuthMode[] {
+  const modes: AuthMode[] = [];
+  if (def.use_basic_auth === true) modes.push('basic');
+  if (def.enable_signature_checking === true) modes.push('hmac');
+  if (def.enable_jwt === true) modes.push('jwt');
+  if (usesAuthToken(def)) modes.push('authToken');
+  return modes;
 }
 
 function dedupe(targets: StripTarget[]): readonly StripTarget[] {

@@ -13,6 +13,7 @@ import { createResponseCache } from '../middleware/response-cache.js';
 import { createSizeLimits } from '../middleware/size-limits.js';
 import { createRateLimit } from '../middleware/rate-limit.js';
 import { createStripAuthData } from '../middleware/strip-auth-data.js';
+import { createUnsupportedAuth } from '../middleware/unsupported-auth.js';
 import { createUrlRewrites } from '../middleware/url-rewrites.js';
 import { createVersionCheck } from '../middleware/version-check.js';
 import { hasIgnoredRules } from '../rules/path-rules.js';
@@ -38,6 +39,8 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   skipIgnored(createMutualTls), // 5
   createSizeLimits, // 7
   // 9: every enabled mode runs and all must pass, in Tyk's order (api-definition.md §4); auth token last.
+  // Modes tollgate does not implement (OAuth2, OpenID, plugins) refuse every request, first.
+  skipIgnored(createUnsupportedAuth),
   skipIgnored(createBasicAuth),
   skipIgnored(createHmacSignature),
   skipIgnored(createJwtAuth),

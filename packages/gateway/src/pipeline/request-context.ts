@@ -66,7 +66,8 @@ export class RequestContext {
   /**
    * The version name the request itself carried (header, query parameter or URL segment) as a versioned
    * API reads it, '' when none (the default version was used, or the API is not versioned): the analytics
-   * record's `api_version` (spec analytics.md §2).
+   * record's `api_version` (spec analytics.md §2) and, else `default_version`, the version whose access
+   * rights the key checks test (auth.md §5).
    */
   requestedVersion = '';
   /** Path sent upstream before listen-path stripping (the version step may remove a URL version). */
@@ -83,6 +84,9 @@ export class RequestContext {
   versionlessPath = '';
   /** Path without the listen path (leading '/'), computed on first use by endpoint matching. */
   private subPathCache: string | null = null;
+  /** `path` and `subPath` percent-decoded, computed on first use (`allowed_urls`, HMAC request target). */
+  private decodedPathCache: string | null = null;
+  private decodedSubPathCache: string | null = null;
   /** Answered from the response cache (it is recorded in analytics like an upstream response). */
   isCachedResponse = false;
   /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
@@ -128,6 +132,23 @@ export class RequestContext {
     const sub = this.path.slice(this.matchedLength);
     this.subPathCache = sub.charCodeAt(0) === 47 /* / */ ? sub : `/${sub}`;
     return this.subPathCache;
+  }
+
+  /**
+   * The path percent-decoded once, as Go's `r.URL.Path` (which Tyk matches `allowed_urls` against and signs
+   * for HMAC); the path itself when it has no escape or does not decode (no copy, no throw).
+   */
+  get decodedPath(): string {
+    if (this.decodedPathCache === null) this.decodedPathCache = decodePath(this.path);
+    return this.decodedPathCache;
+  }
+
+  /** `subPath` percent-decoded (the same string when the path had nothing to decode). */
+  get decodedSubPath(): string {
+    if (this.decodedSubPathCache === null) {
+      this.decodedSubPathCache = this.decodedPath === this.path ? this.subPath : decodePath(this.subPath);
+    }
+    return this.decodedSubPathCache;
   }
 
   get isHead(): boolean {
@@ -207,4 +228,20 @@ let capturedResolve: ((decision: Decision) => void) | null = null;
 
 function captureResolve(resolve: (decision: Decision) => void): void {
   capturedResolve = resolve;
+}
+
+/**
+ * Percent-decodes a request path (`+` stays: path, not form, decoding); the path unchanged when it has no
+ * `%` or an escape does not decode (a bad `%xx` or bytes that are not UTF-8).
+ *
+ * @example
+ * decodePath('/api/caf%C3%A9') // "/api/café"; decodePath('/api/100%') // "/api/100%"
+ */
+export function decodePath(path: string): string {
+  if (path.indexOf('%') === -1) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

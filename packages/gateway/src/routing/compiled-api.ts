@@ -5,7 +5,7 @@ import {
 } from '@tollgate/apidef';
 import { compileApiAnalytics, type ApiAnalytics } from '../analytics/api-analytics.js';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
-import { chooseUnversioned, isVersioned } from '../rules/versions.js';
+import { chooseUnversioned, isVersioned, versionEntries } from '../rules/versions.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { HostHealthView } from '../proxy/host-health-view.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
@@ -111,8 +111,8 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     return target;
   });
   const versionTargets = new Map<string, UpstreamTarget>();
-  if (def.version_data?.not_versioned !== true) {
-    for (const [name, info] of Object.entries(def.version_data?.versions ?? {})) {
+  if (isVersioned(def)) {
+    for (const [name, info] of versionEntries(def)) {
       const raw = info.override_target ?? '';
       if (raw === '') continue;
       const { target, key } = acquire(raw, `version_data.versions.${name}.override_target`);
