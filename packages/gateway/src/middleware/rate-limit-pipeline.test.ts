@@ -111,6 +111,26 @@ describe('per-key rate limits and quotas behind auth token (pipeline, real Redis
     assert.equal(await redis.llen(keyLayout.rateCounter('', k)), 4, 'one rate counter for both APIs');
   });
 
+  it('an admitted request carries its quota unit; a refund gives it back in Redis, once; a refused one carries none', async () => {
+    const [steps] = await pipeline();
+    const k = key('key-refund', { rate: 0, per: 0, quota_max: 2, quota_renewal_rate: 60 });
+    const counter = keyLayout.quotaCounter('', k);
+    const ctx = testRequest({ headers: { authorization: k } });
+    assert.equal(await runPipeline(ctx, steps!), undefined);
+    assert.equal(await redis.get(counter), '1');
+    assert.notEqual(ctx.quotaCharge, null);
+    ctx.refundQuota();
+    ctx.refundQuota();
+    for (let i = 0; i < 100 && (await redis.get(counter)) !== '0'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await redis.get(counter), '0', 'one unit back (the refund script runs asynchronously)');
+    assert.ok(Number(await redis.pttl(counter)) > 0, 'the period is kept');
+    assert.equal(await call(steps!, k), undefined);
+    assert.equal(await call(steps!, k), undefined, 'the refunded unit admits one more request');
+    const refused = testRequest({ headers: { authorization: k } });
+    assert.equal(await runPipeline(refused, steps!), errors.quotaExceeded);
+    assert.equal(refused.quotaCharge, null);
+  });
+
   it('a quota of 100 under 300 concurrent requests on 4 workers admits exactly 100', async () => {
     const chains = await pipeline(4);
     const k = key('key-quota-100', { rate: 0, per: 0, quota_max: 100, quota_renewal_rate: 3600 });

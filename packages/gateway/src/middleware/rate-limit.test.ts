@@ -184,7 +184,7 @@ describe('createRateLimit', () => {
   });
 
   it('without Redis: open admits (session left as it was), closed refuses as Tyk does (500 with the fixed window)', async () => {
-    const unreachable = (mode: 'open' | 'closed', configure: (c: GatewayConfig) => void = () => undefined) => {
+    const unreachable = (mode: 'open' | 'closed' | 'local', configure: (c: GatewayConfig) => void = () => undefined) => {
       const config = defaultConfig();
       config.rate_limit_failure_mode = mode;
       configure(config);
@@ -197,7 +197,15 @@ describe('createRateLimit', () => {
     };
     const session: SessionState = { rate: 1, per: 60, quota_max: 5, quota_renewal_rate: 60, quota_remaining: 5, quota_renews: 7 };
     const open = createRateLimit(def(), unreachable('open'))!;
-    for (let i = 0; i < 3; i++) assert.equal(await run(open, request(session, 'k-open')), undefined);
+    for (let i = 0; i < 3; i++) {
+      const ctx = request(session, 'k-open');
+      assert.equal(await run(open, ctx), undefined);
+      assert.equal(ctx.quotaCharge, null, 'nothing consumed in Redis: nothing to refund');
+    }
+    const local = createRateLimit(def(), unreachable('local'))!;
+    const locally = request({ ...session }, 'k-local');
+    assert.equal(await run(local, locally), undefined);
+    assert.equal(locally.quotaCharge, null, 'a local decision consumed nothing in Redis');
     assert.equal(session.quota_remaining, 5);
     assert.equal(session.quota_renews, 7);
     const closed = createRateLimit(def({ global_rate_limit: { rate: 5, per: 1 } }), unreachable('closed'))!;

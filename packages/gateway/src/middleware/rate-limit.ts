@@ -2,9 +2,10 @@ import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits,
 import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
 import type { RateLimitMetrics } from '../limits/limit-metrics.js';
+import type { Limiter } from '../limits/limiter.js';
 import type { Decision } from '../pipeline/decision.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
-import type { RequestContext } from '../pipeline/request-context.js';
+import type { QuotaCharge, RequestContext } from '../pipeline/request-context.js';
 
 /** What one session needs on this API, computed once per cached session object. */
 interface KeyPlan {
@@ -21,6 +22,8 @@ interface KeyPlan {
   readonly onOutcome: LimitCallback<RequestContext>;
   /** The `X-RateLimit-*` values last sent for this plan, as text (rebuilt only when a number changes). */
   readonly headers: HeaderText;
+  /** Gives back this plan's quota unit for a request refused after admission (null: no quota). */
+  readonly quotaCharge: QuotaCharge | null;
 }
 
 /**
@@ -109,6 +112,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
       sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source,
       onOutcome: (outcome, _err, ctx) => ctx.settle(decide(ctx, plan, outcome)),
       headers: new HeaderText(RATE_LIMIT_HEADERS),
+      quotaCharge: quotaAt < 0 ? null : quotaChargeOf(limiter, [checks[quotaAt]!]),
     };
     return plan;
   };
@@ -125,7 +129,14 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     count(limiter.metrics, plan, outcome);
     if (isRateHeaders) rateHeaders(ctx, plan, outcome);
     if (outcome.admitted) {
-      if (plan.quotaAt >= 0) writeBackQuota(plan.source, outcome, plan.quotaAt);
+      if (plan.quotaAt >= 0) {
+        writeBackQuota(plan.source, outcome, plan.quotaAt);
+        // Two field writes: refunded by the exchange only if the request never reaches the upstream (§10.6).
+        if (outcome.isFromRedis) {
+          ctx.quotaCharge = plan.quotaCharge;
+          ctx.quotaChargedUs = outcome.nowUs;
+        }
+      }
       if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan);
       return undefined;
     }
@@ -155,6 +166,11 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     limiter.enqueue(plan.checks, plan.onOutcome, ctx);
     return decision;
   };
+}
+
+/** The refund of one quota check (one slot: one script call, only on the failure paths that need it). */
+function quotaChargeOf(limiter: Limiter, checks: readonly LimitCheck[]): QuotaCharge {
+  return { refund: (chargedUs) => limiter.refund(checks, chargedUs) };
 }
 
 /** `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only (§8). */

@@ -60,7 +60,11 @@ export class ProxyExchange implements UpstreamHandler {
 
   /** The pipeline's decision: go upstream, or answer with a reply. */
   decide(decision: Decision): void {
-    if (this.clientGone || this.done) return;
+    if (this.clientGone || this.done) {
+      // Decided after the client left (or the body failed): a quota unit consumed meanwhile goes back.
+      this.ctx.refundQuota();
+      return;
+    }
     if (decision === undefined) {
       if (--this.gates === 0) this.dispatch();
       return;
@@ -290,6 +294,9 @@ export class ProxyExchange implements UpstreamHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    // Refused (an error reply, 503 NHU, a failed body, a middleware that threw) or abandoned before the
+    // request went upstream: the quota unit the limit step consumed goes back (§10.6). Success costs one compare.
+    if (this.attempts === 0 && (this.ctx.error !== null || this.clientGone)) this.ctx.refundQuota();
     this.ctx.endMs = Date.now();
     this.listener.onExchangeDone(this);
   }
