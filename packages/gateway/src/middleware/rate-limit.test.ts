@@ -31,9 +31,10 @@ async function run(step: Middleware, ctx: RequestContext): Promise<Decision> {
   return step(ctx);
 }
 
-function headersOf(ctx: RequestContext): Record<string, string> {
+/** Headers on whatever response goes out (`responseHeaders`), or with `quota` the quota headers (`quotaHeaders`). */
+function headersOf(ctx: RequestContext, quota = false): Record<string, string> {
   const out: Record<string, string> = {};
-  const list = ctx.responseHeaders ?? [];
+  const list = (quota ? ctx.quotaHeaders : ctx.responseHeaders) ?? [];
   for (let i = 0; i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
   return out;
 }
@@ -95,7 +96,7 @@ describe('createRateLimit', () => {
     assert.equal(errors.apiRateLimited.status, 429);
     const retry = Number(headersOf(ctx)['Retry-After']);
     assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
-    assert.equal(headersOf(ctx)['X-RateLimit-Limit'], undefined, 'keyless: no quota headers (tollgate omits them)');
+    assert.equal(headersOf(ctx, true)['X-RateLimit-Limit'], undefined, 'keyless: no quota headers (tollgate omits them)');
   });
 
   it('key rate from the session root: 429 Rate Limit Exceeded (RLT) past `rate` per `per`', async () => {
@@ -118,14 +119,15 @@ describe('createRateLimit', () => {
     assert.equal(session.quota_remaining, 1);
     const renews = session.quota_renews!;
     assert.ok(renews > Date.now() / 1000 + 3500 && renews <= Date.now() / 1000 + 3601, `quota_renews ${renews}`);
-    assert.deepEqual(headersOf(first), { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': String(renews) });
+    assert.deepEqual(headersOf(first, true), { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': String(renews) });
+    assert.equal(first.responseHeaders, null, 'quota headers are kept for a response that reaches the upstream (§8), not put on every response');
     assert.equal(await run(step, request(session, 'k-quota')), undefined);
     assert.equal(session.quota_remaining, 0);
     const refused = request(session, 'k-quota');
     assert.equal(await run(step, refused), errors.quotaExceeded);
     assert.equal(errors.quotaExceeded.status, 403);
     assert.equal(errors.quotaExceeded.flag, 'QEX');
-    assert.deepEqual(headersOf(refused), {}, 'quota headers only on admitted requests');
+    assert.deepEqual([headersOf(refused), headersOf(refused, true)], [{}, {}], 'quota headers only on admitted requests');
     assert.equal(await redis.get(keyLayout.quotaCounter('', 'k-quota')), '2');
   });
 

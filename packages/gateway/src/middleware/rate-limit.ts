@@ -38,7 +38,8 @@ class HeaderText {
 
   constructor(private readonly names: readonly [string, string, string]) {}
 
-  add(ctx: RequestContext, a: unknown, b: unknown, c: unknown): void {
+  /** The list for these numbers (the previous one when they did not change). */
+  text(a: unknown, b: unknown, c: unknown): readonly string[] {
     if (a !== this.a || b !== this.b || c !== this.c) {
       this.a = a;
       this.b = b;
@@ -46,7 +47,7 @@ class HeaderText {
       const [na, nb, nc] = this.names;
       this.list = Object.freeze([na, String(a), nb, String(b), nc, String(c)]);
     }
-    ctx.addSharedResponseHeaders(this.list);
+    return this.list;
   }
 }
 
@@ -151,7 +152,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     const spec = plan.keyRateAt >= 0 ? plan.keyRate! : apiRate;
     if (at < 0 || spec === null || outcome.remaining(at) < 0) return;
     const resetUs = outcome.nowUs + Math.max(0, outcome.waitUs(at));
-    plan.headers.add(ctx, Math.floor(spec.rate), outcome.remaining(at), Math.ceil(resetUs / 1_000_000));
+    ctx.addSharedResponseHeaders(plan.headers.text(Math.floor(spec.rate), outcome.remaining(at), Math.ceil(resetUs / 1_000_000)));
   };
 
   const keylessPlan = newPlan('', apiCheck ? [apiCheck] : [], -1, apiCheck ? 0 : -1, -1, null, {});
@@ -173,10 +174,14 @@ function quotaChargeOf(limiter: Limiter, checks: readonly LimitCheck[]): QuotaCh
   return { refund: (chargedUs) => limiter.refund(checks, chargedUs) };
 }
 
-/** `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only (§8). */
+/**
+ * `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only, and only
+ * on a response that reached the upstream or the cache (§8): kept apart from `responseHeaders` so a
+ * gateway error after admission (500, 503 NHU, 504) does not carry them.
+ */
 function quotaHeaders(ctx: RequestContext, plan: KeyPlan): void {
   const source = plan.source;
-  plan.headers.add(ctx, source.quota_max ?? 0, source.quota_remaining ?? 0, source.quota_renews ?? 0);
+  ctx.quotaHeaders = plan.headers.text(source.quota_max ?? 0, source.quota_remaining ?? 0, source.quota_renews ?? 0);
 }
 
 /**

@@ -28,6 +28,12 @@ export class RequestContext {
    * Read-only: add with `addResponseHeader` (the list may be one a middleware shares between requests).
    */
   responseHeaders: readonly string[] | null = null;
+  /**
+   * `X-RateLimit-*` of the key's quota (`rate_limit_response_headers: quotas`), flat, shared between
+   * requests (read-only); written only on a response relayed from the upstream or served from the cache
+   * (rate-limits-and-quotas.md §8), never on a gateway error. null when none.
+   */
+  quotaHeaders: readonly string[] | null = null;
   /** `responseHeaders` is a list shared with other requests (`addSharedResponseHeaders`): copy it before adding. */
   private isResponseHeadersShared = false;
   /** The caller's session once an auth middleware has found it. */

@@ -141,3 +141,50 @@ describe('ProxyExchange: quota refunds for requests that never reach the upstrea
     assert.deepEqual(ok.refunds, []);
   });
 });
+
+describe('ProxyExchange: X-RateLimit-* quota headers only on responses that reached the upstream (rate-limits-and-quotas.md §8)', () => {
+  const QUOTA = Object.freeze(['X-RateLimit-Limit', '10', 'X-RateLimit-Remaining', '7', 'X-RateLimit-Reset', '99']);
+  const names = (written: Written): string[] => written.headers.map(([n]) => n.toLowerCase());
+
+  it('an upstream response gets them, replacing the upstream\'s own copies', () => {
+    const { exchange, ctx, written, dispatched } = setup();
+    ctx.quotaHeaders = QUOTA;
+    exchange.bodyReady(true);
+    exchange.decide(undefined);
+    const upstream = dispatched[0]!;
+    upstream.onHeaders(502, [Buffer.from('X-RateLimit-Remaining'), Buffer.from('1'), Buffer.from('x-up'), Buffer.from('1')], 2, () => undefined);
+    upstream.onData(Buffer.from('no'));
+    assert.match(written.status, /^502/, 'whatever status the upstream answered');
+    assert.deepEqual(written.headers, [['x-up', '1'], ['X-RateLimit-Limit', '10'], ['X-RateLimit-Remaining', '7'], ['X-RateLimit-Reset', '99']]);
+  });
+
+  it('gateway errors after admission do not: 503 NHU, 500 from a middleware, 504 upstream timeout', () => {
+    const nhu = setup({ target: 'down' });
+    nhu.ctx.quotaHeaders = QUOTA;
+    nhu.exchange.bodyReady(true);
+    nhu.exchange.decide(undefined);
+    assert.match(nhu.written.status, /^503/);
+    assert.ok(!names(nhu.written).some((n) => n.startsWith('x-ratelimit')), JSON.stringify(nhu.written.headers));
+
+    const internal = setup();
+    internal.ctx.quotaHeaders = QUOTA;
+    internal.exchange.decide(errors.internal);
+    assert.ok(!names(internal.written).some((n) => n.startsWith('x-ratelimit')));
+
+    const timeout = setup();
+    timeout.ctx.quotaHeaders = QUOTA;
+    timeout.exchange.bodyReady(true);
+    timeout.exchange.decide(undefined);
+    timeout.dispatched[0]!.onError(Object.assign(new Error('timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
+    assert.match(timeout.written.status, /^504/);
+    assert.ok(!names(timeout.written).some((n) => n.startsWith('x-ratelimit')));
+  });
+
+  it('headers every response gets (rate_limits mode, CORS, Retry-After) still go on gateway errors', () => {
+    const { exchange, ctx, written } = setup({ target: 'down' });
+    ctx.addSharedResponseHeaders(['X-RateLimit-Limit', '5', 'X-RateLimit-Remaining', '4', 'X-RateLimit-Reset', '1']);
+    exchange.bodyReady(true);
+    exchange.decide(undefined);
+    assert.deepEqual(names(written).filter((n) => n.startsWith('x-ratelimit')), ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+  });
+});

@@ -238,15 +238,19 @@ export class ProxyExchange implements UpstreamHandler {
     this.headWritten = true;
     res.writeStatus(statusLine(this.ctx.status));
     const extra = this.ctx.responseHeaders;
+    const quota = this.ctx.quotaHeaders;
     const drop = this.ctx.dropResponseHeaders;
     // `raw` holds only the headers to pass on (the upstream client left out hop-by-hop and framing ones).
     for (let i = 0; i < raw.length; i += 2) {
-      // A header the gateway sets (CORS, global_response_headers) replaces the upstream's copy.
+      // A header the gateway sets (CORS, global_response_headers, X-RateLimit-*) replaces the upstream's copy.
       if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
+      if (quota !== null && isSetByGateway(raw[i]!, quota)) continue;
       if (drop !== null && isNamed(raw[i]!, drop)) continue;
       res.writeHeader(raw[i]!, raw[i + 1]!);
     }
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
+    // The key's quota headers go on responses that reached the upstream (§8); gateway errors never get them.
+    if (quota !== null) for (let i = 0; i < quota.length; i += 2) res.writeHeader(quota[i]!, quota[i + 1]!);
   }
 
   private writeChunked(chunk: Buffer): boolean {
