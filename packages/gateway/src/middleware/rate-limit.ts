@@ -125,7 +125,11 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     if (outcome === null) {
       // rate_limit_failure_mode closed: refuse as Tyk does (its fixed-window limiter answers 500).
       count(limiter.metrics, plan, null);
-      return config.enable_fixed_window_rate_limiter ? errors.rateLimitStorage : refusal(plan, 0);
+      if (config.enable_fixed_window_rate_limiter) return errors.rateLimitStorage;
+      const refused = refusal(plan, 0);
+      // Every 429 carries Retry-After (§8, tollgate); with no counter to ask, the earliest Redis may answer again.
+      if (refused.status === 429) ctx.addResponseHeader('Retry-After', '1');
+      return refused;
     }
     count(limiter.metrics, plan, outcome);
     if (isRateHeaders) rateHeaders(ctx, plan, outcome);
@@ -142,8 +146,8 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
       return undefined;
     }
     const error = refusal(plan, outcome.failed);
-    const wait = outcome.waitUs(outcome.failed);
-    if (error.status === 429 && wait > 0) ctx.addResponseHeader('Retry-After', String(Math.ceil(wait / 1_000_000)));
+    // Every 429 carries Retry-After in whole seconds, rounded up, at least 1 (§8).
+    if (error.status === 429) ctx.addResponseHeader('Retry-After', String(Math.max(1, Math.ceil(outcome.waitUs(outcome.failed) / 1_000_000))));
     return error;
   };
 
