@@ -203,6 +203,23 @@ describe('keys API with hash_keys (legacy key IDs)', () => {
     assert.equal((await admin.call<Session>('GET', '/tyk/keys/org1quota-key')).json.quota_remaining, 0);
   });
 
+  test('GET derives quota_renews from the counter\'s PTTL; a policy\'s APIs show the key\'s one shared counter', async () => {
+    const rights = { 'keys-api': { api_id: 'keys-api', versions: ['Default'] }, 'quota-2': { api_id: 'quota-2', versions: ['Default'] } };
+    await admin.ok(admin.call('POST', '/tyk/policies', { id: 'shared-quota', org_id: ORG, rate: 0, per: 0, quota_max: 100, quota_renewal_rate: 3600, access_rights: rights }));
+    await admin.ok(admin.call('POST', '/tyk/keys/shared-quota-key', { org_id: ORG, apply_policies: ['shared-quota'] }));
+    const counter = keyLayout.quotaCounter('', hashKeyId('org1shared-quota-key'));
+    await tg.redis.set(counter, '30', 'PX', 1_000_000);
+    const before = Date.now() / 1000;
+    const s = (await admin.call<Session>('GET', '/tyk/keys/org1shared-quota-key')).json;
+    const near = (v: unknown): boolean => Math.abs(Number(v) - (before + 1000)) <= 5;
+    assert.equal(s.quota_remaining, 70);
+    assert.ok(near(s.quota_renews), `quota_renews ${String(s.quota_renews)} is now + the counter's PTTL`);
+    for (const api of ['keys-api', 'quota-2']) {
+      assert.equal(s.access_rights[api]!.limit.quota_remaining, 70, api);
+      assert.ok(near(s.access_rights[api]!.limit.quota_renews), `${api} quota_renews ${String(s.access_rights[api]!.limit.quota_renews)}`);
+    }
+  });
+
   test('DELETE removes the session and its counters; then 404; api_id=-1 answers null', async () => {
     await admin.ok(admin.call('POST', '/tyk/keys/del-key', session()));
     const counter = keyLayout.quotaCounter('', hashKeyId('org1del-key'));

@@ -4,7 +4,7 @@ import { startTestRedisCluster } from '@tollgate/store/testing';
 import { Cluster, Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { AdminClient, keylessApi } from './support/admin-client.js';
-import { createKey, keyedApi, rightsTo } from './support/auth-fixtures.js';
+import { createKey, keyedApi, putPolicy, rightsTo } from './support/auth-fixtures.js';
 import { gatewayRequest, type GatewayResponse } from './support/gateway-client.js';
 import { startGatewayNode, type GatewayNode } from './support/gateway-node.js';
 import { waitFor } from './support/processes.js';
@@ -178,6 +178,37 @@ for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis 
     assert.equal(refused.length, 150);
     assert.equal(refused[0]!.text, KEY_LIMITED);
     assert.equal((await gatewayRequest(second.url, '/keyed/x', { dispatcher, headers: { authorization: other } })).status, 200);
+  });
+
+  test('one policy\'s quota is shared by the two APIs it grants; a 503 all hosts are down gives its quota unit back and has no X-RateLimit-*', async () => {
+    await keyedApiOnce();
+    // Both targets refuse connections: the first request of each worker reaches them (500, counted), marks
+    // them down, and the next ones are answered 503 NHU before proxying.
+    await admin.ok(admin.createApi(keyedApi('nhu', '/nhu/', 'http://127.0.0.1:9/', {
+      use_standard_auth: true,
+      proxy: { listen_path: '/nhu/', target_url: 'http://127.0.0.1:9/', strip_listen_path: true, enable_load_balancing: true, target_list: ['http://127.0.0.1:9/', 'http://127.0.0.1:1/'] },
+    })));
+    await admin.ok(admin.reload(true));
+    await putPolicy(admin, { id: 'shared-quota', rate: 0, per: 0, quota_max: 10, quota_renewal_rate: 3600, access_rights: rightsTo('keyed', 'nhu') });
+    const key = await createKey(admin, 'shared-quota-key', { apply_policies: ['shared-quota'] });
+    const urls = [tg.gatewayUrl, second.url];
+    const nhu: GatewayResponse[] = [];
+    for (let i = 0; i < 12; i++) nhu.push(await gatewayRequest(urls[i % 2]!, '/nhu/x', { dispatcher, headers: { authorization: key } }));
+    const down = nhu.filter((r) => r.status === 503);
+    const reached = nhu.length - down.length;
+    assert.ok(down.length >= 8 && reached <= 4, JSON.stringify(countBy(nhu.map((r) => r.status))));
+    assert.equal(down[0]!.text, 'all hosts are down\n');
+    for (const r of nhu) assert.equal(r.headers['x-ratelimit-limit'], undefined, `no quota headers on a gateway ${r.status}`);
+    const detail = async (): Promise<number> => (await admin.call<{ quota_remaining: number }>('GET', `/tyk/keys/${encodeURIComponent(key)}`)).json.quota_remaining;
+    // Refunds are asynchronous (one script call after the answer).
+    await waitFor('refunds of the 503s', async () => ((await detail()) === 10 - reached ? true : undefined));
+    const left = 10 - reached;
+    const responses = await burst('/keyed/x', left + 5, { authorization: key });
+    const statuses = responses.map((r) => r.status);
+    assert.equal(statuses.filter((st) => st === 200).length, left, `the other API gets what is left of the one quota: ${JSON.stringify(countBy(statuses))}`);
+    assert.equal(statuses.filter((st) => st === 403).length, 5);
+    assert.equal(responses.find((r) => r.status === 200)!.headers['x-ratelimit-limit'], '10');
+    assert.equal(await detail(), 0);
   });
 
   test('at most one Redis command per request: one EVALSHA (or the first EVAL), shared by requests that arrive together', async () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { applyPolicies } from "./apply-policies.js";
+import type { Policy } from "./policy.js";
 import { keyLimits, quotaScopes, quotaSpec, rateSpec } from "./session-limits.js";
 
 describe("rateSpec (rate-limits-and-quotas.md §2)", () => {
@@ -58,11 +60,42 @@ describe("keyLimits", () => {
     assert.equal(limits.quota, null);
   });
 
-  it("scopes a per-API limit by the API ID when allowance_scope is empty (§8.3 step 10)", () => {
+  it("scopes a per-API limit by the API ID when allowance_scope is empty on a key without policies (§8.3 step 10)", () => {
     const limits = keyLimits(session, "unscoped");
     assert.equal(limits.scope, "unscoped");
     assert.equal(limits.rate, null);
     assert.deepEqual(limits.quota, { max: 7, renewalSeconds: 60 });
+  });
+
+  it("keeps an empty allowance_scope empty on a key with policies: every API of one policy shares the key's counters (§1, §5)", () => {
+    const limit = { rate: 10, per: 1, quota_max: 1000, quota_renewal_rate: 3600 };
+    for (const policies of [{ apply_policies: ["gold"] }, { apply_policy_id: "gold" }]) {
+      const withPolicy = {
+        ...policies, rate: 10, per: 1, quota_max: 1000, quota_renewal_rate: 3600,
+        access_rights: { a1: { api_id: "a1", limit }, a2: { api_id: "a2", limit }, p: { api_id: "p", limit, allowance_scope: "per-api-pol" } },
+      };
+      assert.equal(keyLimits(withPolicy, "a1").scope, "");
+      assert.equal(keyLimits(withPolicy, "a2").scope, "");
+      assert.deepEqual(keyLimits(withPolicy, "a1").quota, { max: 1000, renewalSeconds: 3600 });
+      assert.equal(keyLimits(withPolicy, "p").scope, "per-api-pol", "a scope set by policy application is kept");
+    }
+  });
+
+  it("after policy application: one policy's APIs share counters; per_api and several ACL policies scope them (§8.3)", () => {
+    const rights = (...ids: string[]) => Object.fromEntries(ids.map((id) => [id, { api_id: id, versions: ["Default"] }]));
+    const policies = new Map<string, Policy>([
+      ["shared", { id: "shared", rate: 10, per: 1, quota_max: 1000, quota_renewal_rate: 3600, access_rights: rights("a1", "a2") }],
+      ["other", { id: "other", rate: 5, per: 1, quota_max: 50, quota_renewal_rate: 3600, access_rights: rights("a3") }],
+      ["perapi", { id: "perapi", rate: 1, per: 1, quota_max: 9, quota_renewal_rate: 60, partitions: { per_api: true }, access_rights: rights("a1", "a2") }],
+    ]);
+    const scopes = (ids: string[], apis: string[]): string[] => {
+      const applied = applyPolicies({ apply_policies: ids }, policies);
+      assert.ok(applied.ok);
+      return apis.map((api) => keyLimits(applied.session, api).scope);
+    };
+    assert.deepEqual(scopes(["shared"], ["a1", "a2"]), ["", ""], "one policy over two APIs: one quota, one rate");
+    assert.deepEqual(scopes(["shared", "other"], ["a1", "a2", "a3"]), ["shared", "shared", "other"], "same scope = same counters across APIs");
+    assert.deepEqual(scopes(["perapi"], ["a1", "a2"]), ["perapi", "perapi"], "per_api policy without per-API values: the policy ID");
   });
 
   it("quotaScopes lists the root and every per-API limit", () => {

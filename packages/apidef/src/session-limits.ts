@@ -3,6 +3,7 @@
  * policies were applied (gateway-api.md §8.3). Pure: the gateway uses it per request, the control plane
  * when it shows or resets a key's quota.
  */
+import { sessionPolicyIds } from "./apply-policies.js";
 import { isEmptyLimit } from "./policy-limits.js";
 import type { APILimit, SessionState } from "./session.js";
 
@@ -24,7 +25,10 @@ export interface QuotaSpec {
 
 /** The limits of one session on one API and the scope that names their counters. */
 export interface KeyLimits {
-  /** `allowance_scope` of a per-API limit; '' for the session-root counters. */
+  /**
+   * `allowance_scope` of a per-API limit ('' = the key's own counters, shared by every API whose limit has
+   * no scope); '' for the session-root counters.
+   */
   readonly scope: string;
   /** null: no rate limit (rate ≤ 0 or per ≤ 0). */
   readonly rate: RateSpec | null;
@@ -58,9 +62,13 @@ export function quotaSpec(max: unknown, renewal: unknown): QuotaSpec | null {
 }
 
 /**
- * The limits of `session` on API `apiId`: the access definition's `limit` when it is not all-zero
- * (counters scoped by `allowance_scope`, the API ID when policy application left it empty, §8.3 step 10),
- * otherwise the session root's values (unscoped counters).
+ * The limits of `session` on API `apiId`: the access definition's `limit` when it is not all-zero,
+ * otherwise the session root's values (unscoped counters). A per-API limit's counters are named by its
+ * `allowance_scope` (rate-limits-and-quotas.md §1: same scope = same counters, even across APIs). An empty
+ * scope stays empty (the key's own counters) for a key with policies: one policy granting several APIs
+ * gives them one quota and one rate, and only `per_api` policies or several ACL policies set scopes
+ * (gateway-api.md §8.3 steps 3 and 7). Only keys without policies get the API ID (§8.3 step 10, which
+ * `applyPolicies` also applies; done here too for a session that has not been through it).
  *
  * @example
  * keyLimits({ rate: 10, per: 60, quota_max: -1 }, "api-1") // { scope: "", rate: {...}, quota: null, ... }
@@ -69,7 +77,8 @@ export function keyLimits(session: SessionState, apiId: string): KeyLimits {
   const access = session.access_rights?.[apiId];
   const limit = access?.limit;
   if (access !== undefined && !isEmptyLimit(limit)) {
-    const scope = typeof access.allowance_scope === "string" && access.allowance_scope !== "" ? access.allowance_scope : apiId;
+    const own = access.allowance_scope;
+    const scope = typeof own === "string" && own !== "" ? own : sessionPolicyIds(session).length === 0 ? apiId : "";
     return { scope, rate: rateSpec(limit!.rate, limit!.per), quota: quotaSpec(limit!.quota_max, limit!.quota_renewal_rate), source: limit! };
   }
   return { scope: "", rate: rateSpec(session.rate, session.per), quota: quotaSpec(session.quota_max, session.quota_renewal_rate), source: session };

@@ -44,6 +44,8 @@ export class LimitOutcome {
     /** remaining/wait pairs per check (see limits-n.lua); -1 when the check was not evaluated. */
     private readonly pairs: readonly number[],
     private readonly offset: number,
+    /** Redis decided (false: the worker's local fallback did, nothing was consumed in Redis). */
+    readonly isFromRedis = true,
   ) {}
 
   /** Admissions (rates) or quota units left after this request; -1 when not evaluated. */
@@ -223,7 +225,13 @@ export class LimitStore {
     return { admitted, failed, nowUs, pairs };
   }
 
-  private refund(checks: readonly LimitCheck[], nowUs: number, count: number): void {
+  /**
+   * Gives back, asynchronously and at most once (one script call, errors reported to `onRefundError`), what
+   * `count` admissions of one call consumed on `checks` (all in one slot): the Cluster cross-slot refund,
+   * and the quota unit of a request refused after the limit step (rate-limits-and-quotas.md §10.6).
+   * `nowUs` is the `nowUs` of that call's outcome.
+   */
+  refund(checks: readonly LimitCheck[], nowUs: number, count: number): void {
     this.options.onRefund?.();
     const args = scriptArgs(checks);
     args.push(String(nowUs), count);

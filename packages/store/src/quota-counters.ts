@@ -19,8 +19,9 @@ export async function readQuotaCounter(redis: RedisClient, keyId: string, scope:
 /**
  * The session as `GET /tyk/keys/{id}` shows it (gateway-api.md §6.3): `quota_remaining` recomputed as
  * `quota_max − used` (floor 0) from the root counter unless the quota is unlimited, and likewise
- * `limit.quota_remaining` of every per-API limit from its scoped counter (missing counter → `quota_max`).
- * `quota_renews` becomes the end of the current period when the counter has one. Returns a copy; the
+ * `limit.quota_remaining` of every per-API limit from its counter, named by the scope the gateway uses
+ * (`keyLimits`; missing counter → `quota_max`). `quota_renews` becomes the end of the current period
+ * (now + the counter's PTTL) when the counter has one (rate-limits-and-quotas.md §8, §10.5). Returns a copy; the
  * stored session is never rewritten per request (rate-limits-and-quotas.md §10.5).
  *
  * @example
@@ -30,7 +31,10 @@ export async function withQuotaRemaining(redis: RedisClient, keyId: string, sess
   const out: SessionState = { ...session };
   if (session.access_rights) out.access_rights = { ...session.access_rights };
   const scopes = quotaScopes(session).filter((s) => s.quota !== null);
-  const counters = await Promise.all(scopes.map((s) => readQuotaCounter(redis, keyId, s.scope)));
+  // APIs that share a scope share a counter (a policy's APIs share the key's own): read each once.
+  const reads = new Map<string, Promise<QuotaCounter>>();
+  for (const s of scopes) if (!reads.has(s.scope)) reads.set(s.scope, readQuotaCounter(redis, keyId, s.scope));
+  const counters = await Promise.all(scopes.map((s) => reads.get(s.scope)!));
   scopes.forEach((s, i) => {
     const counter = counters[i]!;
     const max = s.quota!.max;

@@ -126,12 +126,17 @@ describe('SessionStore', () => {
 
   it('reads and resets quota counters per scope; counter names never contain the storage id', async () => {
     const id = 'raw-secret-key';
-    assert.equal(await store.quotaUsed(id, ''), null);
+    const session = {
+      quota_max: 10, quota_renewal_rate: 60,
+      access_rights: { api1: { api_id: 'api1', limit: { rate: 0, per: 0, quota_max: 5, quota_renewal_rate: 60 }, allowance_scope: 'api1' } },
+    };
+    assert.equal((await store.withQuotaRemaining(id, session, Date.now())).quota_remaining, 10);
     await redis.set(keyLayout.quotaCounter('', id), '7');
     await redis.set(keyLayout.quotaCounter('api1', id), '3');
     await redis.set(keyLayout.rateCounter('api1', id), 'x');
-    assert.equal(await store.quotaUsed(id, ''), 7);
-    assert.equal(await store.quotaUsed(id, 'api1'), 3);
+    const shown = await store.withQuotaRemaining(id, session, Date.now());
+    assert.equal(shown.quota_remaining, 3);
+    assert.equal(shown.access_rights!.api1!.limit!.quota_remaining, 2);
     for (const key of await redis.keys('tg:*')) {
       assert.ok(!key.includes(id), key);
       assert.ok(key.includes(counterIdentity(id)), key);

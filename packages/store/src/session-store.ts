@@ -1,6 +1,8 @@
 import { pack } from 'msgpackr';
 import { unpackObject } from './change-message.js';
+import type { SessionState } from '@tollgate/apidef';
 import { keyLayout } from './key-layout.js';
+import { withQuotaRemaining } from './quota-counters.js';
 import { defineScripts, type TollgateCommands } from './scripts.js';
 import type { RedisClient } from './redis-client.js';
 import { globEscape, scanKeys } from './scan-keys.js';
@@ -140,12 +142,12 @@ export class SessionStore {
     return { ids, truncated: false };
   }
 
-  /** Requests used in the key's current quota period for a scope ("" = the key's own); null when unset. */
-  async quotaUsed(storageId: string, scope: string): Promise<number | null> {
-    const value = await this.redis.get(keyLayout.quotaCounter(scope, storageId));
-    if (value === null) return null;
-    const used = Number.parseInt(value, 10);
-    return Number.isFinite(used) ? used : null;
+  /**
+   * The session with `quota_remaining` and `quota_renews` (root and per API) derived from its quota
+   * counters and their PTTL, as `GET /tyk/keys/{id}` shows it (`withQuotaRemaining`); returns a copy.
+   */
+  withQuotaRemaining(storageId: string, session: SessionState, nowMs: number): Promise<SessionState> {
+    return withQuotaRemaining(this.redis, storageId, session, nowMs);
   }
 
   /** Deletes the key's quota and rate counters for each scope ("" = the key's own): Tyk's quota reset. */

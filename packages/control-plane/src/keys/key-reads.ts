@@ -2,8 +2,8 @@
  * Reading, listing and deleting keys (spec/gateway-api.md §6.1, §6.3), as Tyk's handleGetDetail,
  * handleGetAllKeys and handleDeleteKey do.
  */
-import { isEmptyLimit, withSessionDefaults, type SessionState } from '@tollgate/apidef';
-import { fail, type FoundKey, type KeyContext, type KeyReply } from './key-context.js';
+import { withSessionDefaults, type SessionState } from '@tollgate/apidef';
+import { fail, type KeyContext, type KeyReply } from './key-context.js';
 
 /** Listing stops here: there may be millions of keys, and the answer is one JSON document. */
 export const MAX_LISTED_KEYS = 100_000;
@@ -15,7 +15,7 @@ export interface DetailRequest {
   readonly byHash: boolean;
 }
 
-/** `GET /tyk/keys/{key}`: the session after its policies, quota remaining from the counters, no password. */
+/** `GET /tyk/keys/{key}`: the session after its policies, quota remaining and renewal from the counters, no password. */
 export async function getKeyDetail(ctx: KeyContext, req: DetailRequest): Promise<KeyReply> {
   if (req.byHash && !ctx.config.hash_keys) return fail(400, 'Key requested by hash but key hashing is not enabled');
   const api = req.apiId === '' ? undefined : await ctx.apis.get(req.apiId);
@@ -23,26 +23,12 @@ export async function getKeyDetail(ctx: KeyContext, req: DetailRequest): Promise
   const found = await ctx.find(req.keyName, orgId, req.byHash);
   if (found === undefined) return fail(404, 'Key not found');
   const applied = await ctx.applyPolicies(found.session, api === undefined ? undefined : orgId);
-  const session = withSessionDefaults(applied.ok ? applied.session : found.session);
-  await fillQuotaRemaining(ctx, found, session);
+  // quota_remaining / quota_renews from the counters the gateway uses (same scope rule) and their PTTL.
+  const session = await ctx.sessions.withQuotaRemaining(found.storageId, withSessionDefaults(applied.ok ? applied.session : found.session), Date.now());
   if (typeof session.basic_auth_data?.password === 'string' && session.basic_auth_data.password !== '') {
     session.basic_auth_data = { ...session.basic_auth_data, password: '' };
   }
   return { status: 200, body: session };
-}
-
-/** `quota_remaining` = quota_max − used (floor 0) from the counters, root and per API. */
-async function fillQuotaRemaining(ctx: KeyContext, found: FoundKey, session: SessionState): Promise<void> {
-  if (session.quota_max !== -1) {
-    const used = await ctx.sessions.quotaUsed(found.storageId, '');
-    if (used !== null) session.quota_remaining = Math.max(0, (session.quota_max ?? 0) - used);
-  }
-  for (const right of Object.values(session.access_rights ?? {})) {
-    const limit = right.limit;
-    if (limit === undefined || limit === null || isEmptyLimit(limit) || limit.quota_max === -1 || limit.quota_max === 0) continue;
-    const used = await ctx.sessions.quotaUsed(found.storageId, right.allowance_scope ?? '');
-    limit.quota_remaining = used === null ? (limit.quota_max ?? 0) : Math.max(0, (limit.quota_max ?? 0) - used);
-  }
 }
 
 export interface ListRequest {

@@ -97,6 +97,15 @@ export class Limiter {
     this.store.enqueue(checks, callback, arg);
   }
 
+  /**
+   * Gives back one admission on `checks` (one slot, e.g. a key's quota check) that Redis consumed at
+   * `nowUs` (the outcome's): one asynchronous script call, counted as a refund; an error is logged and not
+   * retried (the request stays counted).
+   */
+  refund(checks: readonly LimitCheck[], nowUs: number): void {
+    this.store.refund(checks, nowUs, 1);
+  }
+
   /** Once per answered call: recovery is logged, and the local mode learns what quota is left. */
   private exact(checks: readonly LimitCheck[], outcome: LimitOutcome | null): void {
     if (this.isDegraded) {
@@ -125,7 +134,7 @@ export class Limiter {
     }
     if (this.mode === 'open') {
       this.metrics.degraded('open', 'admitted');
-      return new LimitOutcome(true, -1, now * 1000, new Array<number>(2 * checks.length).fill(-1), 0);
+      return new LimitOutcome(true, -1, now * 1000, new Array<number>(2 * checks.length).fill(-1), 0, false);
     }
     if (this.mode === 'closed') {
       this.metrics.degraded('closed', 'limited');

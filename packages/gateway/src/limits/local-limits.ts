@@ -38,7 +38,7 @@ export class LocalLimits {
       const free = c.kind === 'Q' ? this.quotaFree(c, workers, nowUs, quotaHints) : this.logFree(c, workers, nowUs);
       pairs[2 * i] = Math.max(0, free.remaining);
       pairs[2 * i + 1] = free.wait;
-      if (free.remaining <= 0) return new LimitOutcome(false, i, nowUs, pairs, 0);
+      if (free.remaining <= 0) return new LimitOutcome(false, i, nowUs, pairs, 0, false);
     }
     for (let i = 0; i < n; i++) {
       const c = checks[i]!;
@@ -47,7 +47,7 @@ export class LocalLimits {
       else push(counter, nowUs);
       pairs[2 * i] = pairs[2 * i]! - 1;
     }
-    return new LimitOutcome(true, -1, nowUs, pairs, 0);
+    return new LimitOutcome(true, -1, nowUs, pairs, 0, false);
   }
 
   get size(): number {

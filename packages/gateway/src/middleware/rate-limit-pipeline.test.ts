@@ -27,7 +27,7 @@ describe('per-key rate limits and quotas behind auth token (pipeline, real Redis
   const sessions = new MemorySessions(policies);
   const clients: RedisClient[] = [];
 
-  async function pipeline(workers = 1): Promise<Array<readonly Middleware[]>> {
+  async function pipeline(workers = 1, apiId = 'api1'): Promise<Array<readonly Middleware[]>> {
     const chains: Array<readonly Middleware[]> = [];
     for (let w = 0; w < workers; w++) {
       const client = createRedisClient({ host: '127.0.0.1', port: server.port }, { name: `test:w${w}`, commandTimeoutMs: 2000, offlineQueue: false, autoPipelining: true });
@@ -45,7 +45,7 @@ describe('per-key rate limits and quotas behind auth token (pipeline, real Redis
           policies: { get: (id) => policies.get(id), apply: (session, org) => applyPolicies(session, policies, { orgId: org }) },
         },
       });
-      chains.push(buildPipeline(apiDef({ use_standard_auth: true }), deps));
+      chains.push(buildPipeline(apiDef({ api_id: apiId, use_standard_auth: true }), deps));
     }
     return chains;
   }
@@ -95,6 +95,40 @@ describe('per-key rate limits and quotas behind auth token (pipeline, real Redis
     assert.equal(await call(steps!, b), undefined);
     assert.equal(await redis.llen(keyLayout.rateCounter('api1', a)), 1);
     assert.equal(await redis.get(keyLayout.quotaCounter('api1', a)), '1');
+  });
+
+  it('one policy granting two APIs: one quota and one rate shared by both (same scope = same counters)', async () => {
+    const rights = { api1: { api_id: 'api1', versions: ['Default'] }, api2: { api_id: 'api2', versions: ['Default'] } };
+    policies.set('shared', { id: 'shared', org_id: 'org1', rate: 100, per: 60, quota_max: 4, quota_renewal_rate: 3600, access_rights: rights });
+    const [one] = await pipeline(1, 'api1');
+    const [two] = await pipeline(1, 'api2');
+    const k = key('key-shared', { apply_policies: ['shared'], access_rights: rights });
+    const decisions = await Promise.all(Array.from({ length: 8 }, (_, i) => call(i % 2 === 0 ? one! : two!, k)));
+    assert.equal(decisions.filter((d) => d === undefined).length, 4, 'a quota of 4 over two APIs admits 4, not 8');
+    assert.equal(decisions.filter((d) => d === errors.quotaExceeded).length, 4);
+    assert.equal(await redis.get(keyLayout.quotaCounter('', k)), '4', "the key's own counter");
+    assert.equal(await redis.exists(keyLayout.quotaCounter('api1', k), keyLayout.quotaCounter('api2', k)), 0, 'no per-API counters');
+    assert.equal(await redis.llen(keyLayout.rateCounter('', k)), 4, 'one rate counter for both APIs');
+  });
+
+  it('an admitted request carries its quota unit; a refund gives it back in Redis, once; a refused one carries none', async () => {
+    const [steps] = await pipeline();
+    const k = key('key-refund', { rate: 0, per: 0, quota_max: 2, quota_renewal_rate: 60 });
+    const counter = keyLayout.quotaCounter('', k);
+    const ctx = testRequest({ headers: { authorization: k } });
+    assert.equal(await runPipeline(ctx, steps!), undefined);
+    assert.equal(await redis.get(counter), '1');
+    assert.notEqual(ctx.quotaCharge, null);
+    ctx.refundQuota();
+    ctx.refundQuota();
+    for (let i = 0; i < 100 && (await redis.get(counter)) !== '0'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await redis.get(counter), '0', 'one unit back (the refund script runs asynchronously)');
+    assert.ok(Number(await redis.pttl(counter)) > 0, 'the period is kept');
+    assert.equal(await call(steps!, k), undefined);
+    assert.equal(await call(steps!, k), undefined, 'the refunded unit admits one more request');
+    const refused = testRequest({ headers: { authorization: k } });
+    assert.equal(await runPipeline(refused, steps!), errors.quotaExceeded);
+    assert.equal(refused.quotaCharge, null);
   });
 
   it('a quota of 100 under 300 concurrent requests on 4 workers admits exactly 100', async () => {

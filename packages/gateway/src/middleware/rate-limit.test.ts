@@ -31,9 +31,10 @@ async function run(step: Middleware, ctx: RequestContext): Promise<Decision> {
   return step(ctx);
 }
 
-function headersOf(ctx: RequestContext): Record<string, string> {
+/** Headers on whatever response goes out (`responseHeaders`), or with `quota` the quota headers (`quotaHeaders`). */
+function headersOf(ctx: RequestContext, quota = false): Record<string, string> {
   const out: Record<string, string> = {};
-  const list = ctx.responseHeaders ?? [];
+  const list = (quota ? ctx.quotaHeaders : ctx.responseHeaders) ?? [];
   for (let i = 0; i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
   return out;
 }
@@ -95,7 +96,7 @@ describe('createRateLimit', () => {
     assert.equal(errors.apiRateLimited.status, 429);
     const retry = Number(headersOf(ctx)['Retry-After']);
     assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
-    assert.equal(headersOf(ctx)['X-RateLimit-Limit'], undefined, 'keyless: no quota headers (tollgate omits them)');
+    assert.equal(headersOf(ctx, true)['X-RateLimit-Limit'], undefined, 'keyless: no quota headers (tollgate omits them)');
   });
 
   it('key rate from the session root: 429 Rate Limit Exceeded (RLT) past `rate` per `per`', async () => {
@@ -118,14 +119,15 @@ describe('createRateLimit', () => {
     assert.equal(session.quota_remaining, 1);
     const renews = session.quota_renews!;
     assert.ok(renews > Date.now() / 1000 + 3500 && renews <= Date.now() / 1000 + 3601, `quota_renews ${renews}`);
-    assert.deepEqual(headersOf(first), { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': String(renews) });
+    assert.deepEqual(headersOf(first, true), { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': String(renews) });
+    assert.equal(first.responseHeaders, null, 'quota headers are kept for a response that reaches the upstream (§8), not put on every response');
     assert.equal(await run(step, request(session, 'k-quota')), undefined);
     assert.equal(session.quota_remaining, 0);
     const refused = request(session, 'k-quota');
     assert.equal(await run(step, refused), errors.quotaExceeded);
     assert.equal(errors.quotaExceeded.status, 403);
     assert.equal(errors.quotaExceeded.flag, 'QEX');
-    assert.deepEqual(headersOf(refused), {}, 'quota headers only on admitted requests');
+    assert.deepEqual([headersOf(refused), headersOf(refused, true)], [{}, {}], 'quota headers only on admitted requests');
     assert.equal(await redis.get(keyLayout.quotaCounter('', 'k-quota')), '2');
   });
 
@@ -184,7 +186,7 @@ describe('createRateLimit', () => {
   });
 
   it('without Redis: open admits (session left as it was), closed refuses as Tyk does (500 with the fixed window)', async () => {
-    const unreachable = (mode: 'open' | 'closed', configure: (c: GatewayConfig) => void = () => undefined) => {
+    const unreachable = (mode: 'open' | 'closed' | 'local', configure: (c: GatewayConfig) => void = () => undefined) => {
       const config = defaultConfig();
       config.rate_limit_failure_mode = mode;
       configure(config);
@@ -197,14 +199,28 @@ describe('createRateLimit', () => {
     };
     const session: SessionState = { rate: 1, per: 60, quota_max: 5, quota_renewal_rate: 60, quota_remaining: 5, quota_renews: 7 };
     const open = createRateLimit(def(), unreachable('open'))!;
-    for (let i = 0; i < 3; i++) assert.equal(await run(open, request(session, 'k-open')), undefined);
+    for (let i = 0; i < 3; i++) {
+      const ctx = request(session, 'k-open');
+      assert.equal(await run(open, ctx), undefined);
+      assert.equal(ctx.quotaCharge, null, 'nothing consumed in Redis: nothing to refund');
+    }
+    const local = createRateLimit(def(), unreachable('local'))!;
+    const locally = request({ ...session }, 'k-local');
+    assert.equal(await run(local, locally), undefined);
+    assert.equal(locally.quotaCharge, null, 'a local decision consumed nothing in Redis');
     assert.equal(session.quota_remaining, 5);
     assert.equal(session.quota_renews, 7);
     const closed = createRateLimit(def({ global_rate_limit: { rate: 5, per: 1 } }), unreachable('closed'))!;
-    assert.equal(await run(closed, request(session, 'k-closed')), errors.rateLimited);
-    assert.equal(await run(closed, request()), errors.apiRateLimited);
+    const keyRefused = request(session, 'k-closed');
+    assert.equal(await run(closed, keyRefused), errors.rateLimited);
+    assert.equal(headersOf(keyRefused)['Retry-After'], '1', 'every 429 carries Retry-After (§8), closed mode too');
+    const apiRefused = request();
+    assert.equal(await run(closed, apiRefused), errors.apiRateLimited);
+    assert.equal(headersOf(apiRefused)['Retry-After'], '1');
     const quotaOnly = createRateLimit(def({ disable_rate_limit: true }), unreachable('closed'))!;
-    assert.equal(await run(quotaOnly, request(session, 'k-closed')), errors.quotaExceeded);
+    const quotaRefused = request(session, 'k-closed');
+    assert.equal(await run(quotaOnly, quotaRefused), errors.quotaExceeded);
+    assert.equal(headersOf(quotaRefused)['Retry-After'], undefined, '403 Quota exceeded: no Retry-After');
     const fixed = createRateLimit(def(), unreachable('closed', (c) => { c.enable_fixed_window_rate_limiter = true; }))!;
     assert.equal(await run(fixed, request(session, 'k-closed')), errors.rateLimitStorage);
     assert.equal(errors.rateLimitStorage.status, 500);

@@ -2,9 +2,10 @@ import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits,
 import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
 import type { RateLimitMetrics } from '../limits/limit-metrics.js';
+import type { Limiter } from '../limits/limiter.js';
 import type { Decision } from '../pipeline/decision.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
-import type { RequestContext } from '../pipeline/request-context.js';
+import type { QuotaCharge, RequestContext } from '../pipeline/request-context.js';
 
 /** What one session needs on this API, computed once per cached session object. */
 interface KeyPlan {
@@ -21,6 +22,8 @@ interface KeyPlan {
   readonly onOutcome: LimitCallback<RequestContext>;
   /** The `X-RateLimit-*` values last sent for this plan, as text (rebuilt only when a number changes). */
   readonly headers: HeaderText;
+  /** Gives back this plan's quota unit for a request refused after admission (null: no quota). */
+  readonly quotaCharge: QuotaCharge | null;
 }
 
 /**
@@ -35,7 +38,8 @@ class HeaderText {
 
   constructor(private readonly names: readonly [string, string, string]) {}
 
-  add(ctx: RequestContext, a: unknown, b: unknown, c: unknown): void {
+  /** The list for these numbers (the previous one when they did not change). */
+  text(a: unknown, b: unknown, c: unknown): readonly string[] {
     if (a !== this.a || b !== this.b || c !== this.c) {
       this.a = a;
       this.b = b;
@@ -43,7 +47,7 @@ class HeaderText {
       const [na, nb, nc] = this.names;
       this.list = Object.freeze([na, String(a), nb, String(b), nc, String(c)]);
     }
-    ctx.addSharedResponseHeaders(this.list);
+    return this.list;
   }
 }
 
@@ -109,6 +113,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
       sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source,
       onOutcome: (outcome, _err, ctx) => ctx.settle(decide(ctx, plan, outcome)),
       headers: new HeaderText(RATE_LIMIT_HEADERS),
+      quotaCharge: quotaAt < 0 ? null : quotaChargeOf(limiter, [checks[quotaAt]!]),
     };
     return plan;
   };
@@ -120,18 +125,29 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     if (outcome === null) {
       // rate_limit_failure_mode closed: refuse as Tyk does (its fixed-window limiter answers 500).
       count(limiter.metrics, plan, null);
-      return config.enable_fixed_window_rate_limiter ? errors.rateLimitStorage : refusal(plan, 0);
+      if (config.enable_fixed_window_rate_limiter) return errors.rateLimitStorage;
+      const refused = refusal(plan, 0);
+      // Every 429 carries Retry-After (§8, tollgate); with no counter to ask, the earliest Redis may answer again.
+      if (refused.status === 429) ctx.addResponseHeader('Retry-After', '1');
+      return refused;
     }
     count(limiter.metrics, plan, outcome);
     if (isRateHeaders) rateHeaders(ctx, plan, outcome);
     if (outcome.admitted) {
-      if (plan.quotaAt >= 0) writeBackQuota(plan.source, outcome, plan.quotaAt);
+      if (plan.quotaAt >= 0) {
+        writeBackQuota(plan.source, outcome, plan.quotaAt);
+        // Two field writes: refunded by the exchange only if the request never reaches the upstream (§10.6).
+        if (outcome.isFromRedis) {
+          ctx.quotaCharge = plan.quotaCharge;
+          ctx.quotaChargedUs = outcome.nowUs;
+        }
+      }
       if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan);
       return undefined;
     }
     const error = refusal(plan, outcome.failed);
-    const wait = outcome.waitUs(outcome.failed);
-    if (error.status === 429 && wait > 0) ctx.addResponseHeader('Retry-After', String(Math.ceil(wait / 1_000_000)));
+    // Every 429 carries Retry-After in whole seconds, rounded up, at least 1 (§8).
+    if (error.status === 429) ctx.addResponseHeader('Retry-After', String(Math.max(1, Math.ceil(outcome.waitUs(outcome.failed) / 1_000_000))));
     return error;
   };
 
@@ -140,7 +156,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     const spec = plan.keyRateAt >= 0 ? plan.keyRate! : apiRate;
     if (at < 0 || spec === null || outcome.remaining(at) < 0) return;
     const resetUs = outcome.nowUs + Math.max(0, outcome.waitUs(at));
-    plan.headers.add(ctx, Math.floor(spec.rate), outcome.remaining(at), Math.ceil(resetUs / 1_000_000));
+    ctx.addSharedResponseHeaders(plan.headers.text(Math.floor(spec.rate), outcome.remaining(at), Math.ceil(resetUs / 1_000_000)));
   };
 
   const keylessPlan = newPlan('', apiCheck ? [apiCheck] : [], -1, apiCheck ? 0 : -1, -1, null, {});
@@ -157,10 +173,19 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
   };
 }
 
-/** `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only (§8). */
+/** The refund of one quota check (one slot: one script call, only on the failure paths that need it). */
+function quotaChargeOf(limiter: Limiter, checks: readonly LimitCheck[]): QuotaCharge {
+  return { refund: (chargedUs) => limiter.refund(checks, chargedUs) };
+}
+
+/**
+ * `rate_limit_response_headers: quotas` (default): the key's quota, on admitted requests only, and only
+ * on a response that reached the upstream or the cache (§8): kept apart from `responseHeaders` so a
+ * gateway error after admission (500, 503 NHU, 504) does not carry them.
+ */
 function quotaHeaders(ctx: RequestContext, plan: KeyPlan): void {
   const source = plan.source;
-  plan.headers.add(ctx, source.quota_max ?? 0, source.quota_remaining ?? 0, source.quota_renews ?? 0);
+  ctx.quotaHeaders = plan.headers.text(source.quota_max ?? 0, source.quota_remaining ?? 0, source.quota_renews ?? 0);
 }
 
 /**

@@ -10,7 +10,7 @@ import { createPipelineDeps } from '../pipeline/pipeline-deps.js';
 import { RequestContext } from '../pipeline/request-context.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 import { storePolicy, toCacheEntry } from './response-capture.js';
-import { createResponseCache } from './response-cache.js';
+import { createResponseCache, replyFromCache } from './response-cache.js';
 
 const raw = (...pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p));
 
@@ -34,6 +34,17 @@ describe('toCacheEntry (what is kept, for how long)', () => {
     assert.equal(toCacheEntry(policy, 200, raw('x-tyk-cache-action-set', '1', 'X-Tyk-Cache-Action-Set-Ttl', '3'), body)!.ttl, 3);
     const custom = storePolicy({ enable_upstream_cache_control: true, cache_control_ttl_header: 'X-TTL' });
     assert.equal(toCacheEntry(custom, 200, raw('x-tyk-cache-action-set', '1', 'x-ttl', '7'), body)!.ttl, 7);
+  });
+});
+
+describe('replyFromCache', () => {
+  it('carries the key\'s quota headers (a cached answer counts as one that reached the upstream, §8), not the stored copies', () => {
+    const ctx = new RequestContext({} as CompiledApi, 'GET', '/a/x', '', 3, ['host', 'h'], '127.0.0.1', {} as UpstreamTarget, 0);
+    ctx.quotaHeaders = ['X-RateLimit-Limit', '10', 'X-RateLimit-Remaining', '7', 'X-RateLimit-Reset', '99'];
+    const hit = { status: 200, contentType: 'text/plain', body: Buffer.from('x'), headers: ['x-ratelimit-remaining', '8', 'ETag', '"a"'] };
+    assert.deepEqual(replyFromCache(hit, ctx).headers, [
+      'ETag', '"a"', 'x-tyk-cached-response', '1', 'X-RateLimit-Limit', '10', 'X-RateLimit-Remaining', '7', 'X-RateLimit-Reset', '99',
+    ]);
   });
 });
 

@@ -22,8 +22,12 @@ function cacheDigest(ctx: RequestContext, caller: string, byHeaders: readonly st
   return hash.digest('hex');
 }
 
+/** Whether `flat` (`[name, value, ...]`, names in any case, e.g. `X-RateLimit-Limit`) names `lower`. */
 function isNameIn(flat: readonly string[], lower: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i] === lower) return true;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    if (name.length === lower.length && (name === lower || name.toLowerCase() === lower)) return true;
+  }
   return false;
 }
 
@@ -34,15 +38,19 @@ function isNameIn(flat: readonly string[], lower: string): boolean {
 export function replyFromCache(hit: CachedResponse, ctx: RequestContext): Reply {
   ctx.isCachedResponse = true;
   const own = ctx.responseHeaders;
+  const quota = ctx.quotaHeaders;
   const headers: string[] = [];
   let etag = '';
   for (let i = 0; i < hit.headers.length; i += 2) {
     const lower = hit.headers[i]!.toLowerCase();
     if (lower === 'etag') etag = hit.headers[i + 1]!;
     if (own !== null && lower !== 'vary' && isNameIn(own, lower)) continue;
+    if (quota !== null && isNameIn(quota, lower)) continue;
     headers.push(hit.headers[i]!, hit.headers[i + 1]!);
   }
   headers.push('x-tyk-cached-response', '1');
+  // A cached answer counts as one that reached the upstream: it carries the key's quota headers (§8).
+  if (quota !== null) headers.push(...quota);
   const ifNoneMatch = ctx.header('if-none-match');
   if (etag !== '' && ifNoneMatch !== '' && ifNoneMatch.includes(etag)) return reply(304, '', headers, '');
   return reply(hit.status, hit.body, headers, hit.contentType);

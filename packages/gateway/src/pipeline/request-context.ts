@@ -12,6 +12,12 @@ export interface ResponseCapture {
   complete(status: number, rawHeaders: readonly Buffer[]): void;
 }
 
+/** Gives back the quota unit a request consumed (made once per cached session plan, not per request). */
+export interface QuotaCharge {
+  /** `chargedUs`: the limiter outcome's Redis time of the admission. */
+  refund(chargedUs: number): void;
+}
+
 /**
  * Everything the pipeline and the proxy know about one request. One instance per request, every field
  * set in the constructor so all contexts share one hidden class (style.md §4).
@@ -22,6 +28,12 @@ export class RequestContext {
    * Read-only: add with `addResponseHeader` (the list may be one a middleware shares between requests).
    */
   responseHeaders: readonly string[] | null = null;
+  /**
+   * `X-RateLimit-*` of the key's quota (`rate_limit_response_headers: quotas`), flat, shared between
+   * requests (read-only); written only on a response relayed from the upstream or served from the cache
+   * (rate-limits-and-quotas.md §8), never on a gateway error. null when none.
+   */
+  quotaHeaders: readonly string[] | null = null;
   /** `responseHeaders` is a list shared with other requests (`addSharedResponseHeaders`): copy it before adding. */
   private isResponseHeadersShared = false;
   /** The caller's session once an auth middleware has found it. */
@@ -91,6 +103,14 @@ export class RequestContext {
   isCachedResponse = false;
   /** Set by the cache step on a miss: the exchange hands it the upstream response to store. */
   cacheCapture: ResponseCapture | null = null;
+  /**
+   * Set by the rate-limit step when it consumed a quota unit in Redis for this request; the exchange gives
+   * it back (`refundQuota`) when the request is refused or abandoned before reaching the upstream or the
+   * cache (rate-limits-and-quotas.md §10.6). null otherwise.
+   */
+  quotaCharge: QuotaCharge | null = null;
+  /** Redis time (µs) of that consumption. */
+  quotaChargedUs = 0;
   /** Resolves the promise `pending()` returned while a step waits; null when nothing waits. */
   private resume: ((decision: Decision) => void) | null = null;
 
@@ -189,6 +209,14 @@ export class RequestContext {
     this.resume = capturedResolve;
     capturedResolve = null;
     return promise;
+  }
+
+  /** Gives back the quota unit this request consumed, once (nothing when it consumed none). */
+  refundQuota(): void {
+    const charge = this.quotaCharge;
+    if (charge === null) return;
+    this.quotaCharge = null;
+    charge.refund(this.quotaChargedUs);
   }
 
   /** Settles the promise `pending` returned (nothing when none waits). */

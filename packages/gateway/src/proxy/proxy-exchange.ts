@@ -60,7 +60,11 @@ export class ProxyExchange implements UpstreamHandler {
 
   /** The pipeline's decision: go upstream, or answer with a reply. */
   decide(decision: Decision): void {
-    if (this.clientGone || this.done) return;
+    if (this.clientGone || this.done) {
+      // Decided after the client left (or the body failed): a quota unit consumed meanwhile goes back.
+      this.ctx.refundQuota();
+      return;
+    }
     if (decision === undefined) {
       if (--this.gates === 0) this.dispatch();
       return;
@@ -234,15 +238,19 @@ export class ProxyExchange implements UpstreamHandler {
     this.headWritten = true;
     res.writeStatus(statusLine(this.ctx.status));
     const extra = this.ctx.responseHeaders;
+    const quota = this.ctx.quotaHeaders;
     const drop = this.ctx.dropResponseHeaders;
     // `raw` holds only the headers to pass on (the upstream client left out hop-by-hop and framing ones).
     for (let i = 0; i < raw.length; i += 2) {
-      // A header the gateway sets (CORS, global_response_headers) replaces the upstream's copy.
+      // A header the gateway sets (CORS, global_response_headers, X-RateLimit-*) replaces the upstream's copy.
       if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
+      if (quota !== null && isSetByGateway(raw[i]!, quota)) continue;
       if (drop !== null && isNamed(raw[i]!, drop)) continue;
       res.writeHeader(raw[i]!, raw[i + 1]!);
     }
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
+    // The key's quota headers go on responses that reached the upstream (§8); gateway errors never get them.
+    if (quota !== null) for (let i = 0; i < quota.length; i += 2) res.writeHeader(quota[i]!, quota[i + 1]!);
   }
 
   private writeChunked(chunk: Buffer): boolean {
@@ -290,6 +298,9 @@ export class ProxyExchange implements UpstreamHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    // Refused (an error reply, 503 NHU, a failed body, a middleware that threw) or abandoned before the
+    // request went upstream: the quota unit the limit step consumed goes back (§10.6). Success costs one compare.
+    if (this.attempts === 0 && (this.ctx.error !== null || this.clientGone)) this.ctx.refundQuota();
     this.ctx.endMs = Date.now();
     this.listener.onExchangeDone(this);
   }
