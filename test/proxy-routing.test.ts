@@ -163,6 +163,24 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     assert.doesNotMatch(String(seen.connection ?? ''), /x-drop-me/i);
   });
 
+  test('Te from the client is forwarded as `Te: trailers` when it lists trailers, else dropped (api-definition.md §3)', async () => {
+    for (const [te, connection, expected] of [
+      ['trailers', 'keep-alive', 'trailers'], ['gzip, Trailers', 'keep-alive', 'trailers'], ['trailers', 'TE', 'trailers'],
+      ['gzip', 'keep-alive', undefined], ['trailers;q=0.5', 'keep-alive', undefined],
+    ] as const) {
+      const res = await rawRequest(tg.gatewayPort, '/plain/te', 'GET', { te, connection });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.echo!.headers.te, expected, `Te: ${te}, Connection: ${connection}`);
+    }
+  });
+
+  test('response headers named in the upstream\'s Connection header are not passed to the client', async () => {
+    const res = await get('/plain/conn?header=connection:X-Secret-Hop&header=x-secret-hop:1&header=x-shown:2');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers['x-shown'], '2');
+    assert.equal(res.headers['x-secret-hop'], undefined, JSON.stringify(res.headers));
+  });
+
   test('domain routing: exact host, {sub} template, {sub:regex}, case-insensitive, port ignored; others fall through', async () => {
     const cases: Array<[string, string]> = [
       ['api.example.com', '/exact/p'],
