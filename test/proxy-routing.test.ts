@@ -11,7 +11,7 @@ import { startUpstream, type Upstream } from './support/upstream.js';
 const PROXY_ERROR = '{\n    "error": "There was a problem proxying the request"\n}';
 const TIMEOUT_ERROR = '{\n    "error": "Upstream service reached hard timeout."\n}';
 
-describe('proxy routing and forwarding (enable_custom_domains, proxy_default_timeout 1 s, 2 workers)', () => {
+describe('proxy routing and forwarding (enable_custom_domains, proxy_default_timeout 1 s, hide_generator_header false, 2 workers)', () => {
   let redis: RedisServer;
   let tg: Tollgate;
   let admin: AdminClient;
@@ -40,7 +40,7 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     upstreams.push(a, b, slow);
     refusedUrl = `http://127.0.0.1:${await freePort()}`;
     tg = await startTollgate({
-      redisPort: redis.port, workers: 2, config: { enable_custom_domains: true, proxy_default_timeout: 1 },
+      redisPort: redis.port, workers: 2, config: { enable_custom_domains: true, proxy_default_timeout: 1, hide_generator_header: false },
     });
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     const apis: Definition[] = [
@@ -216,6 +216,8 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     assert.equal(res.status, 500);
     assert.match(String(res.headers['content-type']), /application\/json/);
     assert.equal(res.text, PROXY_ERROR);
+    // hide_generator_header: false in this gateway's config: Tyk's error handler header is sent (errors-and-flags.md §1).
+    assert.equal(res.headers['x-generator'], 'tyk.io');
   });
 
   test('upstream slower than proxy_default_timeout → 504 hard timeout', async () => {
@@ -230,6 +232,8 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
       const res = await get(path);
       assert.equal(res.status, 404, path);
       assert.equal(res.text, 'Not Found', path);
+      // Not written by Tyk's error handler: no generator header even with hide_generator_header false.
+      assert.equal(res.headers['x-generator'], undefined, path);
     }
   });
 

@@ -33,6 +33,12 @@ export interface GatewayError {
   readonly message: string;
   readonly contentType: string;
   readonly body: Buffer;
+  /**
+   * Tyk's default error document (errors-and-flags.md §1), written by its error handler: it carries
+   * `X-Generator: tyk.io` unless hide_generator_header. The plain-text answers (no route, 413, all hosts
+   * down) are not written that way.
+   */
+  readonly isErrorDocument: boolean;
 }
 
 /**
@@ -43,12 +49,13 @@ export interface GatewayError {
  */
 export function tykError(code: string, status: number, flag: string, message: string): GatewayError {
   const body = Buffer.from(`{\n    "error": ${JSON.stringify(message)}\n}`);
-  return Object.freeze({ code, status, statusLine: statusLine(status), flag, message, contentType: 'application/json', body });
+  return Object.freeze({ code, status, statusLine: statusLine(status), flag, message, contentType: 'application/json', body, isErrorDocument: true });
 }
 
 function textError(code: string, status: number, flag: string, text: string): GatewayError {
   return Object.freeze({
     code, status, statusLine: statusLine(status), flag, message: text.trim(), contentType: 'text/plain; charset=utf-8', body: Buffer.from(text),
+    isErrorDocument: false,
   });
 }
 
