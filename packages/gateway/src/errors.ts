@@ -72,6 +72,8 @@ const defaults = Object.freeze({
   upstreamDnsNotFound: tykError('TOLLGATE_ERR_UPSTREAM_DNS', 500, 'DNS', 'Upstream host lookup failed'),
   upstreamDns: tykError('TOLLGATE_ERR_UPSTREAM_DNS', 500, 'DNS', 'There was a problem proxying the request'),
   upstreamError: tykError('TOLLGATE_ERR_UPSTREAM', 500, 'UPE', 'There was a problem proxying the request'),
+  // CDC (errors-and-flags.md §2.2): the client went away first; recorded (status, flag, metrics), never written.
+  clientClosed: tykError('TOLLGATE_ERR_CLIENT_CLOSED', 499, 'CDC', 'Client closed request'),
   allHostsDown: textError('TOLLGATE_ERR_NO_HEALTHY_UPSTREAM', 503, 'NHU', 'all hosts are down\n'),
   requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
   ipDisallowed: tykError('TOLLGATE_ERR_IP_DISALLOWED', 403, '', 'access from this IP has been disallowed'),
