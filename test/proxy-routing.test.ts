@@ -61,6 +61,7 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
       keylessApi('dom-regex', '/dom/', `${a.url}/regex`, { domain: '{sub:[a-z]+}.re.example' }),
       keylessApi('dom-none', '/dom/', `${a.url}/nodomain`),
       keylessApi('inactive', '/inactive/', `${a.url}/`, { active: false }),
+      keylessApi('internal-api', '/plain/internal/', `${a.url}/hidden-target`, { internal: true }),
       keylessApi('lb', '/lb/', `${a.url}/`, {
         proxy: { enable_load_balancing: true, target_list: [a.url, refusedUrl, b.url] },
       }),
@@ -200,6 +201,15 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     assert.equal(res.status, 404);
     assert.equal(res.text, 'Not Found');
     assert.equal((await admin.getApi('inactive')).status, 200);
+  });
+
+  test('an API with internal:true is bound to no listen path (its own and /<api_id>/), though still listed', async () => {
+    // Its longer listen path does not take the request: the shorter /plain/ API serves it.
+    assert.equal((await echoed('/plain/internal/x')).path, '/internal/x');
+    const byId = await get('/internal-api/x');
+    assert.equal(byId.status, 404);
+    assert.equal(byId.text, 'Not Found');
+    assert.equal((await admin.getApi('internal-api')).status, 200);
   });
 
   test('load balancing: round robin over the targets, a refused target skipped: every request 200', async () => {
