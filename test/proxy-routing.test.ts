@@ -11,7 +11,7 @@ import { startUpstream, type Upstream } from './support/upstream.js';
 const PROXY_ERROR = '{\n    "error": "There was a problem proxying the request"\n}';
 const TIMEOUT_ERROR = '{\n    "error": "Upstream service reached hard timeout."\n}';
 
-describe('proxy routing and forwarding (enable_custom_domains, proxy_default_timeout 1 s, 2 workers)', () => {
+describe('proxy routing and forwarding (enable_custom_domains, proxy_default_timeout 1 s, hide_generator_header false, 2 workers)', () => {
   let redis: RedisServer;
   let tg: Tollgate;
   let admin: AdminClient;
@@ -40,7 +40,7 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     upstreams.push(a, b, slow);
     refusedUrl = `http://127.0.0.1:${await freePort()}`;
     tg = await startTollgate({
-      redisPort: redis.port, workers: 2, config: { enable_custom_domains: true, proxy_default_timeout: 1 },
+      redisPort: redis.port, workers: 2, config: { enable_custom_domains: true, proxy_default_timeout: 1, hide_generator_header: false },
     });
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
     const apis: Definition[] = [
@@ -61,6 +61,7 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
       keylessApi('dom-regex', '/dom/', `${a.url}/regex`, { domain: '{sub:[a-z]+}.re.example' }),
       keylessApi('dom-none', '/dom/', `${a.url}/nodomain`),
       keylessApi('inactive', '/inactive/', `${a.url}/`, { active: false }),
+      keylessApi('internal-api', '/plain/internal/', `${a.url}/hidden-target`, { internal: true }),
       keylessApi('lb', '/lb/', `${a.url}/`, {
         proxy: { enable_load_balancing: true, target_list: [a.url, refusedUrl, b.url] },
       }),
@@ -163,6 +164,24 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     assert.doesNotMatch(String(seen.connection ?? ''), /x-drop-me/i);
   });
 
+  test('Te from the client is forwarded as `Te: trailers` when it lists trailers, else dropped (api-definition.md §3)', async () => {
+    for (const [te, connection, expected] of [
+      ['trailers', 'keep-alive', 'trailers'], ['gzip, Trailers', 'keep-alive', 'trailers'], ['trailers', 'TE', 'trailers'],
+      ['gzip', 'keep-alive', undefined], ['trailers;q=0.5', 'keep-alive', undefined],
+    ] as const) {
+      const res = await rawRequest(tg.gatewayPort, '/plain/te', 'GET', { te, connection });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.echo!.headers.te, expected, `Te: ${te}, Connection: ${connection}`);
+    }
+  });
+
+  test('response headers named in the upstream\'s Connection header are not passed to the client', async () => {
+    const res = await get('/plain/conn?header=connection:X-Secret-Hop&header=x-secret-hop:1&header=x-shown:2');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers['x-shown'], '2');
+    assert.equal(res.headers['x-secret-hop'], undefined, JSON.stringify(res.headers));
+  });
+
   test('domain routing: exact host, {sub} template, {sub:regex}, case-insensitive, port ignored; others fall through', async () => {
     const cases: Array<[string, string]> = [
       ['api.example.com', '/exact/p'],
@@ -184,6 +203,15 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     assert.equal((await admin.getApi('inactive')).status, 200);
   });
 
+  test('an API with internal:true is bound to no listen path (its own and /<api_id>/), though still listed', async () => {
+    // Its longer listen path does not take the request: the shorter /plain/ API serves it.
+    assert.equal((await echoed('/plain/internal/x')).path, '/internal/x');
+    const byId = await get('/internal-api/x');
+    assert.equal(byId.status, 404);
+    assert.equal(byId.text, 'Not Found');
+    assert.equal((await admin.getApi('internal-api')).status, 200);
+  });
+
   test('load balancing: round robin over the targets, a refused target skipped: every request 200', async () => {
     const seen = new Map<string, number>();
     for (let i = 0; i < 40; i++) {
@@ -198,6 +226,8 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
     assert.equal(res.status, 500);
     assert.match(String(res.headers['content-type']), /application\/json/);
     assert.equal(res.text, PROXY_ERROR);
+    // hide_generator_header: false in this gateway's config: Tyk's error handler header is sent (errors-and-flags.md §1).
+    assert.equal(res.headers['x-generator'], 'tyk.io');
   });
 
   test('upstream slower than proxy_default_timeout → 504 hard timeout', async () => {
@@ -212,6 +242,8 @@ describe('proxy routing and forwarding (enable_custom_domains, proxy_default_tim
       const res = await get(path);
       assert.equal(res.status, 404, path);
       assert.equal(res.text, 'Not Found', path);
+      // Not written by Tyk's error handler: no generator header even with hide_generator_header false.
+      assert.equal(res.headers['x-generator'], undefined, path);
     }
   });
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { AdminClient, keylessApi } from './support/admin-client.js';
-import { gatewayRequest } from './support/gateway-client.js';
+import { gatewayRequest, rawRequest } from './support/gateway-client.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
@@ -46,6 +46,19 @@ describe('max_request_body_size', () => {
     assert.equal(res.status, 413);
     assert.equal(res.text, 'Request Entity Too Large\n');
     assert.equal(upstream.requests, before);
+  });
+
+  test('step 0 order: the 413 comes before the 301 of path cleaning and before the 404 (api-definition.md §12)', async () => {
+    const tooLarge = { 'content-length': String(LIMIT + 1) };
+    for (const path of ['/limited/./x', '//limited/x', '/nowhere/x']) {
+      // No body is sent: the declared size alone decides, before path cleaning and routing.
+      const res = await rawRequest(tg.gatewayPort, path, 'POST', tooLarge);
+      assert.equal(res.status, 413, path);
+      assert.equal(res.text, 'Request Entity Too Large\n', path);
+    }
+    const small = await rawRequest(tg.gatewayPort, '/limited/./x', 'POST', { 'content-length': '0' });
+    assert.equal(small.status, 301);
+    assert.equal(small.headers.location, '/limited/x');
   });
 
   test('a chunked body that grows past the limit gets 413', async () => {

@@ -60,6 +60,9 @@ describe('versions and endpoint rules through a running cluster', () => {
       use_keyless: false, use_standard_auth: true, strip_auth_data: true,
       version_data: { not_versioned: true, versions: { Default: { use_extended_paths: true, extended_paths: { ignored: [{ path: '/health', method: 'GET' }] } } } },
     })));
+    await admin.ok(admin.createApi(keylessApi('internal-ep', '/internal-ep/', `${main.url}/`, {
+      version_data: { not_versioned: true, versions: { Default: { use_extended_paths: true, extended_paths: { internal: [{ path: '/hidden', method: 'GET' }] } } } },
+    })));
     await admin.ok(admin.createApi(keylessApi('ambiguous', '/ambiguous/', `${main.url}/`, {
       version_data: { not_versioned: true, versions: { Default: {}, default: {} } },
     })));
@@ -117,6 +120,16 @@ describe('versions and endpoint rules through a running cluster', () => {
     assert.equal(main.requests, before);
     assert.equal((await get('/rules/public/health')).status, 200);
     assert.equal((await get('/rules/public/item')).status, 200);
+  });
+
+  test('extended_paths.internal endpoints answer 403 from outside, before the upstream; other methods and paths pass', async () => {
+    const before = main.requests;
+    const internal = await get('/internal-ep/hidden/x');
+    assert.equal(internal.status, 403);
+    assert.equal(internal.text, FORBIDDEN);
+    assert.equal(main.requests, before);
+    assert.equal((await gatewayRequest(tg.gatewayUrl, '/internal-ep/hidden/x', { method: 'POST', body: '' })).status, 200);
+    assert.equal((await get('/internal-ep/shown')).status, 200);
   });
 
   test('global and endpoint headers: removed, set, response header added; X-Forwarded-For not sent', async () => {

@@ -33,6 +33,12 @@ export interface GatewayError {
   readonly message: string;
   readonly contentType: string;
   readonly body: Buffer;
+  /**
+   * Tyk's default error document (errors-and-flags.md §1), written by its error handler: it carries
+   * `X-Generator: tyk.io` unless hide_generator_header. The plain-text answers (no route, 413, all hosts
+   * down) are not written that way.
+   */
+  readonly isErrorDocument: boolean;
 }
 
 /**
@@ -43,12 +49,13 @@ export interface GatewayError {
  */
 export function tykError(code: string, status: number, flag: string, message: string): GatewayError {
   const body = Buffer.from(`{\n    "error": ${JSON.stringify(message)}\n}`);
-  return Object.freeze({ code, status, statusLine: statusLine(status), flag, message, contentType: 'application/json', body });
+  return Object.freeze({ code, status, statusLine: statusLine(status), flag, message, contentType: 'application/json', body, isErrorDocument: true });
 }
 
 function textError(code: string, status: number, flag: string, text: string): GatewayError {
   return Object.freeze({
     code, status, statusLine: statusLine(status), flag, message: text.trim(), contentType: 'text/plain; charset=utf-8', body: Buffer.from(text),
+    isErrorDocument: false,
   });
 }
 
@@ -65,6 +72,8 @@ const defaults = Object.freeze({
   upstreamDnsNotFound: tykError('TOLLGATE_ERR_UPSTREAM_DNS', 500, 'DNS', 'Upstream host lookup failed'),
   upstreamDns: tykError('TOLLGATE_ERR_UPSTREAM_DNS', 500, 'DNS', 'There was a problem proxying the request'),
   upstreamError: tykError('TOLLGATE_ERR_UPSTREAM', 500, 'UPE', 'There was a problem proxying the request'),
+  // CDC (errors-and-flags.md §2.2): the client went away first; recorded (status, flag, metrics), never written.
+  clientClosed: tykError('TOLLGATE_ERR_CLIENT_CLOSED', 499, 'CDC', 'Client closed request'),
   allHostsDown: textError('TOLLGATE_ERR_NO_HEALTHY_UPSTREAM', 503, 'NHU', 'all hosts are down\n'),
   requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
   ipDisallowed: tykError('TOLLGATE_ERR_IP_DISALLOWED', 403, '', 'access from this IP has been disallowed'),

@@ -17,6 +17,7 @@ import { Queue } from 'bullmq';
 import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-events.js';
 import { HostHealthView } from './proxy/host-health-view.js';
 import type { ProxyExchange } from './proxy/proxy-exchange.js';
+import { showGeneratorHeader } from './proxy/write-reply.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { PolicyIndex } from './sessions/policy-index.js';
@@ -45,6 +46,8 @@ const DRAIN_TIMEOUT_MS = 30_000;
 export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger): Promise<void> {
   // Before anything builds a middleware: the error catalogue with tyk.conf override_messages (validated at load).
   applyOverrideMessages(readOverrideMessages(config.override_messages, 'override_messages'));
+  // Hidden by default (tollgate); an explicit `hide_generator_header: false` sends it as Tyk does.
+  showGeneratorHeader(config.hide_generator_header === false);
   const choice = chooseFrontDoor(config);
   for (const warning of choice.warnings) logger.warn(warning);
   if (choice.kind === 'node-tls') {

@@ -59,6 +59,8 @@ export class HeaderCollector {
   isChunked = false;
   hasUserAgent = false;
   private connection = '';
+  /** The client's `Te` lists `trailers`: the upstream request gets `Te: trailers` (api-definition.md §3). */
+  private isTeTrailers = false;
 
   constructor(host: string) {
     this.headers = ['host', host];
@@ -70,6 +72,7 @@ export class HeaderCollector {
       if (name === 'x-forwarded-for') this.xff = this.xff ? `${this.xff}, ${value}` : value;
       else if (name === 'transfer-encoding') this.isChunked = true;
       else if (name === 'connection') this.connection = this.connection ? `${this.connection}, ${value}` : value;
+      else if (name === 'te' && !this.isTeTrailers) this.isTeTrailers = hasTrailersToken(value);
       return;
     }
     if (name === 'user-agent') this.hasUserAgent = true;
@@ -79,6 +82,8 @@ export class HeaderCollector {
   finish(peer: string, proto: string, host: string, userAgent: string): string[] {
     const headers = this.headers;
     if (this.connection !== '') dropConnectionListed(headers, this.connection);
+    // Only the `trailers` token is kept, whatever else Te lists (and even when Connection names Te), as Go's proxy does.
+    if (this.isTeTrailers) headers.push('te', 'trailers');
     headers.push('x-forwarded-for', this.xff ? `${this.xff}, ${peer}` : peer, 'x-forwarded-proto', proto, 'x-forwarded-host', host);
     if (!this.hasUserAgent) headers.push('user-agent', userAgent);
     return headers;
@@ -101,18 +106,18 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
     res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(body, closeConnection());
     return;
   }
+  // Step 0 of the pipeline (api-definition.md §12) in Tyk's order: 413, then the 301 of path cleaning, then 404.
+  const declaredSize = input.contentLength === '' ? -1 : Number(input.contentLength);
+  if (maxBody > 0 && declaredSize > maxBody) {
+    writeReply(res, errors.entityTooLarge, true);
+    return;
+  }
   if (!options.skipUrlCleaning) {
     const cleaned = cleanPathOrNull(path);
     if (cleaned !== null) {
       res.writeStatus(statusLine(301)).writeHeader('Location', query ? `${cleaned}?${query}` : cleaned).end(undefined, closeConnection());
       return;
     }
-  }
-  const declaredSize = input.contentLength === '' ? -1 : Number(input.contentLength);
-  if (maxBody > 0 && declaredSize > maxBody) {
-    // Enforced before routing (api-definition.md §5, step 0 of the pipeline).
-    writeReply(res, errors.entityTooLarge, true);
-    return;
   }
   const match = state.table.match(host, path);
   if (match === null) {
@@ -171,6 +176,12 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
   } else {
     exchange.decide(decision);
   }
+}
+
+/** Whether a `Te` value lists the token `trailers` (ASCII case-insensitive, `trailers;q=…` does not count). */
+function hasTrailersToken(value: string): boolean {
+  for (const token of value.split(',')) if (token.trim().toLowerCase() === 'trailers') return true;
+  return false;
 }
 
 /**

@@ -38,6 +38,19 @@ describe('createCors', () => {
     assert.equal(headersOf(badMethod)['access-control-allow-origin'], undefined);
     assert.equal(headersOf(step(preflight('http://a.example', 'GET', 'x-custom')) as Reply)['access-control-allow-origin'], undefined);
   });
+  it('allowed_methods are compared exactly with the requested method, which is echoed as sent (api-definition.md §6)', () => {
+    const upper = cors({ allowed_methods: ['PUT'] });
+    const lowerAsked = headersOf(upper(preflight('http://a.example', 'put')) as Reply);
+    assert.equal(lowerAsked['access-control-allow-origin'], undefined);
+    assert.equal(lowerAsked['access-control-allow-methods'], undefined);
+    const lower = cors({ allowed_methods: ['patch'] });
+    assert.equal(headersOf(lower(preflight('http://a.example', 'patch')) as Reply)['access-control-allow-methods'], 'patch');
+    assert.equal(headersOf(lower(preflight('http://a.example', 'PATCH')) as Reply)['access-control-allow-origin'], undefined);
+    // Actual requests: a configured `put` does not allow PUT.
+    const actual = request('PUT', ['origin', 'http://a.example']);
+    cors({ allowed_methods: ['put'] })(actual);
+    assert.deepEqual(actual.responseHeaders, ['vary', 'Origin']);
+  });
   it('wildcard origins match any run of characters; other origins get no allow headers', () => {
     const step = cors({ allowed_origins: ['http://*.foo.com'], allowed_methods: ['PUT'], allowed_headers: ['X-Custom'], max_age: 600 });
     const ok = headersOf(step(preflight('http://api.eu.FOO.com', 'PUT', 'x-custom')) as Reply);

@@ -46,7 +46,8 @@ export function compileCors(cors: NonNullable<ApiDefinition['CORS']>): CorsPolic
     if (star < 0) origins.add(o);
     else wildcards.push([o.slice(0, star), o.slice(star + 1)]);
   }
-  const methodList = cors.allowed_methods?.length ? cors.allowed_methods.map((m) => m.toUpperCase()) : DEFAULT_METHODS;
+  // Methods are case-sensitive (RFC 9110 §9.1): compared exactly as written (api-definition.md §6).
+  const methodList = cors.allowed_methods?.length ? cors.allowed_methods : DEFAULT_METHODS;
   const headerList = cors.allowed_headers?.length ? cors.allowed_headers.map((h) => h.toLowerCase()) : DEFAULT_HEADERS;
   const maxAge = cors.max_age ?? 0;
   return {
@@ -87,7 +88,8 @@ function allowOriginValue(policy: CorsPolicy, origin: string): string {
 /** The answer to a preflight: 204, with the allow headers only when everything asked for is allowed. */
 export function preflightReply(policy: CorsPolicy, ctx: RequestContext, refused: Reply): Reply {
   const origin = ctx.header('origin');
-  const method = ctx.header('access-control-request-method').toUpperCase();
+  // Compared and echoed exactly as sent: `put` is not `PUT`.
+  const method = ctx.header('access-control-request-method');
   const requestedHeaders = ctx.header('access-control-request-headers');
   if (origin === '' || !isOriginAllowed(policy, origin)) return refused;
   if (method !== 'OPTIONS' && !policy.methods.has(method)) return refused;

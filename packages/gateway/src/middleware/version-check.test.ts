@@ -124,6 +124,18 @@ describe('createVersionCheck: white, black and ignored lists', () => {
     assert.equal(ctx.isIgnored, true);
     assert.equal(request('/api/x').isIgnored, false);
   });
+  it('extended_paths.internal: 403 from outside for the listed path and method (api-definition.md §10)', () => {
+    const check = rules({ internal: [{ path: '/private', method: 'GET' }, { path: '/anything', method: '' }] });
+    assert.equal(check(request('/api/private/1')), errors.endpointForbidden);
+    assert.equal(check(request('/api/private/1', { method: 'POST' })), undefined);
+    // Like the other extended kinds, an entry without a method matches nothing.
+    assert.equal(check(request('/api/anything')), undefined);
+    assert.equal(rules({ internal: [{ path: '/x', method: '' }] }), null);
+    assert.equal(rules({ internal: [{ path: '/x', method: 'GET', disabled: true }] }), null);
+    // Scanned after the three lists: an earlier white-list or ignored match lets the request on.
+    assert.equal(rules({ white_list: [{ path: '/private', method: 'GET' }], internal: [{ path: '/private', method: 'GET' }] })(request('/api/private')), undefined);
+    assert.equal(rules({ ignored: [{ path: '/private', method: '' }], internal: [{ path: '/private', method: 'GET' }] })(request('/api/private')), undefined);
+  });
   it('disabled entries do nothing; ignore_case and ignore_endpoint_case fold case', () => {
     assert.equal(rules({ black_list: [{ path: '/x', method: 'GET', disabled: true }] }), null);
     assert.equal(rules({ black_list: [{ path: '/Admin', method: 'GET', ignore_case: true }] })(request('/api/ADMIN')), errors.endpointForbidden);

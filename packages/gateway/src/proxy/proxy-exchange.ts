@@ -119,10 +119,15 @@ export class ProxyExchange implements UpstreamHandler {
     this.finish();
   }
 
-  /** The client went away (uWS onAborted): never touch `res` again. */
+  /** The client went away (uWS onAborted): never touch `res` again. Recorded as 499 with flag CDC. */
   clientAborted(): void {
     this.clientGone = true;
-    this.ctx.status = 499;
+    if (!this.done) {
+      const ctx = this.ctx;
+      ctx.status = 499;
+      ctx.flag = errors.clientClosed.flag;
+      ctx.error = errors.clientClosed;
+    }
     this.abortUpstream?.(new Error('client closed request'));
     const body = this.ctx.body;
     if (body !== null && !Buffer.isBuffer(body)) {
@@ -139,6 +144,8 @@ export class ProxyExchange implements UpstreamHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], contentLength: number, resume: () => void): boolean {
     this.ctx.status = statusCode;
+    // URS (errors-and-flags.md §2.2): the upstream answered 5xx; the response itself is passed through.
+    if (statusCode >= 500) this.ctx.flag = 'URS';
     this.ctx.upstreamHeadMs = Date.now();
     this.rawHeaders = rawHeaders;
     this.contentLength = contentLength;

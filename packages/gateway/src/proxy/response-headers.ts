@@ -53,7 +53,10 @@ export function isNamed(name: Buffer, names: readonly string[]): boolean {
   return false;
 }
 
-/** Request header names (already lower-cased by uWS) that never travel to the upstream. */
+/**
+ * Request header names (already lower-cased by uWS) that are not copied to the upstream as they are: the
+ * HeaderCollector reads X-Forwarded-*, Connection and Te (`Te: trailers` is re-added) before dropping them.
+ */
 export const REQUEST_HOP_BY_HOP: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP, 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
 ]);

@@ -1,5 +1,17 @@
 import type { ResponseWriter } from '../front-door/response-writer.js';
+import type { GatewayError } from '../errors.js';
 import type { Reply } from '../pipeline/decision.js';
+
+let isGeneratorShown = false;
+
+/**
+ * tyk.conf `hide_generator_header` (tollgate's default true): when it is false, gateway error documents
+ * carry `X-Generator: tyk.io`, as Tyk's error handler writes them (errors-and-flags.md §1). Set once at
+ * worker start.
+ */
+export function showGeneratorHeader(show: boolean): void {
+  isGeneratorShown = show;
+}
 
 /**
  * Writes a reply (a catalogue error or a pipeline reply) on a uWS response, with its own headers and the
@@ -11,6 +23,7 @@ export function writeReply(res: ResponseWriter, reply: Reply, closeConnection: b
   const own = reply.headers;
   if (own !== undefined) for (let i = 0; i < own.length; i += 2) res.writeHeader(own[i]!, own[i + 1]!);
   if (extraHeaders !== null) for (let i = 0; i < extraHeaders.length; i += 2) res.writeHeader(extraHeaders[i]!, extraHeaders[i + 1]!);
+  if (isGeneratorShown && (reply as Partial<GatewayError>).isErrorDocument === true) res.writeHeader('X-Generator', 'tyk.io');
   // 204 and 304 carry no body and no Content-Length (RFC 9110 §8.6).
   if (reply.status === 204 || reply.status === 304) endWithoutBody(res, -1, closeConnection);
   else res.end(reply.body, closeConnection);

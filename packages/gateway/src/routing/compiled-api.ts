@@ -34,6 +34,11 @@ export interface CompiledApi {
   readonly orgId: string;
   readonly name: string;
   readonly isActive: boolean;
+  /**
+   * `internal: true` (api-definition.md §1): bound to no listen path, neither its own nor `/<api_id>/`, so
+   * not routable from outside; only Tyk's `tyk://` looping (not implemented) would reach it.
+   */
+  readonly isInternal: boolean;
   readonly listenPath: string;
   readonly listenPrefix: string;
   readonly listenRegex: RegExp | null;
@@ -130,6 +135,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     name: String(def.name ?? ''),
     // Absent `active` means active (spec api-definition.md §1); only an explicit false disables routing.
     isActive: def.active !== false,
+    isInternal: def.internal === true,
     listenPath,
     listenPrefix: prefix,
     listenRegex: regex,

@@ -177,3 +177,13 @@ describe('RoutingTable: active flag', () => {
     assert.equal(table.size, 2);
   });
 });
+
+describe('RoutingTable: internal flag (api-definition.md §1)', () => {
+  it('binds an internal API to no listen path, neither its own nor /<api_id>/; a shorter one takes the request', () => {
+    const table = new RoutingTable([api('hidden', '/svc/hidden/', { internal: true }), api('svc', '/svc/'), api('plain', '/plain/', { internal: false })]);
+    assert.deepEqual(route(table, '/svc/hidden/x'), ['svc', 5]);
+    assert.equal(route(table, '/hidden/x'), null);
+    assert.deepEqual(route(table, '/plain/'), ['plain', 7]);
+    assert.equal(table.size, 2);
+  });
+});

@@ -19,8 +19,9 @@ export interface RouteMatch {
 
 /**
  * Immutable routing table: APIs ordered as Tyk's mux orders them (domain-bound first, then longest listen
- * path; spec api-definition.md §2.1). Every API is also reachable under `/<api_id>/`. A change builds a
- * new table and the worker swaps one reference, so requests in flight keep the table they started with.
+ * path; spec api-definition.md §2.1). Every routed API is also reachable under `/<api_id>/`; inactive and
+ * `internal` APIs are not routed at all. A change builds a new table and the worker swaps one reference,
+ * so requests in flight keep the table they started with.
  *
  * @example
  * const table = new RoutingTable(apis);
@@ -40,7 +41,8 @@ export class RoutingTable {
     const routes: Route[] = [];
     let count = 0;
     for (const api of apis) {
-      if (!api.isActive) continue;
+      // Inactive (tollgate) and internal APIs are loaded but bound to no route, by-id route included.
+      if (!api.isActive || api.isInternal) continue;
       count++;
       const hasHost = api.host !== null;
       const isStrict = strict && api.listenRegex === null && !api.listenPrefix.endsWith('/');

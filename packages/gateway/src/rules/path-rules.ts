@@ -11,9 +11,14 @@ export const enum PathRuleKind {
   White = 2,
   /** A `mock_response` entry: scanned first, it lets the request on to the mock step (§5). */
   Mock = 3,
+  /**
+   * An `extended_paths.internal` entry (§10): reachable only through Tyk's internal `tyk://` looping,
+   * which tollgate does not implement, so every request that reaches it from outside gets the 403.
+   */
+  Internal = 4,
 }
 
-/** The white/black/ignored rules of one version, in Tyk's scan order (ignored, black, white). */
+/** The white/black/ignored (and internal) rules of one version, in Tyk's scan order (mock, ignored, black, white, internal). */
 export interface PathRules {
   readonly entries: readonly EndpointEntry<PathRuleKind>[];
   /** At least one white-list entry: unmatched requests are forbidden. */
@@ -53,13 +58,18 @@ export function compilePathRules(def: ApiDefinition, name: string, info: Version
       if (kind === PathRuleKind.White && list.length > 0) isWhiteListMode = true;
     }
   }
-  // Mocks alone need no rule step: they only matter before a white, black or ignored list.
+  if (info.use_extended_paths === true) {
+    // After the three lists, like Tyk's other extended entries; as for them, an entry without a method matches nothing.
+    entries.push(...compileKind(`${base}.extended_paths.internal`, info.extended_paths?.internal, pc,
+      (e) => ((e.method ?? '') === '' ? null : PathRuleKind.Internal)));
+  }
+  // Mocks alone need no rule step: they only matter before a white, black or ignored list or an internal entry.
   return entries.length === mocks ? null : { entries, isWhiteListMode };
 }
 
 /**
  * The first matching entry decides: ignored passes and marks the request (auth is skipped), black list
- * answers 403, white list passes; with a white list, an unmatched request gets the 403 too.
+ * and internal entries answer 403, white list passes; with a white list, an unmatched request gets the 403 too.
  */
 export function decidePath(rules: PathRules, ctx: RequestContext): Decision {
   const entry = findEntry(rules.entries, ctx, true);
@@ -69,6 +79,7 @@ export function decidePath(rules: PathRules, ctx: RequestContext): Decision {
       ctx.isIgnored = true;
       return undefined;
     case PathRuleKind.Black:
+    case PathRuleKind.Internal:
       return errors.endpointForbidden;
     // White list and mock entries let the request go on.
     default:

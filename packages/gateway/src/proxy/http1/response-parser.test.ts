@@ -153,6 +153,15 @@ describe('ResponseParser', () => {
     assert.equal(parser.keepAlive, false);
   });
 
+  it('leaves out the headers the upstream\'s Connection header names, wherever it stands (RFC 9110 §7.6.1)', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nX-Before: 1\r\nConnection: X-Before, keep-alive\r\nconnection: x-AFTER\r\nX-After: 2\r\n'
+      + 'X-Kept: 3\r\nContent-Length: 0\r\n\r\n', { reuse: true });
+    assert.deepEqual(r.headers, ['X-Kept', '3']);
+    assert.equal(r.keepAlive, true);
+    // close / keep-alive alone name no header.
+    assert.deepEqual(parse('HTTP/1.1 200 OK\r\nConnection: close\r\nX-Kept: 1\r\nContent-Length: 0\r\n\r\n').headers, ['X-Kept', '1']);
+  });
+
   it('knows when a connection may be reused', () => {
     assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
     assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\nContent-Length: 0\r\n\r\n').keepAlive, false);

@@ -299,6 +299,8 @@ export class ResponseParser {
     let isChunked = false;
     let hasTransferEncoding = false;
     let keepAliveHint = 0;
+    /** Names the upstream's `Connection` lists besides close/keep-alive (hop-by-hop too); null when none. */
+    let connectionListed: string[] | null = null;
     const rawHeaders: Buffer[] = [];
     let pos = buf.indexOf(LF, start) + 1;
     while (pos < headEnd + 2) {
@@ -328,6 +330,7 @@ export class ResponseParser {
       } else if (nameLength === 10 && isNameAt(buf, pos, 'connection')) {
         if (hasToken(buf, valueStart, valueEnd, 'close')) keepAlive = false;
         else if (minor === 0 && hasToken(buf, valueStart, valueEnd, 'keep-alive')) keepAlive = true;
+        if (!isOnlyCloseOrKeepAlive(buf, valueStart, valueEnd)) connectionListed = listedNames(buf, valueStart, valueEnd, connectionListed);
       } else if (nameLength === 10 && isNameAt(buf, pos, 'keep-alive')) {
         keepAliveHint = timeoutParameter(buf, valueStart, valueEnd);
       } else if (classifyNameAt(buf, pos, nameLength) === HeaderKind.Forward) {
@@ -335,6 +338,8 @@ export class ResponseParser {
       }
       pos = lineEnd + 2;
     }
+    // RFC 9110 §7.6.1: what the upstream's Connection names is hop-by-hop; the header may come last.
+    if (connectionListed !== null) dropNamed(rawHeaders, connectionListed);
     if (status < 200) {
       // 1xx: an interim response (100 Continue, 103 Early Hints); the final one follows on the same connection.
       if (status === 101) throw new UpstreamProtocolError('upstream switched protocols');
@@ -412,6 +417,45 @@ function endsWithChunked(buf: Buffer, start: number, end: number): boolean {
 function timeoutParameter(buf: Buffer, start: number, end: number): number {
   const match = /timeout\s*=\s*(\d+)/i.exec(buf.toString('latin1', start, end));
   return match === null ? 0 : Number(match[1]) * 1000;
+}
+
+/**
+ * Whether a Connection value is just `close` or `keep-alive` (any case), the usual case: it names no other
+ * header, so nothing is dropped and no string is made.
+ */
+function isOnlyCloseOrKeepAlive(buf: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  return (length === 5 && isNameAt(buf, start, 'close')) || (length === 10 && isNameAt(buf, start, 'keep-alive'));
+}
+
+/** Adds the header names a Connection value lists (lower-case, close/keep-alive left out) to `into`. */
+function listedNames(buf: Buffer, start: number, end: number, into: string[] | null): string[] | null {
+  let out = into;
+  for (const token of buf.toString('latin1', start, end).toLowerCase().split(',')) {
+    const name = token.trim();
+    if (name === '' || name === 'close' || name === 'keep-alive') continue;
+    (out ??= []).push(name);
+  }
+  return out;
+}
+
+/** Removes from a flat name/value view list the headers whose name is in `names` (lower-case). */
+function dropNamed(rawHeaders: Buffer[], names: readonly string[]): void {
+  let out = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    let isListed = false;
+    for (const listed of names) {
+      if (listed.length === name.length && isNameAt(name, 0, listed)) {
+        isListed = true;
+        break;
+      }
+    }
+    if (isListed) continue;
+    rawHeaders[out++] = name;
+    rawHeaders[out++] = rawHeaders[i + 1]!;
+  }
+  rawHeaders.length = out;
 }
 
 /** Whether a comma list contains `token` (ASCII case-insensitive). */
