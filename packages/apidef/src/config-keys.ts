@@ -72,6 +72,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   "http_server_options.ssl_insecure_skip_verify": bool,
   "http_server_options.skip_client_ca_announcement": bool,
   "http_server_options.enable_http2": bool,
+  "http_server_options.enable_websockets": bool,
   "http_server_options.read_timeout": { type: "number", min: 0 },
   "http_server_options.write_timeout": { type: "number", min: 0 },
   // `service` and `rpc` are "later" sources (gateway-api.md §8.1); accepted so a tyk.conf loads.

@@ -43,6 +43,8 @@ export interface HttpServerOptions {
   ssl_insecure_skip_verify: boolean;
   skip_client_ca_announcement: boolean;
   enable_http2: boolean;
+  /** Relay WebSocket upgrades (Tyk: off unless set). */
+  enable_websockets: boolean;
   enable_strict_routes: boolean;
   skip_url_cleaning: boolean;
   skip_target_path_escaping: boolean;
@@ -263,6 +265,7 @@ export function defaultConfig(): GatewayConfig {
       ssl_insecure_skip_verify: false,
       skip_client_ca_announcement: false,
       enable_http2: false,
+      enable_websockets: false,
       enable_strict_routes: false,
       skip_url_cleaning: false,
       skip_target_path_escaping: false,

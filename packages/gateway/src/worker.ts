@@ -16,10 +16,11 @@ import { createPipelineDeps } from './pipeline/pipeline-deps.js';
 import { Queue } from 'bullmq';
 import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-events.js';
 import { HostHealthView } from './proxy/host-health-view.js';
-import type { ProxyExchange } from './proxy/proxy-exchange.js';
+import type { RequestContext } from './pipeline/request-context.js';
 import { showGeneratorHeader } from './proxy/write-reply.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
+import { WebSocketExchange } from './proxy/websocket-exchange.js';
 import { PolicyIndex } from './sessions/policy-index.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { JwksSets } from './auth/jwks-sets.js';
@@ -52,6 +53,9 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   for (const warning of choice.warnings) logger.warn(warning);
   if (choice.kind === 'node-tls') {
     logger.warn({ front_door: choice.kind, because: choice.reasons }, 'TLS served by the node:tls front door (uWS cannot honour these options; slower)');
+    if (config.http_server_options?.enable_websockets) {
+      logger.warn('enable_websockets: WebSocket upgrades are relayed by the uWS front doors only; on node:tls they go upstream as plain HTTP');
+    }
   }
   const redis = createRedisClient(config.storage, { name: 'tollgate:gateway' });
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
@@ -129,7 +133,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const frontDoorOptions: FrontDoorOptions = {
     state,
     listener: {
-      onExchangeDone(exchange: ProxyExchange): void {
+      onExchangeDone(exchange: { readonly ctx: RequestContext }): void {
         state.inFlight--;
         const ctx = exchange.ctx;
         observers.exchangeDone(ctx);
@@ -145,6 +149,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     skipUrlCleaning: Boolean(config.http_server_options?.skip_url_cleaning),
     closeConnections: Boolean(config.close_connections),
     maxRequestBodySize: config.http_server_options?.max_request_body_size ?? 0,
+    webSockets: Boolean(config.http_server_options?.enable_websockets),
     health: new Map([
       [`/${config.health_check_endpoint_name || 'hello'}`, hello],
       [`/${config.readiness_check_endpoint_name || 'ready'}`, ready],
@@ -246,6 +251,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     if (plainSocket !== null) closeListenSocket(plainSocket);
     uwsTls?.stopAccepting();
     nodeTls?.stopAccepting();
+    WebSocketExchange.closeAll();
     logger.info({ inFlight: state.inFlight }, 'draining');
     await new Promise<void>((resolve) => {
       if (state.inFlight === 0) return resolve();

@@ -1,10 +1,12 @@
 import type { TLSSocket } from 'node:tls';
+import type { HttpResponse } from 'uWebSockets.js';
 import { errors, statusLine } from '../errors.js';
 import type { Decision } from '../pipeline/decision.js';
 import { RequestContext } from '../pipeline/request-context.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import { pickTarget } from '../proxy/load-balancer.js';
 import { ProxyExchange, writeReply, type ExchangeListener } from '../proxy/proxy-exchange.js';
+import { WebSocketExchange, type UpgradeRequest } from '../proxy/websocket-exchange.js';
 import { REQUEST_HOP_BY_HOP } from '../proxy/response-headers.js';
 import { cleanPathOrNull } from '../proxy/upstream-path.js';
 import type { RoutingTable } from '../routing/routing-table.js';
@@ -25,6 +27,8 @@ export interface FrontDoorOptions {
   readonly userAgent: string;
   readonly skipUrlCleaning: boolean;
   readonly closeConnections: boolean;
+  /** `http_server_options.enable_websockets`: upgrades are relayed (uWS front doors). */
+  readonly webSockets: boolean;
   /** `http_server_options.max_request_body_size` in bytes; 0 = no limit. */
   readonly maxRequestBodySize: number;
   /** Answers the gateway's own health endpoints (`/hello`, `/ready`). */
@@ -91,50 +95,87 @@ export class HeaderCollector {
 }
 
 /**
- * Everything after a front door has read a request: health endpoints, path cleaning, body-size limit,
- * routing, the pipeline and the proxy exchange. Both front doors (uWS, node:tls) call it, so they serve
- * the same pipeline. Returns the RequestContext when the request was routed, else null.
+ * The part of serving every request up to its exchange: health endpoints, the body-size limit, path cleaning
+ * and routing, answered here when one of them ends the request; otherwise the request's context.
  */
-export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, input: IncomingRequest, collector: HeaderCollector): void {
-  const { state, listener, health } = options;
-  const closeConnection = (): boolean => options.closeConnections || state.isDraining;
+function routeRequest(options: FrontDoorOptions, res: ResponseWriter, input: IncomingRequest, collector: HeaderCollector): RequestContext | null {
+  const { state, health } = options;
+  const closeConnection = options.closeConnections || state.isDraining;
   const maxBody = options.maxRequestBodySize;
   const { path, query, host } = input;
   const healthCheck = health.get(path);
   if (healthCheck !== undefined) {
     const { status, body } = healthCheck();
-    res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(body, closeConnection());
-    return;
+    res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(body, closeConnection);
+    return null;
   }
   // Step 0 of the pipeline (api-definition.md §12) in Tyk's order: 413, then the 301 of path cleaning, then 404.
   const declaredSize = input.contentLength === '' ? -1 : Number(input.contentLength);
   if (maxBody > 0 && declaredSize > maxBody) {
     writeReply(res, errors.entityTooLarge, true);
-    return;
+    return null;
   }
   if (!options.skipUrlCleaning) {
     const cleaned = cleanPathOrNull(path);
     if (cleaned !== null) {
-      res.writeStatus(statusLine(301)).writeHeader('Location', query ? `${cleaned}?${query}` : cleaned).end(undefined, closeConnection());
-      return;
+      res.writeStatus(statusLine(301)).writeHeader('Location', query ? `${cleaned}?${query}` : cleaned).end(undefined, closeConnection);
+      return null;
     }
   }
   const match = state.table.match(host, path);
   if (match === null) {
-    writeReply(res, errors.notFound, closeConnection());
-    return;
+    writeReply(res, errors.notFound, closeConnection);
+    return null;
   }
   const api = match.api;
   const now = Date.now();
   // null when every target is down: answered 503 NHU by the exchange, after the pipeline (auth first).
   const target = pickTarget(api, now);
   const headers = collector.finish(input.peer, input.proto, host, options.userAgent);
-  const size = input.contentLength === '' ? (collector.isChunked ? -1 : 0) : declaredSize;
   const ctx = new RequestContext(api, input.method, path, query, match.matchedLength, headers, input.peer, target, now);
   ctx.forwardedFor = collector.xff;
   ctx.isTls = input.proto === 'https';
   ctx.hasClientUserAgent = collector.hasUserAgent;
   ctx.tlsSocket = input.tlsSocket;
+  return ctx;
+}
+
+/** What the pipeline's decision goes to: the proxy exchange, or the WebSocket one for an upgrade. */
+interface DecisionTarget {
+  decide(decision: Decision): void;
+}
+
+/** Runs the API's middleware chain and hands the decision over (a thrown or rejected middleware is a 500). */
+function runDecision(options: FrontDoorOptions, ctx: RequestContext, exchange: DecisionTarget): void {
+  let decision: Decision | Promise<Decision>;
+  try {
+    decision = runPipeline(ctx, ctx.api.pipeline);
+  } catch (err) {
+    options.onPipelineError(err, ctx);
+    decision = errors.internal;
+  }
+  if (decision instanceof Promise) {
+    decision.then((d) => exchange.decide(d), (err: unknown) => {
+      options.onPipelineError(err, ctx);
+      exchange.decide(errors.internal);
+    });
+  } else {
+    exchange.decide(decision);
+  }
+}
+
+/**
+ * Everything after a front door has read a request: health endpoints, path cleaning, body-size limit,
+ * routing, the pipeline and the proxy exchange. Both front doors (uWS, node:tls) call it, so they serve
+ * the same pipeline.
+ */
+export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, input: IncomingRequest, collector: HeaderCollector): void {
+  const ctx = routeRequest(options, res, input, collector);
+  if (ctx === null) return;
+  const { state, listener } = options;
+  const closeConnection = (): boolean => options.closeConnections || state.isDraining;
+  const maxBody = options.maxRequestBodySize;
+  const size = input.contentLength === '' ? (collector.isChunked ? -1 : 0) : Number(input.contentLength);
   const exchange = new ProxyExchange(res, ctx, listener, closeConnection);
   res.onAborted(() => exchange.clientAborted());
   state.inFlight++;
@@ -157,25 +198,27 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
     exchange.bodyReady(false);
   }
   // options_passthrough: Tyk runs no middleware at all for OPTIONS (api-definition.md §6).
-  if (api.pipeline.length === 0 || (api.isOptionsPassthrough && input.method === 'OPTIONS')) {
+  if (ctx.api.pipeline.length === 0 || (ctx.api.isOptionsPassthrough && input.method === 'OPTIONS')) {
     exchange.decide(undefined);
     return;
   }
-  let decision: Decision | Promise<Decision>;
-  try {
-    decision = runPipeline(ctx, api.pipeline);
-  } catch (err) {
-    options.onPipelineError(err, ctx);
-    decision = errors.internal;
-  }
-  if (decision instanceof Promise) {
-    decision.then((d) => exchange.decide(d), (err: unknown) => {
-      options.onPipelineError(err, ctx);
-      exchange.decide(errors.internal);
-    });
-  } else {
-    exchange.decide(decision);
-  }
+  runDecision(options, ctx, exchange);
+}
+
+/**
+ * A WebSocket upgrade request (uWS front doors, `http_server_options.enable_websockets`): routed and run
+ * through the API's pipeline like any request (auth, limits and quota count the upgrade, once per
+ * connection, as in Tyk); when it passes, the exchange opens the upstream WebSocket and then upgrades the client.
+ */
+export function serveUpgrade(options: FrontDoorOptions, res: HttpResponse, input: IncomingRequest, collector: HeaderCollector, upgrade: UpgradeRequest): void {
+  const ctx = routeRequest(options, res as unknown as ResponseWriter, input, collector);
+  if (ctx === null) return;
+  const { state } = options;
+  const exchange = new WebSocketExchange(res, ctx, options.listener, upgrade, () => options.closeConnections || state.isDraining);
+  res.onAborted(() => exchange.clientAborted());
+  state.inFlight++;
+  if (ctx.api.pipeline.length === 0) exchange.decide(undefined);
+  else runDecision(options, ctx, exchange);
 }
 
 /** Whether a `Te` value lists the token `trailers` (ASCII case-insensitive, `trailers;q=…` does not count). */

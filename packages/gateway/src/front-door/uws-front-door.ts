@@ -1,7 +1,8 @@
 import uWS from 'uWebSockets.js';
-import type { AppOptions, HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { AppOptions, HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocketBehavior } from 'uWebSockets.js';
+import { MAX_RELAY_BUFFER, type RelayData } from '../proxy/websocket-exchange.js';
 import { peerAddress } from './peer-address.js';
-import { HeaderCollector, serveRequest, type FrontDoorOptions } from './serve-request.js';
+import { HeaderCollector, serveRequest, serveUpgrade, type FrontDoorOptions } from './serve-request.js';
 
 export type { FrontDoorOptions, FrontDoorState } from './serve-request.js';
 
@@ -15,8 +16,18 @@ export type { FrontDoorOptions, FrontDoorState } from './serve-request.js';
  */
 export function createUwsFrontDoor(options: FrontDoorOptions, tls: AppOptions | null = null): TemplatedApp {
   const app = tls === null ? uWS.App() : uWS.SSLApp(tls);
-  app.any('/*', createUwsHandler(options, tls === null ? 'http' : 'https'));
+  registerRoutes(app, options, tls === null ? 'http' : 'https');
   return app;
+}
+
+/**
+ * Registers the request handler on an app (or an SNI server name's router, which has its own routes), and
+ * with `http_server_options.enable_websockets` the WebSocket route before it: uWS hands a GET without
+ * `Sec-WebSocket-Key` on to the request handler, so plain requests are unaffected.
+ */
+export function registerRoutes(app: TemplatedApp, options: FrontDoorOptions, proto: 'http' | 'https', handler = createUwsHandler(options, proto)): void {
+  if (options.webSockets) app.ws('/*', webSocketBehavior(options, proto));
+  app.any('/*', handler);
 }
 
 /** The route handler; an SNI server name added to an SSLApp needs it registered under its domain too. */
@@ -35,6 +46,45 @@ export function createUwsHandler(options: FrontDoorOptions, proto: 'http' | 'htt
       proto,
       tlsSocket: null,
     }, collector);
+  };
+}
+
+/**
+ * WebSocket upgrades through the pipeline to a relay (proxy/websocket-exchange.ts). Client messages up to
+ * `MAX_RELAY_BUFFER`; a client that reads slower than the upstream writes is closed past the same bound;
+ * uWS pings an idle client so a quiet connection stays open.
+ */
+function webSocketBehavior(options: FrontDoorOptions, proto: 'http' | 'https'): WebSocketBehavior<RelayData> {
+  return {
+    compression: uWS.DISABLED,
+    maxPayloadLength: MAX_RELAY_BUFFER,
+    maxBackpressure: MAX_RELAY_BUFFER,
+    closeOnBackpressureLimit: true as unknown as number,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      const host = req.getHeader('host');
+      const collector = new HeaderCollector(host);
+      req.forEach((name, value) => collector.add(name, value));
+      serveUpgrade(options, res, {
+        method: req.getCaseSensitiveMethod(),
+        path: req.getUrl(),
+        query: req.getQuery() ?? '',
+        host,
+        contentLength: '',
+        peer: peerAddress(res),
+        proto,
+        tlsSocket: null,
+      }, collector, {
+        key: req.getHeader('sec-websocket-key'),
+        protocol: req.getHeader('sec-websocket-protocol'),
+        extensions: req.getHeader('sec-websocket-extensions'),
+        context,
+      });
+    },
+    open: (ws) => ws.getUserData().exchange.clientOpen(ws),
+    message: (ws, message, isBinary) => ws.getUserData().exchange.fromClient(message, isBinary),
+    close: (ws, code, message) => ws.getUserData().exchange.clientClosed(code, message),
   };
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { generateCertificate } from '@tollgate/store';
 import { DEFAULT_TLS12_CIPHERS } from '../tls/cipher-suites.js';
 import { toServerCertificate, type ServerCertificate, type ServerCertificateSet } from '../tls/server-certificates.js';
-import { closeListenSocket, createUwsFrontDoor, createUwsHandler, listen, type FrontDoorOptions } from './uws-front-door.js';
+import { closeListenSocket, createUwsFrontDoor, createUwsHandler, listen, registerRoutes, type FrontDoorOptions } from './uws-front-door.js';
 
 /** Server names given their own context per app; beyond this the default certificate answers. */
 const MAX_SERVER_NAMES = 1024;
@@ -70,8 +70,8 @@ export class UwsTlsListener {
       const cert = set.select(name);
       if (cert === null || cert.id === fallback.id || added >= MAX_SERVER_NAMES) return;
       added++;
-      // A server name has its own router in uWS: the same handler is registered under it.
-      app.addServerName(name, { ...this.files(cert), ssl_ciphers: DEFAULT_TLS12_CIPHERS.join(':') }).domain(name).any('/*', this.handler);
+      // A server name has its own router in uWS: the same routes are registered under it.
+      registerRoutes(app.addServerName(name, { ...this.files(cert), ssl_ciphers: DEFAULT_TLS12_CIPHERS.join(':') }).domain(name), this.options, 'https', this.handler);
     });
     const socket = await listen(app, this.address, this.port);
     const previous = this.current;

@@ -11,7 +11,8 @@ import { endWithoutBody, writeReply } from './write-reply.js';
 
 /** What the exchange reports when it is over, exactly once. */
 export interface ExchangeListener {
-  onExchangeDone(exchange: ProxyExchange): void;
+  /** The request part is over (a WebSocket exchange reports at the upgrade); `ctx` holds what happened. */
+  onExchangeDone(exchange: { readonly ctx: RequestContext }): void;
 }
 
 export { endWithoutBody, writeReply } from './write-reply.js';

@@ -79,6 +79,14 @@ export class UpstreamPool implements ConnectionOwner {
     sweeper ??= setInterval(sweep, SWEEP_INTERVAL_MS).unref();
   }
 
+  /**
+   * The connect function of this pool's TLS settings and forward proxy (null: plain TCP to the origin), for
+   * clients other than the HTTP/1.1 one that must dial the same way (WebSocket upgrades).
+   */
+  get connector(): buildConnector.connector | null {
+    return this.options.connector;
+  }
+
   /** Connections open now (idle or busy). */
   get size(): number {
     return this.connections.size;

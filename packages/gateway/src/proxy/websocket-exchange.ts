@@ -1,0 +1,281 @@
+import { Agent, WebSocket as UpstreamSocket, type Dispatcher } from 'undici';
+import type { HttpResponse, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import { errors, type GatewayError } from '../errors.js';
+import type { ResponseWriter } from '../front-door/response-writer.js';
+import type { Decision, Reply } from '../pipeline/decision.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import type { UpstreamPool } from './http1/upstream-pool.js';
+import type { ExchangeListener } from './proxy-exchange.js';
+import { joinQuery, upstreamPath } from './upstream-path.js';
+import { writeReply } from './write-reply.js';
+
+/** What uWS's upgrade handler read from the request (the request object is gone once it returns). */
+export interface UpgradeRequest {
+  readonly key: string;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly context: us_socket_context_t;
+}
+
+/** uWS user data of an upgraded client socket. */
+export interface RelayData {
+  readonly exchange: WebSocketExchange;
+}
+
+/**
+ * Bytes one direction may hold for a slow reader before the connection is closed (1008): the relay never
+ * buffers without bound. uWS enforces it towards the client (`maxBackpressure`), the exchange towards the upstream.
+ */
+export const MAX_RELAY_BUFFER = 16 * 1024 * 1024;
+
+/** Headers the upstream handshake sets itself, or that describe the client's handshake only. */
+const NOT_FORWARDED = new Set(['host', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
+
+/** One undici Agent per upstream pool that dials through TLS settings or a forward proxy (pins, client certificates, CONNECT). */
+const dispatchers = new WeakMap<UpstreamPool, Dispatcher>();
+
+function dispatcherFor(pool: UpstreamPool): Dispatcher | undefined {
+  const connect = pool.connector;
+  if (connect === null) return undefined;
+  let dispatcher = dispatchers.get(pool);
+  if (dispatcher === undefined) {
+    dispatcher = new Agent({ connect });
+    dispatchers.set(pool, dispatcher);
+  }
+  return dispatcher;
+}
+
+/** A close code that may be sent in a close frame (1005, 1006 and 1015 are reserved for reporting). */
+function sendableCode(code: number): number {
+  return code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
+}
+
+/**
+ * One WebSocket connection through the gateway: the upgrade request has passed the API's pipeline; the
+ * exchange opens the upstream WebSocket (same target, path, query and headers as an HTTP request would
+ * get, TLS settings and pins of the target's pool), and only once the upstream accepted it upgrades the
+ * client with the protocol the upstream chose. Messages are then relayed both ways, text as text and
+ * binary as binary, and a close on either side closes the other. As in Tyk, limits and analytics count
+ * the upgrade (one record, status 101), not the messages. A refused or failed upstream handshake answers
+ * the client with Tyk's proxy error (500, or 504 past `proxy_default_timeout`).
+ */
+export class WebSocketExchange {
+  /** Upgraded connections of this worker, closed with 1001 when it drains. */
+  private static readonly live = new Set<WebSocketExchange>();
+  private clientGone = false;
+  private done = false;
+  private isUpgraded = false;
+  private upstream: UpstreamSocket | null = null;
+  private client: WebSocket<RelayData> | null = null;
+  /** Upstream messages that arrived between the upstream's open and the client's. */
+  private early: Array<string | ArrayBuffer> | null = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timedOut = false;
+
+  constructor(
+    private readonly res: HttpResponse,
+    readonly ctx: RequestContext,
+    private readonly listener: ExchangeListener,
+    private readonly upgrade: UpgradeRequest,
+    private readonly closeConnection: () => boolean,
+  ) {}
+
+  /** Closes every upgraded connection of this worker (code 1001, going away). */
+  static closeAll(): void {
+    for (const exchange of [...WebSocketExchange.live]) exchange.shutdown();
+  }
+
+  /** The pipeline's decision: open the upstream WebSocket, or answer with a reply. */
+  decide(decision: Decision): void {
+    if (this.clientGone || this.done) return;
+    if (decision !== undefined) {
+      this.respond(decision);
+      return;
+    }
+    this.connectUpstream();
+  }
+
+  /** The client went away before the upgrade. */
+  clientAborted(): void {
+    this.clientGone = true;
+    if (this.isUpgraded) return;
+    this.ctx.status = 499;
+    this.closeUpstream(1000);
+    this.finish();
+  }
+
+  /** uWS `open`: the client socket exists; what the upstream sent meanwhile goes first. */
+  clientOpen(ws: WebSocket<RelayData>): void {
+    this.client = ws;
+    WebSocketExchange.live.add(this);
+    const early = this.early ?? [];
+    this.early = null;
+    for (const message of early) this.toClient(message);
+    if (this.upstream === null || this.upstream.readyState >= UpstreamSocket.CLOSING) ws.end(1000);
+  }
+
+  /** uWS `message`: the ArrayBuffer is valid only during the call, so it is copied. */
+  fromClient(message: ArrayBuffer, isBinary: boolean): void {
+    const upstream = this.upstream;
+    if (upstream === null || upstream.readyState !== UpstreamSocket.OPEN) return;
+    upstream.send(isBinary ? new Uint8Array(message.slice(0)) : Buffer.from(message).toString('utf8'));
+    if (upstream.bufferedAmount > MAX_RELAY_BUFFER) {
+      this.client?.end(1008, 'upstream too slow');
+      this.closeUpstream(1000);
+    }
+  }
+
+  /** uWS `close`: the client socket is gone. */
+  clientClosed(code: number, reason: ArrayBuffer): void {
+    this.client = null;
+    WebSocketExchange.live.delete(this);
+    this.closeUpstream(code, Buffer.from(reason).toString('utf8'));
+  }
+
+  private connectUpstream(): void {
+    const ctx = this.ctx;
+    const { api, target } = ctx;
+    if (target === null) {
+      this.endWithError(errors.allHostsDown);
+      return;
+    }
+    const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
+    const query = joinQuery(target.query, ctx.query);
+    const url = `ws${target.origin.slice(4)}${path}${query === '' ? '' : `?${query}`}`;
+    const headers: [string, string][] = [];
+    const list = ctx.headers;
+    for (let i = 2; i < list.length; i += 2) if (!NOT_FORWARDED.has(list[i]!)) headers.push([list[i]!, list[i + 1]!]);
+    if (api.preserveHostHeader) headers.push(['host', list[1]!]);
+    const protocols = this.upgrade.protocol.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    ctx.upstreamSentMs = Date.now();
+    let upstream: UpstreamSocket;
+    try {
+      upstream = new UpstreamSocket(url, { protocols, headers, dispatcher: dispatcherFor(target.pool) });
+    } catch (err) {
+      ctx.errorDetail = `websocket to ${url}: ${(err as Error).message}`;
+      this.endWithError(errors.upstreamError);
+      return;
+    }
+    upstream.binaryType = 'arraybuffer';
+    this.upstream = upstream;
+    const timeoutMs = ctx.upstreamTimeoutMs > 0 ? ctx.upstreamTimeoutMs : target.pool.defaultHeadersTimeoutMs;
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        upstream.close();
+      }, timeoutMs);
+    }
+    upstream.addEventListener('open', () => this.upstreamOpen());
+    upstream.addEventListener('message', (event) => this.toClient(event.data as string | ArrayBuffer));
+    upstream.addEventListener('close', (event) => this.upstreamClosed(event.code, event.reason));
+  }
+
+  private upstreamOpen(): void {
+    this.clearTimer();
+    const upstream = this.upstream!;
+    if (this.clientGone || this.done) {
+      upstream.close(1000);
+      return;
+    }
+    const ctx = this.ctx;
+    ctx.status = 101;
+    ctx.upstreamHeadMs = Date.now();
+    this.isUpgraded = true;
+    const res = this.res;
+    const { key, context } = this.upgrade;
+    res.cork(() => {
+      // Headers on a 101 need the status written first (else uWS writes 200 and the upgrade fails).
+      const extra = ctx.responseHeaders;
+      const quota = ctx.quotaHeaders;
+      if (extra !== null || quota !== null) res.writeStatus('101 Switching Protocols');
+      if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
+      if (quota !== null) for (let i = 0; i < quota.length; i += 2) res.writeHeader(quota[i]!, quota[i + 1]!);
+      // Extensions (permessage-deflate) are not negotiated: the relay speaks plain frames on both sides.
+      res.upgrade<RelayData>({ exchange: this }, key, upstream.protocol, '', context);
+    });
+    this.finish();
+  }
+
+  private toClient(message: string | ArrayBuffer): void {
+    if (this.early !== null) {
+      this.early.push(message);
+      return;
+    }
+    const client = this.client;
+    if (client === null) return;
+    // uWS closes the client itself past maxBackpressure (closeOnBackpressureLimit).
+    client.send(message, typeof message !== 'string');
+  }
+
+  private upstreamClosed(code: number, reason: string): void {
+    this.clearTimer();
+    if (!this.isUpgraded) {
+      // The handshake failed (refused, not 101, TLS, timeout): the client gets Tyk's proxy error.
+      if (this.clientGone || this.done) return;
+      this.ctx.errorDetail = this.timedOut ? 'websocket handshake with the upstream timed out' : `websocket handshake with the upstream failed (close ${code})`;
+      this.endWithError(this.timedOut ? errors.upstreamTimeout : errors.upstreamError);
+      return;
+    }
+    const client = this.client;
+    if (client !== null) {
+      this.client = null;
+      WebSocketExchange.live.delete(this);
+      client.end(sendableCode(code), reason);
+    }
+    // Closed before the client's open ran: clientOpen ends the client after the early messages.
+  }
+
+  private closeUpstream(code: number, reason = ''): void {
+    this.clearTimer();
+    const upstream = this.upstream;
+    if (upstream === null || upstream.readyState >= UpstreamSocket.CLOSING) return;
+    try {
+      upstream.close(sendableCode(code), Buffer.byteLength(reason) <= 123 ? reason : '');
+    } catch {
+      upstream.close();
+    }
+  }
+
+  private shutdown(): void {
+    const client = this.client;
+    this.client = null;
+    WebSocketExchange.live.delete(this);
+    client?.end(1001, 'gateway shutting down');
+    this.closeUpstream(1000);
+  }
+
+  private respond(reply: Reply): void {
+    const ctx = this.ctx;
+    ctx.status = reply.status;
+    ctx.flag = reply.flag;
+    if ('code' in reply) ctx.error = reply as GatewayError;
+    const res = this.res as unknown as ResponseWriter;
+    res.cork(() => writeReply(res, reply, this.closeConnection(), ctx.responseHeaders));
+    this.finish();
+  }
+
+  private endWithError(error: GatewayError): void {
+    const ctx = this.ctx;
+    ctx.error = error;
+    ctx.flag = error.flag;
+    ctx.status = error.status;
+    const res = this.res as unknown as ResponseWriter;
+    res.cork(() => writeReply(res, error, this.closeConnection(), ctx.responseHeaders));
+    this.finish();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The request part is over (upgraded, refused or abandoned): metrics, analytics, in-flight count. */
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    // Refused or abandoned before the upstream handshake: the quota unit goes back (rate-limits §10.6).
+    if (this.upstream === null && (this.ctx.error !== null || this.clientGone)) this.ctx.refundQuota();
+    this.ctx.endMs = Date.now();
+    this.listener.onExchangeDone(this);
+  }
+}
