@@ -53,6 +53,36 @@ export function rateSpec(rate: unknown, per: unknown): RateSpec | null {
   return { capacity, windowMs: (p * 1000 * capacity) / r, rate: r };
 }
 
+/** How a rate counter is kept (rate-limits-and-quotas.md §10.3): L sliding log, G GCRA, F fixed window. */
+export type RateAlgorithm = "L" | "G" | "F";
+
+/**
+ * The algorithm of a rate with this capacity: the fixed window when `enable_fixed_window_rate_limiter`,
+ * else the sliding log up to `rate_limit_sliding_log_max` admissions per window and GCRA above it.
+ */
+export function rateAlgorithm(
+  config: { readonly enable_fixed_window_rate_limiter?: boolean; readonly rate_limit_sliding_log_max: number },
+  capacity: number,
+): RateAlgorithm {
+  return config.enable_fixed_window_rate_limiter ? "F" : capacity > config.rate_limit_sliding_log_max ? "G" : "L";
+}
+
+/**
+ * Every counter group a session's requests use: one entry per distinct `allowance_scope` (as `keyLimits`
+ * resolves it), with the APIs that share it ('' for the root limits) and its rate and quota.
+ */
+export function limitScopes(session: SessionState): Array<{ readonly scope: string; readonly apiIds: string[]; readonly rate: RateSpec | null; readonly quota: QuotaSpec | null }> {
+  const byScope = new Map<string, { scope: string; apiIds: string[]; rate: RateSpec | null; quota: QuotaSpec | null }>();
+  const add = (apiId: string, limits: KeyLimits): void => {
+    const group = byScope.get(limits.scope);
+    if (group === undefined) byScope.set(limits.scope, { scope: limits.scope, apiIds: [apiId], rate: limits.rate, quota: limits.quota });
+    else group.apiIds.push(apiId);
+  };
+  add("", { scope: "", rate: rateSpec(session.rate, session.per), quota: quotaSpec(session.quota_max, session.quota_renewal_rate), source: session });
+  for (const apiId of Object.keys(session.access_rights ?? {})) add(apiId, keyLimits(session, apiId));
+  return [...byScope.values()];
+}
+
 /** `quota_max` / `quota_renewal_rate` as a spec, or null when unlimited (`quota_max` ≤ 0). */
 export function quotaSpec(max: unknown, renewal: unknown): QuotaSpec | null {
   const m = Math.floor(Number(max));

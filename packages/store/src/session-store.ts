@@ -1,8 +1,9 @@
 import { pack } from 'msgpackr';
 import { unpackObject } from './change-message.js';
-import type { SessionState } from '@tollgate/apidef';
+import type { RateAlgorithm, SessionState } from '@tollgate/apidef';
 import { keyLayout } from './key-layout.js';
 import { withQuotaRemaining } from './quota-counters.js';
+import { readLimitCounters, type LimitCountersView } from './limit-counters.js';
 import { defineScripts, type TollgateCommands } from './scripts.js';
 import type { RedisClient } from './redis-client.js';
 import { globEscape, scanKeys } from './scan-keys.js';
@@ -148,6 +149,11 @@ export class SessionStore {
    */
   withQuotaRemaining(storageId: string, session: SessionState, nowMs: number): Promise<SessionState> {
     return withQuotaRemaining(this.redis, storageId, session, nowMs);
+  }
+
+  /** The rate and quota counters of a key as they stand (`?debug=true`); read-only. */
+  limitCounters(storageId: string, session: SessionState, algorithmOf: (capacity: number) => RateAlgorithm): Promise<LimitCountersView[]> {
+    return readLimitCounters(this.redis, storageId, session, algorithmOf);
   }
 
   /** Deletes the key's quota and rate counters for each scope ("" = the key's own): Tyk's quota reset. */

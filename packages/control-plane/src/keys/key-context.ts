@@ -39,7 +39,8 @@ export interface FoundKey {
 export type KeyConfig = Pick<GatewayConfig,
   'hash_keys' | 'hash_key_function' | 'hash_key_function_fallback' | 'disable_key_actions_by_username' |
   'enable_hashed_keys_listing' | 'allow_master_keys' | 'min_token_length' | 'basic_auth_hash_key_function' |
-  'global_session_lifetime' | 'force_global_session_lifetime' | 'session_lifetime_respects_key_expiration'>;
+  'global_session_lifetime' | 'force_global_session_lifetime' | 'session_lifetime_respects_key_expiration' |
+  'enable_fixed_window_rate_limiter' | 'rate_limit_sliding_log_max'>;
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 

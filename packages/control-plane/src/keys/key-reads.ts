@@ -2,7 +2,7 @@
  * Reading, listing and deleting keys (spec/gateway-api.md §6.1, §6.3), as Tyk's handleGetDetail,
  * handleGetAllKeys and handleDeleteKey do.
  */
-import { withSessionDefaults, type SessionState } from '@tollgate/apidef';
+import { rateAlgorithm, withSessionDefaults, type SessionState } from '@tollgate/apidef';
 import { fail, type KeyContext, type KeyReply } from './key-context.js';
 
 /** Listing stops here: there may be millions of keys, and the answer is one JSON document. */
@@ -13,6 +13,8 @@ export interface DetailRequest {
   readonly apiId: string;
   readonly orgId: string;
   readonly byHash: boolean;
+  /** `?debug=true` (tollgate): the key's live rate and quota counters under `tollgate_debug`. */
+  readonly debug?: boolean;
 }
 
 /** `GET /tyk/keys/{key}`: the session after its policies, quota remaining and renewal from the counters, no password. */
@@ -27,6 +29,11 @@ export async function getKeyDetail(ctx: KeyContext, req: DetailRequest): Promise
   const session = await ctx.sessions.withQuotaRemaining(found.storageId, withSessionDefaults(applied.ok ? applied.session : found.session), Date.now());
   if (typeof session.basic_auth_data?.password === 'string' && session.basic_auth_data.password !== '') {
     session.basic_auth_data = { ...session.basic_auth_data, password: '' };
+  }
+  if (req.debug) {
+    // rate-limits-and-quotas.md §10.10: every counter the key's requests use, with the algorithm that keeps it.
+    const counters = await ctx.sessions.limitCounters(found.storageId, session, (capacity) => rateAlgorithm(ctx.config, capacity));
+    return { status: 200, body: { ...session, tollgate_debug: { counters } } };
   }
   return { status: 200, body: session };
 }

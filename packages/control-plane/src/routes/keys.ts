@@ -71,7 +71,8 @@ async function keyCall(ctx: KeyContext, req: IncomingMessage, url: URL, method: 
       if (given === '') {
         return listKeys(ctx, { filter: q.get('filter') ?? '', apiId }, (msg) => logger.warn({ limit: true }, msg));
       }
-      const call = (name: string): Promise<KeyReply> => getKeyDetail(ctx, { keyName: name, apiId, orgId, byHash });
+      const debug = q.get('debug') === 'true';
+      const call = (name: string): Promise<KeyReply> => getKeyDetail(ctx, { keyName: name, apiId, orgId, byHash, debug });
       return retry(await call(keyName), call);
     }
     default: {

@@ -1,4 +1,4 @@
-import { keyLimits, rateSpec, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
+import { keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
 import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
 import type { RateLimitMetrics } from '../limits/limit-metrics.js';
@@ -53,8 +53,6 @@ class HeaderText {
 
 const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
 
-type Algorithm = 'L' | 'G' | 'F';
-
 /**
  * Rate limits and quotas, pipeline steps 15–16 (rate-limits-and-quotas.md): the key's rate limit (root
  * or per-API from `access_rights`, scoped by `allowance_scope`), the API's `global_rate_limit`, and the
@@ -80,8 +78,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
   if (limiter === undefined && apiRate !== null) throw new Error('global_rate_limit needs Redis: no limiter was configured for this worker');
   if (limiter === undefined) return null;
   const config = deps.config;
-  const algorithm = (spec: RateSpec): Algorithm =>
-    config.enable_fixed_window_rate_limiter ? 'F' : spec.capacity > config.rate_limit_sliding_log_max ? 'G' : 'L';
+  const algorithm = (spec: RateSpec): RateAlgorithm => rateAlgorithm(config, spec.capacity);
   const apiCheck = apiRate === null ? null : rateCheck(limitKeys.apiRate(apiId), apiRate.capacity, apiRate.windowMs, algorithm(apiRate));
   const isRateHeaders = config.rate_limit_response_headers === 'rate_limits';
   const plans = new WeakMap<SessionState, KeyPlan>();

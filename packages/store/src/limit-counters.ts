@@ -1,0 +1,104 @@
+import { limitScopes, type RateAlgorithm, type SessionState } from '@tollgate/apidef';
+import { keyLayout } from './key-layout.js';
+import type { RedisClient } from './redis-client.js';
+
+const ALGORITHM_NAMES: Readonly<Record<RateAlgorithm, string>> = { L: 'sliding_log', G: 'gcra', F: 'fixed_window' };
+
+/** A rate counter as it stands, worked out the way limits-n.lua decides (nothing is consumed or trimmed). */
+export interface RateCounterView {
+  readonly algorithm: string;
+  readonly redis_key: string;
+  readonly capacity: number;
+  readonly window_ms: number;
+  /** Admissions still free now. */
+  readonly remaining: number;
+  /** Milliseconds until one more request is admitted (0 when `remaining` > 0). */
+  readonly next_admission_in_ms: number;
+}
+
+export interface QuotaCounterView {
+  readonly redis_key: string;
+  readonly max: number;
+  readonly used: number;
+  readonly remaining: number;
+  /** Milliseconds until the period renews; -1 without a period (or before the first admitted request). */
+  readonly renews_in_ms: number;
+}
+
+/** One counter group of a key: the APIs that share an `allowance_scope` ('' = the key's root limits). */
+export interface LimitCountersView {
+  readonly scope: string;
+  readonly api_ids: string[];
+  readonly rate: RateCounterView | null;
+  readonly quota: QuotaCounterView | null;
+}
+
+/**
+ * Pure evaluation of a rate counter's raw state at `nowUs` (microseconds), mirroring limits-n.lua's
+ * `evaluate`: L from the log entries (oldest first), G from the theoretical arrival time, F from the window
+ * index and count.
+ */
+export function rateCounterState(
+  algorithm: RateAlgorithm, capacity: number, spanUs: number, nowUs: number,
+  raw: { readonly log?: readonly number[]; readonly tat?: number; readonly window?: number; readonly count?: number },
+): { remaining: number; waitUs: number } {
+  if (algorithm === 'L') {
+    const log = (raw.log ?? []).slice(-capacity);
+    const live = log.filter((t) => t > nowUs - spanUs);
+    if (live.length < capacity) return { remaining: capacity - live.length, waitUs: 0 };
+    return { remaining: 0, waitUs: Math.max(0, live[0]! + spanUs - nowUs) };
+  }
+  if (algorithm === 'G') {
+    const step = Math.ceil(spanUs / capacity);
+    const tat = Math.max(raw.tat ?? 0, nowUs);
+    const ahead = tat - nowUs - (spanUs - step);
+    if (ahead > 0) return { remaining: 0, waitUs: ahead };
+    return { remaining: Math.floor(-ahead / step) + 1, waitUs: 0 };
+  }
+  const w = Math.floor(nowUs / spanUs);
+  const count = raw.window === w ? (raw.count ?? 0) : 0;
+  if (count >= capacity) return { remaining: 0, waitUs: (w + 1) * spanUs - nowUs };
+  return { remaining: capacity - count, waitUs: 0 };
+}
+
+/**
+ * The counters a key's requests use, read from Redis as they are now (`GET /tyk/keys/{id}?debug=true`,
+ * rate-limits-and-quotas.md §10.10): per scope, the rate counter (algorithm named, so a key on GCRA says
+ * so) and the quota counter. Read-only: nothing is consumed, trimmed or renewed.
+ */
+export async function readLimitCounters(
+  redis: RedisClient, storageId: string, session: SessionState, algorithmOf: (capacity: number) => RateAlgorithm,
+): Promise<LimitCountersView[]> {
+  const [seconds, micros] = (await redis.time()) as unknown as [string, string];
+  const nowUs = Number(seconds) * 1_000_000 + Number(micros);
+  const out: LimitCountersView[] = [];
+  for (const group of limitScopes(session)) {
+    let rate: RateCounterView | null = null;
+    if (group.rate !== null) {
+      const algorithm = algorithmOf(group.rate.capacity);
+      const key = keyLayout.rateCounter(group.scope, storageId);
+      const spanUs = Math.max(1, Math.ceil(group.rate.windowMs * 1000));
+      let raw: Parameters<typeof rateCounterState>[4];
+      if (algorithm === 'L') raw = { log: (await redis.lrange(key, 0, -1)).map(Number) };
+      else if (algorithm === 'G') raw = { tat: Number((await redis.get(key)) ?? 0) };
+      else {
+        const [w, c] = await redis.hmget(key, 'w', 'c');
+        raw = { window: w === null ? -1 : Number(w), count: c === null ? 0 : Number(c) };
+      }
+      const state = rateCounterState(algorithm, group.rate.capacity, spanUs, nowUs, raw);
+      rate = {
+        algorithm: ALGORITHM_NAMES[algorithm], redis_key: key, capacity: group.rate.capacity, window_ms: group.rate.windowMs,
+        remaining: state.remaining, next_admission_in_ms: Math.ceil(state.waitUs / 1000),
+      };
+    }
+    let quota: QuotaCounterView | null = null;
+    if (group.quota !== null) {
+      const key = keyLayout.quotaCounter(group.scope, storageId);
+      const [used, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
+      const n = used === null ? 0 : Number(used);
+      quota = { redis_key: key, max: group.quota.max, used: n, remaining: Math.max(0, group.quota.max - n), renews_in_ms: ttl >= 0 ? ttl : -1 };
+    }
+    if (rate !== null || quota !== null) out.push({ scope: group.scope, api_ids: group.apiIds, rate, quota });
+  }
+  return out;
+}
