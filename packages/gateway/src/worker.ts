@@ -13,6 +13,7 @@ import { Registry } from 'prom-client';
 import { createRateLimitMetrics } from './limits/limit-metrics.js';
 import { Limiter } from './limits/limiter.js';
 import { createPipelineDeps } from './pipeline/pipeline-deps.js';
+import { trustedProxies } from './pipeline/client-ip.js';
 import { Queue } from 'bullmq';
 import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-events.js';
 import { HostHealthView } from './proxy/host-health-view.js';
@@ -150,6 +151,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     closeConnections: Boolean(config.close_connections),
     maxRequestBodySize: config.http_server_options?.max_request_body_size ?? 0,
     webSockets: Boolean(config.http_server_options?.enable_websockets),
+    trustsForwardedHeaders: trustedProxies(config),
     health: new Map([
       [`/${config.health_check_endpoint_name || 'hello'}`, hello],
       [`/${config.readiness_check_endpoint_name || 'ready'}`, ready],

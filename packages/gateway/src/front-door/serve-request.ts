@@ -27,6 +27,11 @@ export interface FrontDoorOptions {
   readonly userAgent: string;
   readonly skipUrlCleaning: boolean;
   readonly closeConnections: boolean;
+  /**
+   * Whether a peer's `X-Forwarded-Proto`/`-Host` are passed on rather than replaced: every peer when
+   * `security.trusted_proxy_cidrs` is empty (Tyk passes them through), else only those proxies.
+   */
+  readonly trustsForwardedHeaders: (peer: string) => boolean;
   /** `http_server_options.enable_websockets`: upgrades are relayed (uWS front doors). */
   readonly webSockets: boolean;
   /** `http_server_options.max_request_body_size` in bytes; 0 = no limit. */
@@ -65,6 +70,9 @@ export class HeaderCollector {
   private connection = '';
   /** The client's `Te` lists `trailers`: the upstream request gets `Te: trailers` (api-definition.md §3). */
   private isTeTrailers = false;
+  /** `X-Forwarded-Proto` / `-Host` as a proxy in front set them (first value). */
+  private forwardedProto = '';
+  private forwardedHost = '';
 
   constructor(host: string) {
     this.headers = ['host', host];
@@ -77,18 +85,30 @@ export class HeaderCollector {
       else if (name === 'transfer-encoding') this.isChunked = true;
       else if (name === 'connection') this.connection = this.connection ? `${this.connection}, ${value}` : value;
       else if (name === 'te' && !this.isTeTrailers) this.isTeTrailers = hasTrailersToken(value);
+      else if (name === 'x-forwarded-proto') this.forwardedProto ||= value.trim();
+      else if (name === 'x-forwarded-host') this.forwardedHost ||= value.trim();
       return;
     }
     if (name === 'user-agent') this.hasUserAgent = true;
     this.headers.push(name, value);
   }
 
-  finish(peer: string, proto: string, host: string, userAgent: string): string[] {
+  /**
+   * `trustsForwarded(peer)`: whether `X-Forwarded-Proto`/`-Host` from this peer are kept (a load balancer
+   * that terminated TLS says `https`); otherwise, or when absent, the gateway's own values go.
+   */
+  finish(peer: string, proto: string, host: string, userAgent: string, trustsForwarded: (peer: string) => boolean): string[] {
     const headers = this.headers;
     if (this.connection !== '') dropConnectionListed(headers, this.connection);
     // Only the `trailers` token is kept, whatever else Te lists (and even when Connection names Te), as Go's proxy does.
     if (this.isTeTrailers) headers.push('te', 'trailers');
-    headers.push('x-forwarded-for', this.xff ? `${this.xff}, ${peer}` : peer, 'x-forwarded-proto', proto, 'x-forwarded-host', host);
+    let fproto = proto;
+    let fhost = host;
+    if ((this.forwardedProto !== '' || this.forwardedHost !== '') && trustsForwarded(peer)) {
+      fproto = this.forwardedProto || proto;
+      fhost = this.forwardedHost || host;
+    }
+    headers.push('x-forwarded-for', this.xff ? `${this.xff}, ${peer}` : peer, 'x-forwarded-proto', fproto, 'x-forwarded-host', fhost);
     if (!this.hasUserAgent) headers.push('user-agent', userAgent);
     return headers;
   }
@@ -131,7 +151,7 @@ function routeRequest(options: FrontDoorOptions, res: ResponseWriter, input: Inc
   const now = Date.now();
   // null when every target is down: answered 503 NHU by the exchange, after the pipeline (auth first).
   const target = pickTarget(api, now);
-  const headers = collector.finish(input.peer, input.proto, host, options.userAgent);
+  const headers = collector.finish(input.peer, input.proto, host, options.userAgent, options.trustsForwardedHeaders);
   const ctx = new RequestContext(api, input.method, path, query, match.matchedLength, headers, input.peer, target, now);
   ctx.forwardedFor = collector.xff;
   ctx.isTls = input.proto === 'https';

@@ -15,15 +15,23 @@ export type ClientIpResolver = (ctx: RequestContext) => string;
  */
 export function createClientIpResolver(config: Readonly<GatewayConfig>): ClientIpResolver {
   const depth = config.http_server_options?.xff_depth ?? 0;
-  const trusted = config.security?.trusted_proxy_cidrs ?? [];
-  const isTrustedPeer = trusted.length > 0 ? compileIpMatcher(trusted) : null;
+  const isTrustedPeer = trustedProxies(config);
   return (ctx: RequestContext): string => {
     if (ctx.resolvedIp !== null) return ctx.resolvedIp;
     let ip = ctx.peer;
-    if (isTrustedPeer === null || isTrustedPeer(ctx.peer)) ip = fromHeaders(ctx, depth) ?? ctx.peer;
+    if (isTrustedPeer(ctx.peer)) ip = fromHeaders(ctx, depth) ?? ctx.peer;
     ctx.resolvedIp = ip;
     return ip;
   };
+}
+
+/**
+ * `security.trusted_proxy_cidrs` as a peer test: every peer when the list is empty (as Tyk, which takes
+ * forwarding headers from anyone), else only the listed proxies.
+ */
+export function trustedProxies(config: Readonly<GatewayConfig>): (peer: string) => boolean {
+  const trusted = config.security?.trusted_proxy_cidrs ?? [];
+  return trusted.length > 0 ? compileIpMatcher(trusted) : () => true;
 }
 
 function fromHeaders(ctx: RequestContext, depth: number): string | null {
