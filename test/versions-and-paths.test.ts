@@ -113,6 +113,12 @@ describe('versions and endpoint rules through a running cluster', () => {
     const black = await get('/rules/public/admin');
     assert.equal(black.status, 403);
     assert.equal(black.text, FORBIDDEN);
+    // Rules see the decoded path (Tyk: r.URL.Path): escaping a character does not step around them.
+    for (const escaped of ['/rules/public/%61dmin', '/rules/public%2Fadmin']) {
+      const res = await get(escaped);
+      assert.equal(res.status, 403, escaped);
+      assert.equal(res.text, FORBIDDEN);
+    }
     const unlisted = await get('/rules/private/x');
     assert.equal(unlisted.status, 403);
     assert.equal(unlisted.text, FORBIDDEN);

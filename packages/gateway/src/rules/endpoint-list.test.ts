@@ -29,4 +29,13 @@ describe('endpoint matching', () => {
     assert.equal(findEntry([entry('/ary$')], ctx, true)?.value, '/ary$');
     assert.equal(findEntry([entry('^/ary')], ctx, true)?.value, '^/ary');
   });
+  it('matches the percent-decoded path, as Tyk matches r.URL.Path: escapes cannot step around a rule', () => {
+    for (const path of ['/api/%61dmin/users', '/api/admin%2Fusers', '/api/%41DMIN/users']) {
+      const ctx = request(path, 4);
+      const expected = path.includes('%41') ? undefined : '^/admin/users';
+      assert.equal(findEntry([entry('^/admin/users')], ctx, true)?.value, expected, path);
+    }
+    // A path that does not decode is matched as it came.
+    assert.equal(findEntry([entry('^/bad%zz')], request('/api/bad%zz', 4), true)?.value, '^/bad%zz');
+  });
 });

@@ -1,5 +1,5 @@
 import { compileEndpointPattern, type ApiDefinition, type GatewayConfig, type VersionInfo } from '@tollgate/apidef';
-import type { RequestContext } from '../pipeline/request-context.js';
+import { decodePath, type RequestContext } from '../pipeline/request-context.js';
 
 /** One compiled extended-path entry: its regex, its method ('' = any) and what it carries. */
 export interface EndpointEntry<T> {
@@ -59,12 +59,15 @@ export function compileEntry<T>(field: string, path: string, method: string, ign
 /**
  * Whether a pattern matches the request (api-definition.md §5 rule 4): tried against the path without
  * listen path and URL version (when URL versioning strips it), the path without listen path, and the
- * full request path.
+ * full request path — each percent-decoded, as Tyk matches Go's `r.URL.Path`, so `/%61dmin` meets the
+ * rules written for `/admin` (a black list cannot be stepped around by escaping). A path without `%` is
+ * matched as it is, with no copy.
  */
 export function matchesRequest(regex: RegExp, ctx: RequestContext, isContextFree = false): boolean {
-  if (ctx.versionlessPath !== '' && regex.test(ctx.versionlessPath)) return true;
-  if (isContextFree && ctx.isSubPathSuffix) return regex.test(ctx.path);
-  return regex.test(ctx.subPath) || regex.test(ctx.path);
+  const versionless = ctx.versionlessPath;
+  if (versionless !== '' && regex.test(decodePath(versionless))) return true;
+  if (isContextFree && ctx.isSubPathSuffix) return regex.test(ctx.decodedPath);
+  return regex.test(ctx.decodedSubPath) || regex.test(ctx.decodedPath);
 }
 
 /**
