@@ -2,7 +2,7 @@ import uWS from 'uWebSockets.js';
 import type { AppOptions, HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocketBehavior } from 'uWebSockets.js';
 import { MAX_RELAY_BUFFER, type RelayData } from '../proxy/websocket-exchange.js';
 import { peerAddress } from './peer-address.js';
-import { HeaderCollector, serveRequest, serveUpgrade, type FrontDoorOptions } from './serve-request.js';
+import { HeaderCollector, serveRequest, serveUpgrade, type FrontDoorOptions, type IncomingRequest } from './serve-request.js';
 
 export type { FrontDoorOptions, FrontDoorState } from './serve-request.js';
 
@@ -33,19 +33,26 @@ export function registerRoutes(app: TemplatedApp, options: FrontDoorOptions, pro
 /** The route handler; an SNI server name added to an SSLApp needs it registered under its domain too. */
 export function createUwsHandler(options: FrontDoorOptions, proto: 'http' | 'https'): (res: HttpResponse, req: HttpRequest) => void {
   return (res: HttpResponse, req: HttpRequest) => {
-    const host = req.getHeader('host');
-    const collector = new HeaderCollector(host);
-    req.forEach((name, value) => collector.add(name, value));
-    serveRequest(options, res, {
-      method: req.getCaseSensitiveMethod(),
-      path: req.getUrl(),
-      query: req.getQuery() ?? '',
-      host,
-      contentLength: req.getHeader('content-length'),
-      peer: peerAddress(res),
-      proto,
-      tlsSocket: null,
-    }, collector);
+    const collector = new HeaderCollector(req.getHeader('host'));
+    serveRequest(options, res, readRequest(res, req, proto, collector, req.getHeader('content-length')), collector);
+  };
+}
+
+/**
+ * What serving needs from a uWS request, read at once (uWS frees the request when the handler returns):
+ * every header goes through `collector`, whose Host it already holds.
+ */
+function readRequest(res: HttpResponse, req: HttpRequest, proto: 'http' | 'https', collector: HeaderCollector, contentLength: string): IncomingRequest {
+  req.forEach((name, value) => collector.add(name, value));
+  return {
+    method: req.getCaseSensitiveMethod(),
+    path: req.getUrl(),
+    query: req.getQuery() ?? '',
+    host: collector.headers[1]!,
+    contentLength,
+    peer: peerAddress(res),
+    proto,
+    tlsSocket: null,
   };
 }
 
@@ -63,19 +70,8 @@ function webSocketBehavior(options: FrontDoorOptions, proto: 'http' | 'https'): 
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      const host = req.getHeader('host');
-      const collector = new HeaderCollector(host);
-      req.forEach((name, value) => collector.add(name, value));
-      serveUpgrade(options, res, {
-        method: req.getCaseSensitiveMethod(),
-        path: req.getUrl(),
-        query: req.getQuery() ?? '',
-        host,
-        contentLength: '',
-        peer: peerAddress(res),
-        proto,
-        tlsSocket: null,
-      }, collector, {
+      const collector = new HeaderCollector(req.getHeader('host'));
+      serveUpgrade(options, res, readRequest(res, req, proto, collector, ''), collector, {
         key: req.getHeader('sec-websocket-key'),
         protocol: req.getHeader('sec-websocket-protocol'),
         extensions: req.getHeader('sec-websocket-extensions'),
