@@ -132,6 +132,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   use_db_app_configs: bool,
   jwt_ssl_insecure_skip_verify: bool,
   override_messages: { type: "object" },
+  error_overrides: { type: "object" },
   log_level: { type: "string", oneOf: ["debug", "info", "warn", "error"] },
   "access_logs.enabled": bool,
   "liveness_check.check_duration": { type: "number", above: 0 },

@@ -188,6 +188,11 @@ export interface GatewayConfig {
   use_db_app_configs: boolean;
   jwt_ssl_insecure_skip_verify: boolean;
   override_messages: Record<string, unknown>;
+  /**
+   * Gateway-level error overrides (errors-and-flags.md §5): status ("401") or class ("4xx") → ordered rules;
+   * applied after an API's own rules. Validated at load (apidef error-overrides.ts).
+   */
+  error_overrides: Record<string, unknown>;
   log_level: LogLevel;
   access_logs: { enabled: boolean; [key: string]: unknown };
   /** Seconds. */
@@ -322,6 +327,7 @@ export function defaultConfig(): GatewayConfig {
     use_db_app_configs: false,
     jwt_ssl_insecure_skip_verify: false,
     override_messages: {},
+    error_overrides: {},
     log_level: "info",
     access_logs: { enabled: false },
     liveness_check: { check_duration: 10 },

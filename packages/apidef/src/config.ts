@@ -10,6 +10,7 @@ import { ConfigError } from "./config-error.js";
 import { envOverrides } from "./config-env.js";
 import { CONFIG_KEYS, CONFIG_SECTIONS, describeSpec, type KeySpec } from "./config-keys.js";
 import { DEFAULT_TYK_SECRET, defaultConfig, type GatewayConfig } from "./config-types.js";
+import { readErrorOverrides } from "./error-overrides.js";
 import { readOverrideMessages, unknownOverrideIds } from "./override-messages.js";
 import { effectiveServerVersions, isDeprecatedTlsVersion } from "./tls-versions.js";
 
@@ -152,6 +153,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<GatewayConfig
   validateTlsVersions(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
   validatePatterns(cfg as unknown as GatewayConfig, (path) => origin.get(path) ?? fileLabel);
   readOverrideMessages((cfg as unknown as GatewayConfig).override_messages, origin.get("override_messages") ?? fileLabel);
+  try {
+    readErrorOverrides((cfg as unknown as GatewayConfig).error_overrides, "error_overrides");
+  } catch (err) {
+    throw new ConfigError(`${origin.get("error_overrides") ?? fileLabel}: ${(err as Error).message}`);
+  }
   return deepFreeze(cfg as GatewayConfig);
 }
 

@@ -15,6 +15,9 @@ export { ConfigError } from "./config-error.js";
 export { loadConfig, configWarnings, compileConfigPattern, type LoadConfigOptions } from "./config.js";
 export { effectiveServerVersions, isDeprecatedTlsVersion, DEFAULT_SERVER_MIN_VERSION, DEFAULT_SERVER_MAX_VERSION } from "./tls-versions.js";
 export { CONFIG_KEYS, type KeySpec, type KeyType } from "./config-keys.js";
+export {
+  readErrorOverrides, parseBodyTemplate, isEmptyErrorOverrides, type ErrorOverrideRule, type ErrorOverrideSpec, type BodyPart,
+} from "./error-overrides.js";
 export { readOverrideMessages, OVERRIDE_MESSAGE_IDS, type MessageOverride } from "./override-messages.js";
 export { compileEndpointPattern, endpointPatternSource, endpointPatternError, type PatternOptions } from "./endpoint-pattern.js";
 export { parseTykExpiry, isNeverExpiry, formatRfc1123Utc } from "./tyk-time.js";

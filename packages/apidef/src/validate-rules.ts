@@ -7,6 +7,7 @@
 import type { ApiDefinition } from "./api-definition.js";
 import type { AuthConfig } from "./auth-config.js";
 import { compileDomain } from "./domain.js";
+import { readErrorOverrides } from "./error-overrides.js";
 import { isValidIpOrCidr } from "./ip.js";
 import { compileListenPath } from "./listen-path.js";
 import { timeoutRule } from "./validate-timeouts.js";
@@ -131,6 +132,19 @@ function domainRule(def: ApiDefinition): string | null {
   return null;
 }
 
+/**
+ * `error_overrides` (errors-and-flags.md §5): checked even when `error_overrides_disabled`, so a stored
+ * definition never holds rules that would fail once enabled.
+ */
+function errorOverridesRule(def: ApiDefinition): string | null {
+  try {
+    readErrorOverrides(def.error_overrides, "error_overrides");
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 export const semanticRules: readonly Rule[] = [
   apiIdRule,
   listenPathRule,
@@ -145,4 +159,5 @@ export const semanticRules: readonly Rule[] = [
   cacheRule,
   uptimeAndDiscoveryRule,
   eventHandlersRule,
+  errorOverridesRule,
 ];

@@ -86,7 +86,7 @@ export function createAccessLog(config: Readonly<GatewayConfig>, logger: Logger,
       const isUpstream = UPSTREAM_FLAGS.has(flag);
       line.response_flag = flag;
       line.response_code_details = flag === 'RLT'
-        ? (ctx.error?.message === 'API Rate Limit Exceeded' ? 'api_rate_limited' : ctx.status === 429 ? 'session_rate_limited' : 'rate_limiter_storage_error')
+        ? (ctx.error?.message === 'API Rate Limit Exceeded' ? 'api_rate_limited' : ctx.error?.code === 'TOLLGATE_ERR_RATE_LIMIT_STORAGE' ? 'rate_limiter_storage_error' : 'session_rate_limited')
         : DETAILS[flag] ?? (isUpstream ? 'upstream_error' : flag.toLowerCase());
       line.error_source = isUpstream ? 'ReverseProxy' : SOURCES[flag] ?? 'Gateway';
       if (isUpstream && target !== null) line.error_target = `${target.host}${path}`;

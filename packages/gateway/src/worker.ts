@@ -19,6 +19,7 @@ import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-event
 import { HostHealthView } from './proxy/host-health-view.js';
 import type { RequestContext } from './pipeline/request-context.js';
 import { showGeneratorHeader } from './proxy/write-reply.js';
+import { setGatewayErrorOverrides } from './proxy/error-overrides.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { WebSocketExchange } from './proxy/websocket-exchange.js';
@@ -50,6 +51,8 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   applyOverrideMessages(readOverrideMessages(config.override_messages, 'override_messages'));
   // Hidden by default (tollgate); an explicit `hide_generator_header: false` sends it as Tyk does.
   showGeneratorHeader(config.hide_generator_header === false);
+  // Before any API is compiled: each API's error overrides end with the gateway's (validated at load).
+  setGatewayErrorOverrides(config.error_overrides);
   const choice = chooseFrontDoor(config);
   for (const warning of choice.warnings) logger.warn(warning);
   if (choice.kind === 'node-tls') {

@@ -18,14 +18,16 @@ const MAX_REMEMBERED = 10_000;
  * KeyExpired, VersionFailure, AuthFailure (auth flags, or a 401).
  */
 export function eventOf(ctx: RequestContext): string | null {
-  if (ctx.status < 400) return null;
-  const flag = ctx.flag;
-  if (flag === 'RLT' && ctx.status === 429) return 'RatelimitExceeded';
-  if (flag === 'QEX') return 'QuotaExceeded';
   const error = ctx.error;
+  // A gateway error raises its event by its own status, not the one an error override sent (§5).
+  const status = error !== null ? error.status : ctx.status;
+  if (status < 400) return null;
+  const flag = ctx.flag;
+  if (flag === 'RLT' && status === 429) return 'RatelimitExceeded';
+  if (flag === 'QEX') return 'QuotaExceeded';
   if (error !== null && VERSION_CODES.has(error.code)) return 'VersionFailure';
   if (error !== null && error.message === 'Key has expired, please renew') return 'KeyExpired';
-  if (AUTH_FLAGS.has(flag) || (error !== null && ctx.status === 401)) return 'AuthFailure';
+  if (AUTH_FLAGS.has(flag) || (error !== null && status === 401)) return 'AuthFailure';
   return null;
 }
 

@@ -110,9 +110,13 @@ export class ProxyExchange implements UpstreamHandler {
    */
   private respond(reply: Reply): void {
     const ctx = this.ctx;
-    ctx.status = reply.status;
     ctx.flag = reply.flag;
-    if ('code' in reply) ctx.error = reply as GatewayError;
+    if ('code' in reply) {
+      // Error overrides (§5): the client gets the override; logs, analytics and metrics keep the original flag.
+      ctx.error = reply as GatewayError;
+      reply = ctx.api.errorOverrides?.apply(reply as GatewayError) ?? reply;
+    }
+    ctx.status = reply.status;
     const body = ctx.body;
     const isBodyUnread = !this.isBodyComplete;
     if (body !== null && !Buffer.isBuffer(body)) body.destroy();
@@ -218,9 +222,15 @@ export class ProxyExchange implements UpstreamHandler {
     const ctx = this.ctx;
     ctx.error = error;
     ctx.flag = error.flag;
-    ctx.status = error.status;
-    if (this.headWritten) this.res.close();
-    else this.res.cork(() => writeReply(this.res, error, closeConnection, ctx.responseHeaders));
+    if (this.headWritten) {
+      ctx.status = error.status;
+      this.res.close();
+    } else {
+      // Error overrides (§5): status and body as the client gets them; the flag stays the original's.
+      const sent = ctx.api.errorOverrides?.apply(error) ?? error;
+      ctx.status = sent.status;
+      this.res.cork(() => writeReply(this.res, sent, closeConnection, ctx.responseHeaders));
+    }
     this.finish();
   }
 

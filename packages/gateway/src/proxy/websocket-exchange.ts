@@ -246,9 +246,13 @@ export class WebSocketExchange {
 
   private respond(reply: Reply): void {
     const ctx = this.ctx;
-    ctx.status = reply.status;
     ctx.flag = reply.flag;
-    if ('code' in reply) ctx.error = reply as GatewayError;
+    if ('code' in reply) {
+      // Error overrides (§5): the client gets the override; logs, analytics and metrics keep the original flag.
+      ctx.error = reply as GatewayError;
+      reply = ctx.api.errorOverrides?.apply(reply as GatewayError) ?? reply;
+    }
+    ctx.status = reply.status;
     const res = this.res as unknown as ResponseWriter;
     res.cork(() => writeReply(res, reply, this.closeConnection(), ctx.responseHeaders));
     this.finish();
@@ -258,9 +262,10 @@ export class WebSocketExchange {
     const ctx = this.ctx;
     ctx.error = error;
     ctx.flag = error.flag;
-    ctx.status = error.status;
+    const sent = ctx.api.errorOverrides?.apply(error) ?? error;
+    ctx.status = sent.status;
     const res = this.res as unknown as ResponseWriter;
-    res.cork(() => writeReply(res, error, this.closeConnection(), ctx.responseHeaders));
+    res.cork(() => writeReply(res, sent, this.closeConnection(), ctx.responseHeaders));
     this.finish();
   }
 

@@ -5,6 +5,7 @@ import {
 } from '@tollgate/apidef';
 import { compileApiAnalytics, type ApiAnalytics } from '../analytics/api-analytics.js';
 import { buildPipeline } from '../pipeline/build-pipeline.js';
+import { errorOverridesFor, type ErrorOverrides } from '../proxy/error-overrides.js';
 import { chooseUnversioned, isVersioned, versionEntries } from '../rules/versions.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { HostHealthView } from '../proxy/host-health-view.js';
@@ -63,6 +64,11 @@ export interface CompiledApi {
   readonly analytics: ApiAnalytics;
   /** The middleware chain, built once from the definition (pipeline/build-pipeline.ts). */
   readonly pipeline: readonly Middleware[];
+  /**
+   * Error overrides (errors-and-flags.md §5): the API's `error_overrides` (unless `error_overrides_disabled`)
+   * then tyk.conf's; null when there is no rule at all.
+   */
+  readonly errorOverrides: ErrorOverrides | null;
   /** Round-robin position for load balancing (per worker, as the spec allows). */
   nextTarget: number;
   /** Releases the upstream pools this API holds. */
@@ -97,6 +103,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
   if (rawListenPath.includes(' ')) throw new Error('proxy.listen_path must not contain a space');
   const listenPath = normalizeListenPath(rawListenPath);
   const pipeline = buildPipeline(def, options.pipelineDeps);
+  const errorOverrides = errorOverridesFor(def);
   const { prefix, regex } = compileListenPath(listenPath);
   const sd = usesServiceDiscovery(proxy.service_discovery) ? proxy.service_discovery : null;
   const urls = proxy.enable_load_balancing && (proxy.target_list?.length ?? 0) > 0
@@ -152,6 +159,7 @@ export function compileApi(def: ApiDefinition, options: CompileOptions): Compile
     isOptionsPassthrough: def.CORS?.options_passthrough === true,
     events: compileEventHandlers(def),
     pipeline,
+    errorOverrides,
     nextTarget: 0,
     release: () => {
       if (released) return;
