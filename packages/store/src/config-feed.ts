@@ -2,6 +2,7 @@ import { decodeChangeMessage, type ChangeMessage } from './change-message.js';
 import { keyLayout } from './key-layout.js';
 import type { ConfigSnapshot, ConfigStore } from './config-store.js';
 import type { RedisClient } from './redis-client.js';
+import { subscribeWhenReady } from './redis-client.js';
 
 export interface ConfigFeedHandlers {
   /** Replace all state with the snapshot (start, gap, reconnect). */
@@ -73,7 +74,7 @@ export class ConfigFeed {
       if (hasBeenReady && this.started) this.enqueue(() => this.resync('subscriber reconnected'));
       hasBeenReady = true;
     });
-    await subscriber.subscribe(keyLayout.changeChannel);
+    await subscribeWhenReady(subscriber, keyLayout.changeChannel);
     await this.resync('start', true);
     this.started = true;
     const interval = this.options.pollIntervalMs ?? 1000;

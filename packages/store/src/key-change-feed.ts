@@ -1,6 +1,7 @@
 import { keyLayout } from './key-layout.js';
 import { decodeJwksFlush, decodeKeyChange, type JwksFlush, type KeyChange } from './session-store.js';
 import type { RedisClient } from './redis-client.js';
+import { subscribeWhenReady } from './redis-client.js';
 
 export interface KeyChangeFeedOptions {
   /** A SUBSCRIBE-only connection; it may be shared with the ConfigFeed (each filters its own channel). */
@@ -48,7 +49,7 @@ export class KeyChangeFeed {
     const { subscriber } = this.options;
     subscriber.on('messageBuffer', this.onMessage);
     subscriber.on('ready', this.onReady);
-    await subscriber.subscribe(keyLayout.keyChangeChannel);
+    await subscribeWhenReady(subscriber, keyLayout.keyChangeChannel);
     this.started = true;
   }
 

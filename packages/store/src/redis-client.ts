@@ -115,3 +115,14 @@ export function waitForReady(client: RedisClient, timeoutMs: number): Promise<vo
     client.on('error', onError);
   });
 }
+
+/**
+ * Subscribes once the connection is ready. Under load, a SUBSCRIBE that ioredis queued while the connection
+ * was still running its ready check could resolve without the server ever holding the subscription
+ * (seen as `sub=0, cmd=info` in CLIENT LIST, with every later message lost), so this waits for `ready`
+ * first, as long as it takes (as the queued SUBSCRIBE did while Redis was away).
+ */
+export async function subscribeWhenReady(subscriber: RedisClient, channel: string): Promise<void> {
+  if (subscriber.status !== 'ready') await new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
+  await subscriber.subscribe(channel);
+}
