@@ -1,5 +1,5 @@
 export { createRedisClient, waitForReady, type RedisClient, type RedisClientOptions, type StorageOptions } from './redis-client.js';
-export { ADMIN_API_ENDPOINT, CONFIG_KINDS, keyLayout, limitKeys, type ConfigKind } from './key-layout.js';
+export { ADMIN_API_ENDPOINT, CONFIG_KINDS, endpointId, keyLayout, limitKeys, type ConfigKind } from './key-layout.js';
 export { decodeChangeMessage, type ChangeMessage } from './change-message.js';
 export { ConfigStore, type ConfigSnapshot } from './config-store.js';
 export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type ConfigFeedOptions } from './config-feed.js';
