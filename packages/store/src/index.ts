@@ -19,5 +19,5 @@ export { SessionStore, decodeKeyChange, decodeJwksFlush, type JwksFlush, type Ke
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
 export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCallback, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
 export { readQuotaCounter, withQuotaRemaining, type QuotaCounter } from './quota-counters.js';
-export { rateCounterState, readLimitCounters, type LimitCountersView, type QuotaCounterView, type RateCounterView } from './limit-counters.js';
+export { rateCounterState, readLimitCounters, type EndpointCounterView, type LimitCountersView, type QuotaCounterView, type RateCounterView } from './limit-counters.js';
 export * from './certs/index.js';
