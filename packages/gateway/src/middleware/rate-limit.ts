@@ -92,7 +92,9 @@ const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-Rat
 /**
  * Rate limits and quotas, pipeline steps 15–16 (rate-limits-and-quotas.md): the key's rate limit (root
  * or per-API from `access_rights`, scoped by `allowance_scope`), the API's `global_rate_limit`, and the
- * key's quota, checked and consumed together by one Redis script call. Order 1 → 3 → 2 (§3, tollgate):
+ * key's quota, checked and consumed together by one Redis script call. Endpoint limits (§1, S): a matching
+ * `access_rights[<api>].endpoints[]` entry replaces the key's rate, a matching `extended_paths.rate_limit`
+ * entry the `global_rate_limit`, each on a counter of its own (`:<endpointId(METHOD, path)>`). Order 1 → 3 → 2 (§3, tollgate):
  * 429 `Rate Limit Exceeded`, 429 `API Rate Limit Exceeded`, 403 `Quota exceeded`; a refused request
  * consumes nothing. `disable_rate_limit` turns off the key and API-wide rates, `disable_quota` the quota.
  * `X-RateLimit-Limit/-Remaining/-Reset` follow tyk.conf `rate_limit_response_headers` (§8); 429s carry
