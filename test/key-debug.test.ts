@@ -12,6 +12,7 @@ interface Counters {
   api_ids: string[];
   rate: { algorithm: string; redis_key: string; capacity: number; window_ms: number; remaining: number; next_admission_in_ms: number } | null;
   quota: { redis_key: string; max: number; used: number; remaining: number; renews_in_ms: number } | null;
+  endpoints: Array<{ api_id: string; method: string; path: string; redis_key: string; capacity: number; remaining: number }>;
 }
 
 // rate-limits-and-quotas.md §10.10: a key's current counters in GET /tyk/keys/{id}?debug=true.
@@ -69,5 +70,18 @@ describe('key debug form (GET /tyk/keys/{id}?debug=true)', () => {
     assert.equal(counters!.rate!.algorithm, 'gcra');
     assert.equal(counters!.rate!.remaining, 49);
     assert.equal(counters!.quota, null);
+  });
+  test('shows a key endpoint limit\'s counter next to the key\'s rate', async () => {
+    const key = await createKey(admin, 'debug-key-3', {
+      rate: 10, per: 60, quota_max: -1,
+      access_rights: { limited: { api_id: 'limited', api_name: 'limited', versions: ['Default'], endpoints: [{ path: '/slow', methods: [{ name: 'get', limit: { rate: 2, per: 60 } }] }] } },
+    });
+    assert.equal((await gatewayRequest(tg.gatewayUrl, '/limited/slow', { headers: { authorization: key } })).status, 200);
+    const [counters] = await debugCounters(key);
+    assert.equal(counters!.rate!.remaining, 10, 'the endpoint request did not use the key\'s rate');
+    assert.equal(counters!.endpoints.length, 1);
+    const [ep] = counters!.endpoints;
+    assert.deepEqual([ep!.api_id, ep!.method, ep!.path, ep!.capacity, ep!.remaining], ['limited', 'GET', '/slow', 2, 1]);
+    assert.match(ep!.redis_key, /^tg:rl:\{[0-9a-f]{64}\}:[0-9a-f]{16}$/);
   });
 });

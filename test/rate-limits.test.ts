@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { endpointId } from '@tollgate/store';
 import { startTestRedisCluster } from '@tollgate/store/testing';
 import { Cluster, Redis } from 'ioredis';
 import { Agent } from 'undici';
@@ -209,6 +210,42 @@ for (const [name, start] of [['one Redis', singleRedis], ['a three-master Redis 
     assert.equal(statuses.filter((st) => st === 403).length, 5);
     assert.equal(responses.find((r) => r.status === 200)!.headers['x-ratelimit-limit'], '10');
     assert.equal(await detail(), 0);
+  });
+
+  test('an extended_paths.rate_limit entry of 2 per 60 s on GET /slow: 2 of 5 concurrent GETs pass; other paths and methods keep global_rate_limit 100 per 60 s', async () => {
+    await admin.ok(admin.createApi(keylessApi('eplimit', '/eplimit/', `${upstream.url}/`, {
+      global_rate_limit: { rate: 100, per: 60 },
+      version_data: { not_versioned: true, versions: { Default: { name: 'Default', use_extended_paths: true, extended_paths: {
+        rate_limit: [{ path: '/slow', method: 'GET', rate: 2, per: 60 }],
+      } } } },
+    })));
+    await admin.ok(admin.reload(true));
+    const slow = await burst('/eplimit/slow', 5);
+    assert.equal(slow.filter((r) => r.status === 200).length, 2, JSON.stringify(countBy(slow.map((r) => r.status))));
+    const refused = slow.filter((r) => r.status === 429);
+    assert.equal(refused.length, 3);
+    assert.equal(refused[0]!.text, API_LIMITED);
+    const other = await burst('/eplimit/other', 5);
+    assert.deepEqual(countBy(other.map((r) => r.status)), { 200: 5 });
+    const post = await gatewayRequest(tg.gatewayUrl, '/eplimit/slow', { dispatcher, method: 'POST' });
+    assert.equal(post.status, 200, 'the entry is for GET only');
+    assert.equal(await backend.client.llen(`tg:arl:{api:eplimit}:${endpointId('GET', '/slow')}`), 2, 'the endpoint counter, in the API\'s slot');
+    assert.equal(await backend.client.llen('tg:arl:{api:eplimit}'), 6, 'endpoint requests are not on the API-wide counter');
+  });
+
+  test('a key\'s endpoint limit of 2 per 60 s on GET /slow: 2 of 5 concurrent requests pass (429 Rate Limit Exceeded); other paths use the key\'s own rate', async () => {
+    await keyedApiOnce();
+    const key = await createKey(admin, 'endpoint-limit', {
+      rate: 100, per: 60, quota_max: -1,
+      access_rights: { keyed: { api_id: 'keyed', api_name: 'keyed', versions: ['Default'], endpoints: [{ path: '/slow', methods: [{ name: 'GET', limit: { rate: 2, per: 60 } }] }] } },
+    });
+    const slow = await burst('/keyed/slow', 5, { authorization: key });
+    assert.equal(slow.filter((r) => r.status === 200).length, 2, JSON.stringify(countBy(slow.map((r) => r.status))));
+    const refused = slow.filter((r) => r.status === 429);
+    assert.equal(refused.length, 3);
+    assert.equal(refused[0]!.text, KEY_LIMITED);
+    const other = await burst('/keyed/other', 5, { authorization: key });
+    assert.deepEqual(countBy(other.map((r) => r.status)), { 200: 5 });
   });
 
   test('at most one Redis command per request: one EVALSHA (or the first EVAL), shared by requests that arrive together', async () => {

@@ -1,5 +1,5 @@
 export { createRedisClient, waitForReady, type RedisClient, type RedisClientOptions, type StorageOptions } from './redis-client.js';
-export { ADMIN_API_ENDPOINT, CONFIG_KINDS, keyLayout, limitKeys, type ConfigKind } from './key-layout.js';
+export { ADMIN_API_ENDPOINT, CONFIG_KINDS, endpointId, keyLayout, limitKeys, type ConfigKind } from './key-layout.js';
 export { decodeChangeMessage, type ChangeMessage } from './change-message.js';
 export { ConfigStore, type ConfigSnapshot } from './config-store.js';
 export { ConfigFeed, type ConfigFeedHandlers, type ConfigFeedLogger, type ConfigFeedOptions } from './config-feed.js';
@@ -19,5 +19,5 @@ export { SessionStore, decodeKeyChange, decodeJwksFlush, type JwksFlush, type Ke
 export { KeyChangeFeed, type KeyChangeFeedOptions } from './key-change-feed.js';
 export { LimitStore, LimitOutcome, rateCheck, quotaCheck, type LimitCallback, type LimitCheck, type LimitKind, type LimitStoreOptions } from './limit-store.js';
 export { readQuotaCounter, withQuotaRemaining, type QuotaCounter } from './quota-counters.js';
-export { rateCounterState, readLimitCounters, type LimitCountersView, type QuotaCounterView, type RateCounterView } from './limit-counters.js';
+export { rateCounterState, readLimitCounters, type EndpointCounterView, type LimitCountersView, type QuotaCounterView, type RateCounterView } from './limit-counters.js';
 export * from './certs/index.js';

@@ -60,7 +60,24 @@ export const keyLayout = Object.freeze({
   quotaCounter: (scope: string, storageId: string): string => `tg:q:${counterTag(scope, storageId)}`,
   /** A key's rate-limit counter for an `allowance_scope` (endpoint counters append `:<endpoint>`). */
   rateCounter: (scope: string, storageId: string): string => `tg:rl:${counterTag(scope, storageId)}`,
+  /**
+   * A key's counter for one endpoint limit (`access_rights[<api>].endpoints[]`): the rate counter plus
+   * `:<endpointId(METHOD, path)>`, in the same slot as the key's other counters.
+   */
+  endpointRateCounter: (scope: string, storageId: string, endpoint: string): string => `tg:rl:${counterTag(scope, storageId)}:${endpoint}`,
 });
+
+/**
+ * The id of an endpoint limit in counter names: the first 16 hex digits of SHA-256 of `METHOD:path`
+ * (Tyk uses murmur32 of the same text; tollgate's layout is its own, and 64 bits keep two entries of one API
+ * or key from sharing a counter by accident). The method is upper-cased by the caller.
+ *
+ * @example
+ * endpointId('GET', '/slow') // 16 hex digits
+ */
+export function endpointId(method: string, path: string): string {
+  return createHash('sha256').update(`${method}:${path}`, 'utf8').digest('hex').slice(0, 16);
+}
 
 /** The analytics queue: a stream of msgpack record batches plus a record counter, in one slot. */
 const QUEUE_TAG = '{tollgate:analytics:queue}';
@@ -101,6 +118,8 @@ export function hourBucket(ms: number): string {
  */
 export const limitKeys = Object.freeze({
   apiRate: (apiId: string): string => `tg:arl:{api:${tagSafe(apiId)}}`,
+  /** The counter of one `extended_paths.rate_limit` entry (`endpoint` = `endpointId(METHOD, path)`), in the API's slot. */
+  apiEndpointRate: (apiId: string, endpoint: string): string => `tg:arl:{api:${tagSafe(apiId)}}:${endpoint}`,
 });
 
 /** Braces would end the hash tag early. */

@@ -1,5 +1,5 @@
-import { limitScopes, type RateAlgorithm, type SessionState } from '@tollgate/apidef';
-import { keyLayout } from './key-layout.js';
+import { limitScopes, rateSpec, type RateAlgorithm, type RateSpec, type SessionState } from '@tollgate/apidef';
+import { endpointId, keyLayout } from './key-layout.js';
 import type { RedisClient } from './redis-client.js';
 
 const ALGORITHM_NAMES: Readonly<Record<RateAlgorithm, string>> = { L: 'sliding_log', G: 'gcra', F: 'fixed_window' };
@@ -25,12 +25,21 @@ export interface QuotaCounterView {
   readonly renews_in_ms: number;
 }
 
+/** The counter of one endpoint limit of the key (`access_rights[<api_id>].endpoints[].methods[]`). */
+export interface EndpointCounterView extends RateCounterView {
+  readonly api_id: string;
+  readonly method: string;
+  readonly path: string;
+}
+
 /** One counter group of a key: the APIs that share an `allowance_scope` ('' = the key's root limits). */
 export interface LimitCountersView {
   readonly scope: string;
   readonly api_ids: string[];
   readonly rate: RateCounterView | null;
   readonly quota: QuotaCounterView | null;
+  /** The key's endpoint limits on those APIs (each replaces `rate` for the requests it matches). */
+  readonly endpoints: EndpointCounterView[];
 }
 
 /**
@@ -72,24 +81,38 @@ export async function readLimitCounters(
   const [seconds, micros] = (await redis.time()) as unknown as [string, string];
   const nowUs = Number(seconds) * 1_000_000 + Number(micros);
   const out: LimitCountersView[] = [];
+  const readRate = async (key: string, spec: RateSpec): Promise<RateCounterView> => {
+    const algorithm = algorithmOf(spec.capacity);
+    const spanUs = Math.max(1, Math.ceil(spec.windowMs * 1000));
+    let raw: Parameters<typeof rateCounterState>[4];
+    if (algorithm === 'L') raw = { log: (await redis.lrange(key, 0, -1)).map(Number) };
+    else if (algorithm === 'G') raw = { tat: Number((await redis.get(key)) ?? 0) };
+    else {
+      const [w, c] = await redis.hmget(key, 'w', 'c');
+      raw = { window: w === null ? -1 : Number(w), count: c === null ? 0 : Number(c) };
+    }
+    const state = rateCounterState(algorithm, spec.capacity, spanUs, nowUs, raw);
+    return {
+      algorithm: ALGORITHM_NAMES[algorithm], redis_key: key, capacity: spec.capacity, window_ms: spec.windowMs,
+      remaining: state.remaining, next_admission_in_ms: Math.ceil(state.waitUs / 1000),
+    };
+  };
   for (const group of limitScopes(session)) {
-    let rate: RateCounterView | null = null;
-    if (group.rate !== null) {
-      const algorithm = algorithmOf(group.rate.capacity);
-      const key = keyLayout.rateCounter(group.scope, storageId);
-      const spanUs = Math.max(1, Math.ceil(group.rate.windowMs * 1000));
-      let raw: Parameters<typeof rateCounterState>[4];
-      if (algorithm === 'L') raw = { log: (await redis.lrange(key, 0, -1)).map(Number) };
-      else if (algorithm === 'G') raw = { tat: Number((await redis.get(key)) ?? 0) };
-      else {
-        const [w, c] = await redis.hmget(key, 'w', 'c');
-        raw = { window: w === null ? -1 : Number(w), count: c === null ? 0 : Number(c) };
+    const rate = group.rate === null ? null : await readRate(keyLayout.rateCounter(group.scope, storageId), group.rate);
+    const endpoints: EndpointCounterView[] = [];
+    for (const apiId of group.apiIds) {
+      for (const endpoint of (apiId === '' ? null : session.access_rights?.[apiId]?.endpoints) ?? []) {
+        const path = typeof endpoint?.path === 'string' ? endpoint.path : '';
+        if (path === '' || !Array.isArray(endpoint.methods)) continue;
+        for (const m of endpoint.methods) {
+          // The gateway's rules (rate-limit.ts compileKeyEndpoints): method upper-cased, only limits that are on.
+          const method = typeof m?.name === 'string' ? m.name.toUpperCase() : '';
+          const spec = method === '' ? null : rateSpec(m.limit?.rate, m.limit?.per);
+          if (spec === null) continue;
+          const view = await readRate(keyLayout.endpointRateCounter(group.scope, storageId, endpointId(method, path)), spec);
+          endpoints.push({ api_id: apiId, method, path, ...view });
+        }
       }
-      const state = rateCounterState(algorithm, group.rate.capacity, spanUs, nowUs, raw);
-      rate = {
-        algorithm: ALGORITHM_NAMES[algorithm], redis_key: key, capacity: group.rate.capacity, window_ms: group.rate.windowMs,
-        remaining: state.remaining, next_admission_in_ms: Math.ceil(state.waitUs / 1000),
-      };
     }
     let quota: QuotaCounterView | null = null;
     if (group.quota !== null) {
@@ -98,7 +121,7 @@ export async function readLimitCounters(
       const n = used === null ? 0 : Number(used);
       quota = { redis_key: key, max: group.quota.max, used: n, remaining: Math.max(0, group.quota.max - n), renews_in_ms: ttl >= 0 ? ttl : -1 };
     }
-    if (rate !== null || quota !== null) out.push({ scope: group.scope, api_ids: group.apiIds, rate, quota });
+    if (rate !== null || quota !== null || endpoints.length > 0) out.push({ scope: group.scope, api_ids: group.apiIds, rate, quota, endpoints });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig, type ApiDefinition, type GatewayConfig, type SessionState } from '@tollgate/apidef';
-import { createRedisClient, keyLayout, waitForReady, type RedisClient } from '@tollgate/store';
+import { createRedisClient, endpointId, keyLayout, limitKeys, waitForReady, type RedisClient } from '@tollgate/store';
 import { startTestRedis, type TestRedisServer } from '@tollgate/store/testing';
 import pino from 'pino';
 import { errors } from '../errors.js';
@@ -13,7 +13,8 @@ import type { Middleware } from '../pipeline/middleware.js';
 import { createPipelineDeps } from '../pipeline/pipeline-deps.js';
 import { RequestContext } from '../pipeline/request-context.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
-import { createRateLimit } from './rate-limit.js';
+import { patternContext } from '../rules/endpoint-list.js';
+import { compileKeyEndpoints, createRateLimit, findKeyEndpoint } from './rate-limit.js';
 
 const logger = pino({ level: 'silent' });
 let unique = 0;
@@ -25,6 +26,22 @@ function request(session: SessionState | null = null, sessionKey = ''): RequestC
   ctx.session = session;
   ctx.sessionKey = sessionKey;
   return ctx;
+}
+
+/** A request to `<listen path /a/><sub>` with `method`. */
+function requestTo(method: string, sub: string, session: SessionState | null = null, sessionKey = ''): RequestContext {
+  const ctx = new RequestContext({} as CompiledApi, method, `/a${sub}`, '', 3, ['host', 'h'], '127.0.0.1', {} as UpstreamTarget, 0);
+  ctx.session = session;
+  ctx.sessionKey = sessionKey;
+  return ctx;
+}
+
+/** An unversioned API whose one version has these `extended_paths.rate_limit` entries. */
+function withEndpointLimits(entries: unknown[], fields: Partial<ApiDefinition> = {}): ApiDefinition {
+  return def({
+    version_data: { not_versioned: true, versions: { Default: { name: 'Default', use_extended_paths: true, extended_paths: { rate_limit: entries } } } },
+    ...fields,
+  } as Partial<ApiDefinition>);
 }
 
 async function run(step: Middleware, ctx: RequestContext): Promise<Decision> {
@@ -234,5 +251,134 @@ describe('createRateLimit', () => {
     assert.equal(await run(fixed, request()), undefined);
     const types = await Promise.all([...(await redis.keys('tg:arl:*'))].map(async (k) => redis.type(k)));
     assert.ok(types.includes('string') && types.includes('hash') && types.includes('list'), types.join());
+  });
+  it('compileKeyEndpoints: one entry per method with a rate, methods upper-cased; findKeyEndpoint compares methods case-insensitively', () => {
+    const pc = patternContext(def(), {}, defaultConfig());
+    const added: string[] = [];
+    const entries = compileKeyEndpoints([
+      { path: '/slow', methods: [{ name: 'get', limit: { rate: 1, per: 60 } }, { name: 'POST', limit: { rate: 0, per: 60 } }] },
+      { path: '/bad(', methods: [{ name: 'GET', limit: { rate: 5, per: 1 } }] },
+      { path: '/users/{id}', methods: [{ name: 'Delete', limit: { rate: 3, per: 1 } }] },
+      { path: '', methods: [{ name: 'GET', limit: { rate: 5, per: 1 } }] },
+      { path: '/none', methods: null },
+    ], pc, (method, path) => added.push(`${method}:${path}`) - 1);
+    assert.deepEqual(added, ['GET:/slow', 'DELETE:/users/{id}'], 'rate 0, an invalid pattern, an empty path and no methods are skipped');
+    assert.deepEqual(entries.map((e) => [e.method, e.value]), [['GET', 0], ['DELETE', 1]]);
+    assert.equal(findKeyEndpoint(entries, requestTo('GET', '/slow')), 0);
+    assert.equal(findKeyEndpoint(entries, requestTo('get', '/v1/slow/x')), 0, 'lower-case request method, unanchored pattern');
+    assert.equal(findKeyEndpoint(entries, requestTo('POST', '/slow')), -1);
+    assert.equal(findKeyEndpoint(entries, requestTo('delete', '/users/9')), 1);
+    assert.equal(findKeyEndpoint(entries, requestTo('GET', '/x')), -1);
+    assert.equal(compileKeyEndpoints(null, pc, () => 0).length, 0);
+  });
+
+  it('extended_paths.rate_limit: a matching GET uses its own counter instead of global_rate_limit; other methods and paths keep the global one', async () => {
+    const d = withEndpointLimits([
+      { path: '/slow', method: 'GET', rate: 2, per: 60 },
+      { path: '/off', method: 'GET', rate: 1, per: 60, disabled: true },
+      { path: '/zero', method: 'GET', rate: 0, per: 60 },
+    ], { use_keyless: true, global_rate_limit: { rate: 100, per: 60 } });
+    const step = await middleware(d);
+    const outcomes: Decision[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await run(step, requestTo('GET', '/slow')));
+    assert.deepEqual(outcomes, [undefined, undefined, errors.apiRateLimited, errors.apiRateLimited, errors.apiRateLimited]);
+    assert.equal(await run(step, requestTo('POST', '/slow')), undefined, 'the entry is for GET only');
+    assert.equal(await run(step, requestTo('GET', '/x')), undefined);
+    for (let i = 0; i < 3; i++) assert.equal(await run(step, requestTo('GET', '/off')), undefined, 'disabled entry: global limit');
+    for (let i = 0; i < 3; i++) assert.equal(await run(step, requestTo('GET', '/zero')), undefined, 'rate 0 entry: global limit');
+    const id = String(d.api_id);
+    assert.equal(await redis.llen(limitKeys.apiEndpointRate(id, endpointId('GET', '/slow'))), 2);
+    assert.equal(await redis.llen(limitKeys.apiRate(id)), 8, 'the endpoint requests did not count on the API-wide counter (it is replaced)');
+  });
+
+  it('extended_paths.rate_limit without global_rate_limit still enables the step on a keyless API; disable_rate_limit turns it off', async () => {
+    const entries = [{ path: '/slow', method: 'GET', rate: 1, per: 60 }];
+    const step = await middleware(withEndpointLimits(entries, { use_keyless: true }));
+    assert.equal(await run(step, requestTo('GET', '/slow')), undefined);
+    assert.equal(await run(step, requestTo('GET', '/slow')), errors.apiRateLimited);
+    for (let i = 0; i < 3; i++) assert.equal(await run(step, requestTo('GET', '/x')), undefined, 'unmatched: no limit');
+    assert.equal(createRateLimit(withEndpointLimits(entries, { use_keyless: true, disable_rate_limit: true }), deps().deps), null);
+    const plain = createPipelineDeps({ config: defaultConfig(), logger });
+    assert.throws(() => createRateLimit(withEndpointLimits(entries, { use_keyless: true }), plain), /needs Redis/);
+  });
+
+  it('a key endpoint limit replaces the key\'s rate for matching requests (429 Rate Limit Exceeded); other paths use the key\'s rate', async () => {
+    const d = def();
+    const id = String(d.api_id);
+    const step = await middleware(d);
+    const session: SessionState = {
+      rate: 3, per: 60, quota_max: -1,
+      access_rights: { [id]: { api_id: id, versions: ['Default'], endpoints: [{ path: '/slow', methods: [{ name: 'get', limit: { rate: 1, per: 60 } }] }] } },
+    };
+    assert.equal(await run(step, requestTo('GET', '/slow', session, 'k-ep')), undefined);
+    assert.equal(await run(step, requestTo('GET', '/slow', session, 'k-ep')), errors.rateLimited);
+    assert.equal(await run(step, requestTo('get', '/slow', session, 'k-ep')), errors.rateLimited, 'method compared case-insensitively');
+    for (let i = 0; i < 3; i++) assert.equal(await run(step, requestTo('GET', '/x', session, 'k-ep')), undefined, 'other paths: the key\'s own 3 per 60 s');
+    assert.equal(await run(step, requestTo('POST', '/slow', session, 'k-ep')), errors.rateLimited, 'POST /slow is on the key\'s rate, now used up');
+    assert.equal(await redis.llen(keyLayout.endpointRateCounter('', 'k-ep', endpointId('GET', '/slow'))), 1);
+    assert.equal(await redis.llen(keyLayout.rateCounter('', 'k-ep')), 3, 'the endpoint request did not count on the key\'s rate');
+  });
+
+  it('a key endpoint limit applies even when the key has no rate of its own; the API endpoint limit still applies after it', async () => {
+    const d = withEndpointLimits([{ path: '/slow', method: 'GET', rate: 2, per: 60 }]);
+    const id = String(d.api_id);
+    const step = await middleware(d);
+    const endpoints = [{ path: '/slow', methods: [{ name: 'GET', limit: { rate: 5, per: 60 } }] }];
+    const a: SessionState = { rate: 0, per: 0, quota_max: -1, access_rights: { [id]: { api_id: id, endpoints } } };
+    const b: SessionState = { rate: 0, per: 0, quota_max: -1, access_rights: { [id]: { api_id: id, endpoints } } };
+    assert.equal(await run(step, requestTo('GET', '/slow', a, 'k-ep-a')), undefined);
+    assert.equal(await run(step, requestTo('GET', '/slow', b, 'k-ep-b')), undefined);
+    assert.equal(await run(step, requestTo('GET', '/slow', a, 'k-ep-a')), errors.apiRateLimited, 'the API entry (2 per 60 s) is shared by every key');
+    assert.equal(await redis.llen(keyLayout.endpointRateCounter('', 'k-ep-a', endpointId('GET', '/slow'))), 1, 'refused by the API limit: the key counter gave nothing');
+  });
+
+  it('rate_limit_response_headers rate_limits: X-RateLimit-Limit is the limit that applied (endpoint or not)', async () => {
+    const d = withEndpointLimits([{ path: '/slow', method: 'GET', rate: 2, per: 60 }], { use_keyless: true, global_rate_limit: { rate: 100, per: 60 } });
+    const step = await middleware(d, (c) => { c.rate_limit_response_headers = 'rate_limits'; });
+    const slow = requestTo('GET', '/slow');
+    assert.equal(await run(step, slow), undefined);
+    assert.equal(headersOf(slow)['X-RateLimit-Limit'], '2');
+    assert.equal(headersOf(slow)['X-RateLimit-Remaining'], '1');
+    const other = requestTo('GET', '/x');
+    assert.equal(await run(step, other), undefined);
+    assert.equal(headersOf(other)['X-RateLimit-Limit'], '100');
+    const keyed = def();
+    const id = String(keyed.api_id);
+    const keyStep = await middleware(keyed, (c) => { c.rate_limit_response_headers = 'rate_limits'; });
+    const session: SessionState = { rate: 10, per: 60, quota_max: -1, access_rights: { [id]: { api_id: id, endpoints: [{ path: '/slow', methods: [{ name: 'GET', limit: { rate: 4, per: 60 } }] }] } } };
+    const ep = requestTo('GET', '/slow', session, 'k-hdr');
+    assert.equal(await run(keyStep, ep), undefined);
+    assert.deepEqual([headersOf(ep)['X-RateLimit-Limit'], headersOf(ep)['X-RateLimit-Remaining']], ['4', '3']);
+    const root = requestTo('GET', '/x', session, 'k-hdr');
+    assert.equal(await run(keyStep, root), undefined);
+    assert.deepEqual([headersOf(root)['X-RateLimit-Limit'], headersOf(root)['X-RateLimit-Remaining']], ['10', '9']);
+  });
+  it('plan selection: requests that match nothing share the session plan\'s checks; each matched endpoint has one precomputed list', async () => {
+    const d = withEndpointLimits([{ path: '/slow', method: 'GET', rate: 50, per: 60 }, { path: '/fast', method: 'GET', rate: 60, per: 60 }]);
+    const id = String(d.api_id);
+    const { deps: pipelineDeps, ready } = deps();
+    await ready;
+    const limiter = pipelineDeps.limiter!;
+    const seen: Array<readonly unknown[]> = [];
+    const enqueue = limiter.enqueue.bind(limiter);
+    limiter.enqueue = (checks, callback, arg) => {
+      seen.push(checks);
+      enqueue(checks, callback, arg);
+    };
+    const step = createRateLimit(d, pipelineDeps)!;
+    const session: SessionState = { rate: 10, per: 60, quota_max: 10, quota_renewal_rate: 60, access_rights: { [id]: { api_id: id, endpoints: [{ path: '/slow', methods: [{ name: 'GET', limit: { rate: 4, per: 60 } }] }] } } };
+    for (const sub of ['/x', '/y', '/slow', '/slow', '/fast', '/fast']) assert.equal(await run(step, requestTo('GET', sub, session, 'k-plan')), undefined);
+    const [x, y, slow1, slow2, fast1, fast2] = seen;
+    assert.equal(x, y, 'no endpoint matched: the same array');
+    assert.equal(slow1, slow2);
+    assert.equal(fast1, fast2);
+    assert.notEqual(slow1, x);
+    assert.notEqual(fast1, slow1);
+    const keys = (checks: readonly unknown[] | undefined): string[] => (checks as ReadonlyArray<{ key: string }>).map((c) => c.key);
+    assert.deepEqual(keys(x), [keyLayout.rateCounter('', 'k-plan'), keyLayout.quotaCounter('', 'k-plan')]);
+    assert.deepEqual(keys(slow1), [
+      keyLayout.endpointRateCounter('', 'k-plan', endpointId('GET', '/slow')), limitKeys.apiEndpointRate(id, endpointId('GET', '/slow')), keyLayout.quotaCounter('', 'k-plan'),
+    ], 'key endpoint, API endpoint, quota: tollgate\'s order');
+    assert.deepEqual(keys(fast1), [keyLayout.rateCounter('', 'k-plan'), limitKeys.apiEndpointRate(id, endpointId('GET', '/fast')), keyLayout.quotaCounter('', 'k-plan')]);
   });
 });

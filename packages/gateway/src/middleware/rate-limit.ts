@@ -1,11 +1,32 @@
-import { keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type KeyLimits, type RateSpec, type SessionState } from '@tollgate/apidef';
-import { keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
+import {
+  keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type EndpointLimit, type EndpointRateLimit, type KeyLimits,
+  type RateSpec, type SessionState,
+} from '@tollgate/apidef';
+import { endpointId, keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
 import { errors, type GatewayError } from '../errors.js';
 import type { RateLimitMetrics } from '../limits/limit-metrics.js';
 import type { Limiter } from '../limits/limiter.js';
 import type { Decision } from '../pipeline/decision.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { QuotaCharge, RequestContext } from '../pipeline/request-context.js';
+import { compileEntry, compileKind, findEntry, matchesRequest, patternContext, type EndpointEntry, type PatternContext } from '../rules/endpoint-list.js';
+import { chooseUnversioned, isVersioned, perVersion } from '../rules/versions.js';
+
+/** A rate counter and the rate it enforces (for `X-RateLimit-Limit` and the order of checks). */
+export interface RateLimitPart {
+  readonly check: LimitCheck;
+  readonly spec: RateSpec;
+}
+
+/** What a plan is made of: the key's rate (root, per-API or endpoint), the API's rate (global or endpoint), the quota. */
+interface PlanParts {
+  readonly keyRate: RateLimitPart | null;
+  readonly apiRate: RateLimitPart | null;
+  readonly quota: LimitCheck | null;
+}
+
+const NO_ENTRIES: readonly EndpointEntry<number>[] = Object.freeze([]);
+const NO_PARTS: readonly RateLimitPart[] = Object.freeze([]);
 
 /** What one session needs on this API, computed once per cached session object. */
 interface KeyPlan {
@@ -16,6 +37,21 @@ interface KeyPlan {
   readonly apiAt: number;
   readonly quotaAt: number;
   readonly keyRate: RateSpec | null;
+  /** The API-wide rate at `apiAt` (`global_rate_limit` or the matching `extended_paths.rate_limit` entry). */
+  readonly apiRate: RateSpec | null;
+  /** The parts the checks were made from (variants swap the rates). */
+  readonly parts: PlanParts;
+  /**
+   * The session's endpoint limits on this API (`access_rights[<api>].endpoints[].methods[]`), compiled when
+   * the plan is built; an entry's value indexes `keyEndpointLimits`. Empty on variants and keyless plans.
+   */
+  readonly keyEndpoints: readonly EndpointEntry<number>[];
+  readonly keyEndpointLimits: readonly RateLimitPart[];
+  /**
+   * Plans for requests that match endpoint limits, made on first use: index (key entry + 1) × (API entries
+   * + 1) + (API entry + 1). Requests that match nothing use this plan itself (no lookup, no allocation).
+   */
+  readonly variants: KeyPlan[];
   /** Where quota fields live for this API (session root or the access definition's `limit`). */
   readonly source: APILimit;
   /** The limiter's callback for every request of this plan (made once: no closure per request). */
@@ -56,7 +92,9 @@ const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-Rat
 /**
  * Rate limits and quotas, pipeline steps 15–16 (rate-limits-and-quotas.md): the key's rate limit (root
  * or per-API from `access_rights`, scoped by `allowance_scope`), the API's `global_rate_limit`, and the
- * key's quota, checked and consumed together by one Redis script call. Order 1 → 3 → 2 (§3, tollgate):
+ * key's quota, checked and consumed together by one Redis script call. Endpoint limits (§1, S): a matching
+ * `access_rights[<api>].endpoints[]` entry replaces the key's rate, a matching `extended_paths.rate_limit`
+ * entry the `global_rate_limit`, each on a counter of its own (`:<endpointId(METHOD, path)>`). Order 1 → 3 → 2 (§3, tollgate):
  * 429 `Rate Limit Exceeded`, 429 `API Rate Limit Exceeded`, 403 `Quota exceeded`; a refused request
  * consumes nothing. `disable_rate_limit` turns off the key and API-wide rates, `disable_quota` the quota.
  * `X-RateLimit-Limit/-Remaining/-Reset` follow tyk.conf `rate_limit_response_headers` (§8); 429s carry
@@ -72,46 +110,100 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
   const global = def.global_rate_limit;
   const apiRate = isRateOff || global?.disabled === true ? null : rateSpec(global?.rate, global?.per);
   const isKeyless = def.use_keyless === true;
-  if (apiRate === null && (isKeyless || (isRateOff && isQuotaOff))) return null;
-  const limiter = deps.limiter;
-  // Every worker wires a limiter; only tests of other concerns build pipelines without one.
-  if (limiter === undefined && apiRate !== null) throw new Error('global_rate_limit needs Redis: no limiter was configured for this worker');
-  if (limiter === undefined) return null;
   const config = deps.config;
   const algorithm = (spec: RateSpec): RateAlgorithm => rateAlgorithm(config, spec.capacity);
-  const apiCheck = apiRate === null ? null : rateCheck(limitKeys.apiRate(apiId), apiRate.capacity, apiRate.windowMs, algorithm(apiRate));
+  const ratePart = (key: string, spec: RateSpec): RateLimitPart => ({ check: rateCheck(key, spec.capacity, spec.windowMs, algorithm(spec)), spec });
+  // API endpoint limits (extended_paths.rate_limit), compiled per version; their values index apiEndpointLimits.
+  const apiEndpointLimits: RateLimitPart[] = [];
+  const apiEndpoints = isRateOff ? null : perVersion<readonly EndpointEntry<number>[]>(def, (info, name) => {
+    if (info.use_extended_paths !== true) return null;
+    const entries = compileKind<EndpointRateLimit, number>(`version_data.versions.${name}.extended_paths.rate_limit`, info.extended_paths?.rate_limit,
+      patternContext(def, info, config), (e) => {
+        const method = (e.method ?? '').toUpperCase();
+        const spec = rateSpec(e.rate, e.per);
+        // Off when rate is 0 or per ≤ 0 (rate-limits-and-quotas.md §2); an entry needs a method (§10 kinds match exactly).
+        if (spec === null || method === '') return null;
+        return apiEndpointLimits.push(ratePart(limitKeys.apiEndpointRate(apiId, endpointId(method, e.path!)), spec)) - 1;
+      });
+    return entries.length > 0 ? entries : null;
+  });
+  if (apiRate === null && apiEndpoints === null && (isKeyless || (isRateOff && isQuotaOff))) return null;
+  const limiter = deps.limiter;
+  // Every worker wires a limiter; only tests of other concerns build pipelines without one.
+  if (limiter === undefined && (apiRate !== null || apiEndpoints !== null)) throw new Error('global_rate_limit needs Redis: no limiter was configured for this worker');
+  if (limiter === undefined) return null;
+  const apiPart = apiRate === null ? null : ratePart(limitKeys.apiRate(apiId), apiRate);
   const isRateHeaders = config.rate_limit_response_headers === 'rate_limits';
   const plans = new WeakMap<SessionState, KeyPlan>();
+  const apiEntryCount = apiEndpointLimits.length;
+  // Key endpoint patterns follow the API's pattern options (and its version's, when it has only one).
+  const keyPatterns = keyPatternContext(def, config);
 
   const planFor = (ctx: RequestContext): KeyPlan => {
     const session = ctx.session;
     if (session === null) return keylessPlan;
     const cached = plans.get(session);
     if (cached !== undefined && cached.sessionKey === ctx.sessionKey) return cached;
-    const plan = buildPlan(ctx.sessionKey, keyLimits(session, apiId));
+    const plan = buildPlan(ctx.sessionKey, session, keyLimits(session, apiId));
     plans.set(session, plan);
     return plan;
   };
 
-  const buildPlan = (sessionKey: string, limits: KeyLimits): KeyPlan => {
-    const checks: LimitCheck[] = [];
+  const buildPlan = (sessionKey: string, session: SessionState, limits: KeyLimits): KeyPlan => {
     const keyRate = isRateOff ? null : limits.rate;
-    const keyRateAt = keyRate ? checks.push(rateCheck(keyLayout.rateCounter(limits.scope, sessionKey), keyRate.capacity, keyRate.windowMs, algorithm(keyRate))) - 1 : -1;
-    const apiAt = apiCheck ? checks.push(apiCheck) - 1 : -1;
     const quota = isQuotaOff ? null : limits.quota;
-    const quotaAt = quota ? checks.push(quotaCheck(keyLayout.quotaCounter(limits.scope, sessionKey), quota.max, quota.renewalSeconds)) - 1 : -1;
-    return newPlan(sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, limits.source);
+    const parts: PlanParts = {
+      keyRate: keyRate === null ? null : ratePart(keyLayout.rateCounter(limits.scope, sessionKey), keyRate),
+      apiRate: apiPart,
+      quota: quota === null ? null : quotaCheck(keyLayout.quotaCounter(limits.scope, sessionKey), quota.max, quota.renewalSeconds),
+    };
+    const keyEndpointLimits: RateLimitPart[] = [];
+    const keyEndpoints = isRateOff ? NO_ENTRIES : compileKeyEndpoints(session.access_rights?.[apiId]?.endpoints, keyPatterns, (method, path, spec) =>
+      keyEndpointLimits.push(ratePart(keyLayout.endpointRateCounter(limits.scope, sessionKey, endpointId(method, path)), spec)) - 1);
+    return newPlan(sessionKey, parts, limits.source, keyEndpoints, keyEndpointLimits);
   };
 
   const newPlan = (
-    sessionKey: string, checks: readonly LimitCheck[], keyRateAt: number, apiAt: number, quotaAt: number, keyRate: RateSpec | null, source: APILimit,
+    sessionKey: string, parts: PlanParts, source: APILimit, keyEndpoints: readonly EndpointEntry<number>[], keyEndpointLimits: readonly RateLimitPart[],
   ): KeyPlan => {
+    // In tollgate's order (rate-limits-and-quotas.md §3): key rate, API-wide rate, quota.
+    const checks: LimitCheck[] = [];
+    const keyRateAt = parts.keyRate ? checks.push(parts.keyRate.check) - 1 : -1;
+    const apiAt = parts.apiRate ? checks.push(parts.apiRate.check) - 1 : -1;
+    const quotaAt = parts.quota ? checks.push(parts.quota) - 1 : -1;
     const plan: KeyPlan = {
-      sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate, source,
+      sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate: parts.keyRate?.spec ?? null, apiRate: parts.apiRate?.spec ?? null, parts, source,
+      keyEndpoints, keyEndpointLimits, variants: [],
       onOutcome: (outcome, _err, ctx) => ctx.settle(decide(ctx, plan, outcome)),
       headers: new HeaderText(RATE_LIMIT_HEADERS),
       quotaCharge: quotaAt < 0 ? null : quotaChargeOf(limiter, [checks[quotaAt]!]),
     };
+    return plan;
+  };
+
+  /**
+   * The plan for this request: `base` unless an endpoint limit matches. A matching key endpoint limit
+   * replaces the key's rate (§3 step 1), a matching API entry the `global_rate_limit` (§1 "API endpoint").
+   */
+  const selectPlan = (ctx: RequestContext, base: KeyPlan): KeyPlan => {
+    let a = -1;
+    if (apiEndpoints !== null) {
+      const entries = apiEndpoints(ctx);
+      if (entries !== undefined) a = findEntry(entries, ctx, false)?.value ?? -1;
+    }
+    const k = base.keyEndpoints.length === 0 ? -1 : findKeyEndpoint(base.keyEndpoints, ctx);
+    if (a < 0 && k < 0) return base;
+    const at = (k + 1) * (apiEntryCount + 1) + a + 1;
+    let plan = base.variants[at];
+    if (plan === undefined) {
+      const parts: PlanParts = {
+        keyRate: k < 0 ? base.parts.keyRate : base.keyEndpointLimits[k]!,
+        apiRate: a < 0 ? base.parts.apiRate : apiEndpointLimits[a]!,
+        quota: base.parts.quota,
+      };
+      plan = newPlan(base.sessionKey, parts, base.source, NO_ENTRIES, NO_PARTS);
+      base.variants[at] = plan;
+    }
     return plan;
   };
 
@@ -149,17 +241,19 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
   };
 
   const rateHeaders = (ctx: RequestContext, plan: KeyPlan, outcome: LimitOutcome): void => {
+    // The key's rate (its endpoint limit when one matched) when it has one, else the API's (§8).
     const at = plan.keyRateAt >= 0 ? plan.keyRateAt : plan.apiAt;
-    const spec = plan.keyRateAt >= 0 ? plan.keyRate! : apiRate;
+    const spec = plan.keyRateAt >= 0 ? plan.keyRate : plan.apiRate;
     if (at < 0 || spec === null || outcome.remaining(at) < 0) return;
     const resetUs = outcome.nowUs + Math.max(0, outcome.waitUs(at));
     ctx.addSharedResponseHeaders(plan.headers.text(Math.floor(spec.rate), outcome.remaining(at), Math.ceil(resetUs / 1_000_000)));
   };
 
-  const keylessPlan = newPlan('', apiCheck ? [apiCheck] : [], -1, apiCheck ? 0 : -1, -1, null, {});
+  const keylessPlan = newPlan('', { keyRate: null, apiRate: apiPart, quota: null }, {}, NO_ENTRIES, NO_PARTS);
 
   return (ctx) => {
-    const plan = planFor(ctx);
+    const base = planFor(ctx);
+    const plan = apiEndpoints === null && base.keyEndpoints.length === 0 ? base : selectPlan(ctx, base);
     if (plan.checks.length === 0) {
       if (!isRateHeaders && ctx.session !== null) quotaHeaders(ctx, plan);
       return undefined;
@@ -168,6 +262,55 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     limiter.enqueue(plan.checks, plan.onOutcome, ctx);
     return decision;
   };
+}
+
+/**
+ * The pattern options for a key's endpoint limits: those of the API's only version when it is not
+ * versioned, else the API's and the gateway's (a version's own `ignore_endpoint_case` is not applied).
+ */
+function keyPatternContext(def: ApiDefinition, config: PipelineDeps['config']): PatternContext {
+  const choice = isVersioned(def) ? null : chooseUnversioned(def);
+  return patternContext(def, choice !== null && 'info' in choice ? choice.info : {}, config);
+}
+
+/**
+ * Compiles a session's `endpoints` for one API: one entry per method with a rate (`rate` > 0 and `per` > 0),
+ * its method upper-cased (the request's is compared case-insensitively, §1), its value what `add` returns
+ * for the counter `METHOD:path`. A path that is not a valid pattern is skipped (the key cannot be refused
+ * for it here; the admin API is where such input is reported).
+ */
+export function compileKeyEndpoints(
+  endpoints: readonly EndpointLimit[] | null | undefined, pc: PatternContext, add: (method: string, path: string, spec: RateSpec) => number,
+): readonly EndpointEntry<number>[] {
+  if (endpoints === null || endpoints === undefined || endpoints.length === 0) return NO_ENTRIES;
+  const out: EndpointEntry<number>[] = [];
+  for (const endpoint of endpoints) {
+    const path = typeof endpoint?.path === 'string' ? endpoint.path : '';
+    if (path === '' || !Array.isArray(endpoint.methods)) continue;
+    for (const m of endpoint.methods) {
+      const method = typeof m?.name === 'string' ? m.name.toUpperCase() : '';
+      const spec = method === '' ? null : rateSpec(m.limit?.rate, m.limit?.per);
+      if (spec === null) continue;
+      let entry: EndpointEntry<number>;
+      try {
+        entry = compileEntry('endpoints[].path', path, method, false, pc, 0);
+      } catch {
+        continue;
+      }
+      out.push({ ...entry, value: add(method, path, spec) });
+    }
+  }
+  return out.length === 0 ? NO_ENTRIES : out;
+}
+
+/** The value of the first key endpoint entry matching the request (method case-insensitive), or -1. */
+export function findKeyEndpoint(entries: readonly EndpointEntry<number>[], ctx: RequestContext): number {
+  const method = ctx.method.toUpperCase();
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.method === method && matchesRequest(entry.regex, ctx, entry.isContextFree)) return entry.value;
+  }
+  return -1;
 }
 
 /** The refund of one quota check (one slot: one script call, only on the failure paths that need it). */
