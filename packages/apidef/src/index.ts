@@ -35,4 +35,4 @@ export { fullLimit, isEmptyLimit, type FullLimit } from "./policy-limits.js";
 export { parseSessionBody, withSessionDefaults, ZERO_DATE, type SessionCheck } from "./session-validation.js";
 export { sessionLifetime, type LifetimeApi, type LifetimeConfig } from "./session-lifetime.js";
 export { checkPolicy, isValidPolicyId, INVALID_POLICY_ID, POLICY_WITHOUT_ID, type PolicyCheck } from "./policy-validation.js";
-export { keyLimits, limitScopes, quotaScopes, rateAlgorithm, rateSpec, quotaSpec, type KeyLimits, type RateAlgorithm, type RateSpec, type QuotaSpec } from "./session-limits.js";
+export { endpointRateLimits, keyLimits, limitScopes, quotaScopes, rateAlgorithm, rateSpec, quotaSpec, type KeyLimits, type RateAlgorithm, type RateSpec, type QuotaSpec } from "./session-limits.js";

@@ -5,7 +5,7 @@
  */
 import { sessionPolicyIds } from "./apply-policies.js";
 import { isEmptyLimit } from "./policy-limits.js";
-import type { APILimit, SessionState } from "./session.js";
+import type { APILimit, EndpointLimit, SessionState } from "./session.js";
 
 /** A rate limit in tollgate's exact form (§2): `capacity` admissions per `windowMs` milliseconds. */
 export interface RateSpec {
@@ -81,6 +81,25 @@ export function limitScopes(session: SessionState): Array<{ readonly scope: stri
   add("", { scope: "", rate: rateSpec(session.rate, session.per), quota: quotaSpec(session.quota_max, session.quota_renewal_rate), source: session });
   for (const apiId of Object.keys(session.access_rights ?? {})) add(apiId, keyLimits(session, apiId));
   return [...byScope.values()];
+}
+
+/**
+ * A key's endpoint rate limits on one API (`access_rights[<api>].endpoints[].methods[]`) that are on: one
+ * per method with `rate` > 0 and `per` > 0, the method upper-cased (requests compare it case-insensitively,
+ * rate-limits-and-quotas.md §1). The gateway and the key debug form read them through this one walk.
+ */
+export function endpointRateLimits(endpoints: readonly EndpointLimit[] | null | undefined): Array<{ readonly method: string; readonly path: string; readonly spec: RateSpec }> {
+  const out: Array<{ method: string; path: string; spec: RateSpec }> = [];
+  for (const endpoint of endpoints ?? []) {
+    const path = typeof endpoint?.path === "string" ? endpoint.path : "";
+    if (path === "" || !Array.isArray(endpoint.methods)) continue;
+    for (const m of endpoint.methods) {
+      const method = typeof m?.name === "string" ? m.name.toUpperCase() : "";
+      const spec = method === "" ? null : rateSpec(m.limit?.rate, m.limit?.per);
+      if (spec !== null) out.push({ method, path, spec });
+    }
+  }
+  return out;
 }
 
 /** `quota_max` / `quota_renewal_rate` as a spec, or null when unlimited (`quota_max` ≤ 0). */

@@ -1,4 +1,4 @@
-import { limitScopes, rateSpec, type RateAlgorithm, type RateSpec, type SessionState } from '@tollgate/apidef';
+import { endpointRateLimits, limitScopes, type RateAlgorithm, type RateSpec, type SessionState } from '@tollgate/apidef';
 import { endpointId, keyLayout } from './key-layout.js';
 import type { RedisClient } from './redis-client.js';
 
@@ -101,17 +101,10 @@ export async function readLimitCounters(
     const rate = group.rate === null ? null : await readRate(keyLayout.rateCounter(group.scope, storageId), group.rate);
     const endpoints: EndpointCounterView[] = [];
     for (const apiId of group.apiIds) {
-      for (const endpoint of (apiId === '' ? null : session.access_rights?.[apiId]?.endpoints) ?? []) {
-        const path = typeof endpoint?.path === 'string' ? endpoint.path : '';
-        if (path === '' || !Array.isArray(endpoint.methods)) continue;
-        for (const m of endpoint.methods) {
-          // The gateway's rules (rate-limit.ts compileKeyEndpoints): method upper-cased, only limits that are on.
-          const method = typeof m?.name === 'string' ? m.name.toUpperCase() : '';
-          const spec = method === '' ? null : rateSpec(m.limit?.rate, m.limit?.per);
-          if (spec === null) continue;
-          const view = await readRate(keyLayout.endpointRateCounter(group.scope, storageId, endpointId(method, path)), spec);
-          endpoints.push({ api_id: apiId, method, path, ...view });
-        }
+      // The limits the gateway counts (the same walk as its rate-limit step).
+      for (const { method, path, spec } of endpointRateLimits(apiId === '' ? null : session.access_rights?.[apiId]?.endpoints)) {
+        const view = await readRate(keyLayout.endpointRateCounter(group.scope, storageId, endpointId(method, path)), spec);
+        endpoints.push({ api_id: apiId, method, path, ...view });
       }
     }
     let quota: QuotaCounterView | null = null;

@@ -1,5 +1,5 @@
 import {
-  keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type EndpointLimit, type EndpointRateLimit, type KeyLimits,
+  endpointRateLimits, keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type EndpointLimit, type EndpointRateLimit, type KeyLimits,
   type RateSpec, type SessionState,
 } from '@tollgate/apidef';
 import { endpointId, keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
@@ -284,21 +284,14 @@ export function compileKeyEndpoints(
 ): readonly EndpointEntry<number>[] {
   if (endpoints === null || endpoints === undefined || endpoints.length === 0) return NO_ENTRIES;
   const out: EndpointEntry<number>[] = [];
-  for (const endpoint of endpoints) {
-    const path = typeof endpoint?.path === 'string' ? endpoint.path : '';
-    if (path === '' || !Array.isArray(endpoint.methods)) continue;
-    for (const m of endpoint.methods) {
-      const method = typeof m?.name === 'string' ? m.name.toUpperCase() : '';
-      const spec = method === '' ? null : rateSpec(m.limit?.rate, m.limit?.per);
-      if (spec === null) continue;
-      let entry: EndpointEntry<number>;
-      try {
-        entry = compileEntry('endpoints[].path', path, method, false, pc, 0);
-      } catch {
-        continue;
-      }
-      out.push({ ...entry, value: add(method, path, spec) });
+  for (const { method, path, spec } of endpointRateLimits(endpoints)) {
+    let entry: EndpointEntry<number>;
+    try {
+      entry = compileEntry('endpoints[].path', path, method, false, pc, 0);
+    } catch {
+      continue;
     }
+    out.push({ ...entry, value: add(method, path, spec) });
   }
   return out.length === 0 ? NO_ENTRIES : out;
 }

@@ -7,7 +7,7 @@ import { UpstreamErrorCode } from './http1/upstream-errors.js';
 import { markDown, pickTarget } from './load-balancer.js';
 import { isNamed, isSetByGateway } from './response-headers.js';
 import { upstreamPath, joinQuery } from './upstream-path.js';
-import { endWithoutBody, writeReply } from './write-reply.js';
+import { endWithoutBody, replyToSend, writeReply } from './write-reply.js';
 
 /** What the exchange reports when it is over, exactly once. */
 export interface ExchangeListener {
@@ -110,17 +110,11 @@ export class ProxyExchange implements UpstreamHandler {
    */
   private respond(reply: Reply): void {
     const ctx = this.ctx;
-    ctx.flag = reply.flag;
-    if ('code' in reply) {
-      // Error overrides (§5): the client gets the override; logs, analytics and metrics keep the original flag.
-      ctx.error = reply as GatewayError;
-      reply = ctx.api.errorOverrides?.apply(reply as GatewayError) ?? reply;
-    }
-    ctx.status = reply.status;
+    const sent = replyToSend(ctx, reply);
     const body = ctx.body;
     const isBodyUnread = !this.isBodyComplete;
     if (body !== null && !Buffer.isBuffer(body)) body.destroy();
-    this.res.cork(() => writeReply(this.res, reply, isBodyUnread || this.closeConnection(), ctx.responseHeaders));
+    this.res.cork(() => writeReply(this.res, sent, isBodyUnread || this.closeConnection(), ctx.responseHeaders));
     this.finish();
   }
 
@@ -220,15 +214,13 @@ export class ProxyExchange implements UpstreamHandler {
   /** Records the error and answers with it; once the head is out, closing the connection is all that is left. */
   private endWithError(error: GatewayError, closeConnection: boolean): void {
     const ctx = this.ctx;
-    ctx.error = error;
-    ctx.flag = error.flag;
     if (this.headWritten) {
+      ctx.error = error;
+      ctx.flag = error.flag;
       ctx.status = error.status;
       this.res.close();
     } else {
-      // Error overrides (§5): status and body as the client gets them; the flag stays the original's.
-      const sent = ctx.api.errorOverrides?.apply(error) ?? error;
-      ctx.status = sent.status;
+      const sent = replyToSend(ctx, error);
       this.res.cork(() => writeReply(this.res, sent, closeConnection, ctx.responseHeaders));
     }
     this.finish();

@@ -1,13 +1,13 @@
 import { Agent, WebSocket as UpstreamSocket, type Dispatcher } from 'undici';
 import type { HttpResponse, us_socket_context_t, WebSocket } from 'uWebSockets.js';
-import { errors, type GatewayError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { ResponseWriter } from '../front-door/response-writer.js';
 import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import type { ExchangeListener } from './proxy-exchange.js';
 import { joinQuery, upstreamPath } from './upstream-path.js';
-import { writeReply } from './write-reply.js';
+import { replyToSend, writeReply } from './write-reply.js';
 
 /** What uWS's upgrade handler read from the request (the request object is gone once it returns). */
 export interface UpgradeRequest {
@@ -136,7 +136,7 @@ export class WebSocketExchange {
     const ctx = this.ctx;
     const { api, target } = ctx;
     if (target === null) {
-      this.endWithError(errors.allHostsDown);
+      this.respond(errors.allHostsDown);
       return;
     }
     const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
@@ -153,7 +153,7 @@ export class WebSocketExchange {
       upstream = new UpstreamSocket(url, { protocols, headers, dispatcher: dispatcherFor(target.pool) });
     } catch (err) {
       ctx.errorDetail = `websocket to ${url}: ${(err as Error).message}`;
-      this.endWithError(errors.upstreamError);
+      this.respond(errors.upstreamError);
       return;
     }
     upstream.binaryType = 'arraybuffer';
@@ -213,7 +213,7 @@ export class WebSocketExchange {
       // The handshake failed (refused, not 101, TLS, timeout): the client gets Tyk's proxy error.
       if (this.clientGone || this.done) return;
       this.ctx.errorDetail = this.timedOut ? 'websocket handshake with the upstream timed out' : `websocket handshake with the upstream failed (close ${code})`;
-      this.endWithError(this.timedOut ? errors.upstreamTimeout : errors.upstreamError);
+      this.respond(this.timedOut ? errors.upstreamTimeout : errors.upstreamError);
       return;
     }
     const client = this.client;
@@ -244,28 +244,11 @@ export class WebSocketExchange {
     this.closeUpstream(1000);
   }
 
+  /** Answers the upgrade request with a pipeline reply or a gateway error (overrides applied). */
   private respond(reply: Reply): void {
-    const ctx = this.ctx;
-    ctx.flag = reply.flag;
-    if ('code' in reply) {
-      // Error overrides (§5): the client gets the override; logs, analytics and metrics keep the original flag.
-      ctx.error = reply as GatewayError;
-      reply = ctx.api.errorOverrides?.apply(reply as GatewayError) ?? reply;
-    }
-    ctx.status = reply.status;
+    const sent = replyToSend(this.ctx, reply);
     const res = this.res as unknown as ResponseWriter;
-    res.cork(() => writeReply(res, reply, this.closeConnection(), ctx.responseHeaders));
-    this.finish();
-  }
-
-  private endWithError(error: GatewayError): void {
-    const ctx = this.ctx;
-    ctx.error = error;
-    ctx.flag = error.flag;
-    const sent = ctx.api.errorOverrides?.apply(error) ?? error;
-    ctx.status = sent.status;
-    const res = this.res as unknown as ResponseWriter;
-    res.cork(() => writeReply(res, sent, this.closeConnection(), ctx.responseHeaders));
+    res.cork(() => writeReply(res, sent, this.closeConnection(), this.ctx.responseHeaders));
     this.finish();
   }
 

@@ -1,6 +1,7 @@
 import type { ResponseWriter } from '../front-door/response-writer.js';
 import type { GatewayError } from '../errors.js';
 import type { Reply } from '../pipeline/decision.js';
+import type { RequestContext } from '../pipeline/request-context.js';
 
 let isGeneratorShown = false;
 
@@ -38,4 +39,20 @@ export function endWithoutBody(res: ResponseWriter, length: number, closeConnect
   if (length >= 0) res.endWithoutBody(length, closeConnection);
   else if (closeConnection) res.endWithoutBody(0, true);
   else res.endWithoutBody();
+}
+
+/**
+ * Records a reply on the request and returns what the client gets. The flag (and, for a catalogue error,
+ * the error) stay the original's for logs, analytics and metrics; error overrides (errors-and-flags.md §5)
+ * decide the status and body sent, and the status sent is the one recorded.
+ */
+export function replyToSend(ctx: RequestContext, reply: Reply): Reply {
+  ctx.flag = reply.flag;
+  let sent = reply;
+  if ('code' in reply) {
+    ctx.error = reply as GatewayError;
+    sent = ctx.api.errorOverrides?.apply(reply as GatewayError) ?? reply;
+  }
+  ctx.status = sent.status;
+  return sent;
 }
