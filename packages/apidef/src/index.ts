@@ -36,3 +36,4 @@ export { parseSessionBody, withSessionDefaults, ZERO_DATE, type SessionCheck } f
 export { sessionLifetime, type LifetimeApi, type LifetimeConfig } from "./session-lifetime.js";
 export { checkPolicy, isValidPolicyId, INVALID_POLICY_ID, POLICY_WITHOUT_ID, type PolicyCheck } from "./policy-validation.js";
 export { endpointRateLimits, keyLimits, limitScopes, quotaScopes, rateAlgorithm, rateSpec, quotaSpec, type KeyLimits, type RateAlgorithm, type RateSpec, type QuotaSpec } from "./session-limits.js";
+export { unsupportedAuthModes } from "./auth-modes.js";

@@ -6,6 +6,7 @@
 
 import type { ApiDefinition } from "./api-definition.js";
 import type { AuthConfig } from "./auth-config.js";
+import { unsupportedAuthModes } from "./auth-modes.js";
 import { compileDomain } from "./domain.js";
 import { readErrorOverrides } from "./error-overrides.js";
 import { isValidIpOrCidr } from "./ip.js";
@@ -88,8 +89,9 @@ const AUTH_MODES: Array<[string, (d: ApiDefinition) => boolean]> = [
   ["coprocess", (d) => d.enable_coprocess_auth === true],
 ];
 
+/** Another mode than the auth token is on: one validated here, or one tollgate refuses at request time (plugins, external OAuth). */
 function hasNonTokenAuth(d: ApiDefinition): boolean {
-  return AUTH_MODES.slice(1).some(([, enabled]) => enabled(d));
+  return AUTH_MODES.slice(1).some(([, enabled]) => enabled(d)) || unsupportedAuthModes(d).length > 0;
 }
 
 function authConfigFor(def: ApiDefinition, mode: string): AuthConfig | undefined {

@@ -112,6 +112,11 @@ describe("validateApiDefinition: auth sources", () => {
     assert.ok(validateApiDefinition(base({ use_standard_auth: true, auth_configs: { jwt: off } })).ok);
     assert.ok(validateApiDefinition(base({ use_keyless: true, auth_configs: { authToken: off } })).ok);
   });
+  it("does not take a plugin or external-OAuth API for an auth-token one (the gateway refuses those modes itself)", () => {
+    for (const flags of [{ use_go_plugin_auth: true }, { custom_plugin_auth_enabled: true }, { external_oauth: { enabled: true } }, { enable_coprocess_auth: true }]) {
+      assert.ok(validateApiDefinition(base({ ...flags, auth: off } as never)).ok, JSON.stringify(flags));
+    }
+  });
 });
 
 describe("validateApiDefinition: IP lists", () => {

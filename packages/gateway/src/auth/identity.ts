@@ -1,4 +1,4 @@
-import type { ApiDefinition, SessionState } from '@tollgate/apidef';
+import { unsupportedAuthModes, type ApiDefinition, type SessionState } from '@tollgate/apidef';
 import type { RequestContext } from '../pipeline/request-context.js';
 
 /** `base_identity_provided_by` values of the modes tollgate runs (auth.md §2). */
@@ -18,30 +18,6 @@ export function setIdentity(ctx: RequestContext, storageId: string, session: Ses
   ctx.session = session;
   ctx.sessionKey = storageId;
   ctx.keyAlias = typeof session.alias === 'string' ? session.alias : '';
-}
-
-/**
- * Auth flags of modes tollgate does not implement, in Tyk's chain order (api-definition.md §4), with how
- * each is read. An API that sets one is refused rather than served open (see unsupported-auth.ts).
- */
-const UNSUPPORTED_AUTH_FLAGS: readonly (readonly [string, (def: ApiDefinition) => boolean])[] = Object.freeze([
-  ['use_oauth2', (def) => def.use_oauth2 === true],
-  ['external_oauth.enabled', (def) => (def.external_oauth as { enabled?: unknown } | undefined)?.enabled === true],
-  ['use_openid', (def) => def.use_openid === true],
-  ['enable_coprocess_auth', (def) => def.enable_coprocess_auth === true],
-  ['use_go_plugin_auth', (def) => def.use_go_plugin_auth === true],
-  ['custom_plugin_auth_enabled', (def) => def.custom_plugin_auth_enabled === true],
-]);
-
-/**
- * The flags of unimplemented auth modes the API enables ([] for keyless APIs, where no mode runs).
- *
- * @example
- * unsupportedAuthModes({ ...def, use_oauth2: true }) // ['use_oauth2']
- */
-export function unsupportedAuthModes(def: ApiDefinition): string[] {
-  if (def.use_keyless === true) return [];
-  return UNSUPPORTED_AUTH_FLAGS.filter(([, isSet]) => isSet(def)).map(([flag]) => flag);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ApiDefinition } from '@tollgate/apidef';
-import { unsupportedAuthModes } from '../auth/identity.js';
+import { unsupportedAuthModes } from '@tollgate/apidef';
 import { unsupportedAuthMode } from '../errors.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 
