@@ -78,7 +78,7 @@ export function limitScopes(session: SessionState): Array<{ readonly scope: stri
     if (group === undefined) byScope.set(limits.scope, { scope: limits.scope, apiIds: [apiId], rate: limits.rate, quota: limits.quota });
     else group.apiIds.push(apiId);
   };
-  add("", { scope: "", rate: rateSpec(session.rate, session.per), quota: quotaSpec(session.quota_max, session.quota_renewal_rate), source: session });
+  add("", rootLimits(session));
   for (const apiId of Object.keys(session.access_rights ?? {})) add(apiId, keyLimits(session, apiId));
   return [...byScope.values()];
 }
@@ -130,6 +130,11 @@ export function keyLimits(session: SessionState, apiId: string): KeyLimits {
     const scope = typeof own === "string" && own !== "" ? own : sessionPolicyIds(session).length === 0 ? apiId : "";
     return { scope, rate: rateSpec(limit!.rate, limit!.per), quota: quotaSpec(limit!.quota_max, limit!.quota_renewal_rate), source: limit! };
   }
+  return rootLimits(session);
+}
+
+/** The session root's limits, on the key's own (unscoped) counters. */
+function rootLimits(session: SessionState): KeyLimits {
   return { scope: "", rate: rateSpec(session.rate, session.per), quota: quotaSpec(session.quota_max, session.quota_renewal_rate), source: session };
 }
 

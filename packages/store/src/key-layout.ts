@@ -64,7 +64,7 @@ export const keyLayout = Object.freeze({
    * A key's counter for one endpoint limit (`access_rights[<api>].endpoints[]`): the rate counter plus
    * `:<endpointId(METHOD, path)>`, in the same slot as the key's other counters.
    */
-  endpointRateCounter: (scope: string, storageId: string, endpoint: string): string => `tg:rl:${counterTag(scope, storageId)}:${endpoint}`,
+  endpointRateCounter: (scope: string, storageId: string, endpoint: string): string => `${keyLayout.rateCounter(scope, storageId)}:${endpoint}`,
 });
 
 /**
@@ -119,7 +119,7 @@ export function hourBucket(ms: number): string {
 export const limitKeys = Object.freeze({
   apiRate: (apiId: string): string => `tg:arl:{api:${tagSafe(apiId)}}`,
   /** The counter of one `extended_paths.rate_limit` entry (`endpoint` = `endpointId(METHOD, path)`), in the API's slot. */
-  apiEndpointRate: (apiId: string, endpoint: string): string => `tg:arl:{api:${tagSafe(apiId)}}:${endpoint}`,
+  apiEndpointRate: (apiId: string, endpoint: string): string => `${limitKeys.apiRate(apiId)}:${endpoint}`,
 });
 
 /** Braces would end the hash tag early. */

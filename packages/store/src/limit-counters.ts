@@ -1,5 +1,7 @@
 import { endpointRateLimits, limitScopes, type RateAlgorithm, type RateSpec, type SessionState } from '@tollgate/apidef';
 import { endpointId, keyLayout } from './key-layout.js';
+import { rateCheck } from './limit-store.js';
+import { readQuotaCounter } from './quota-counters.js';
 import type { RedisClient } from './redis-client.js';
 
 const ALGORITHM_NAMES: Readonly<Record<RateAlgorithm, string>> = { L: 'sliding_log', G: 'gcra', F: 'fixed_window' };
@@ -83,7 +85,8 @@ export async function readLimitCounters(
   const out: LimitCountersView[] = [];
   const readRate = async (key: string, spec: RateSpec): Promise<RateCounterView> => {
     const algorithm = algorithmOf(spec.capacity);
-    const spanUs = Math.max(1, Math.ceil(spec.windowMs * 1000));
+    // The window as the gateway's check carries it (limit-store rateCheck), so both work on the same span.
+    const spanUs = rateCheck(key, spec.capacity, spec.windowMs, algorithm).span;
     let raw: Parameters<typeof rateCounterState>[4];
     if (algorithm === 'L') raw = { log: (await redis.lrange(key, 0, -1)).map(Number) };
     else if (algorithm === 'G') raw = { tat: Number((await redis.get(key)) ?? 0) };
@@ -109,10 +112,11 @@ export async function readLimitCounters(
     }
     let quota: QuotaCounterView | null = null;
     if (group.quota !== null) {
-      const key = keyLayout.quotaCounter(group.scope, storageId);
-      const [used, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
-      const n = used === null ? 0 : Number(used);
-      quota = { redis_key: key, max: group.quota.max, used: n, remaining: Math.max(0, group.quota.max - n), renews_in_ms: ttl >= 0 ? ttl : -1 };
+      const { used, ttlMs } = await readQuotaCounter(redis, storageId, group.scope);
+      quota = {
+        redis_key: keyLayout.quotaCounter(group.scope, storageId), max: group.quota.max, used,
+        remaining: Math.max(0, group.quota.max - used), renews_in_ms: ttlMs >= 0 ? ttlMs : -1,
+      };
     }
     if (rate !== null || quota !== null || endpoints.length > 0) out.push({ scope: group.scope, api_ids: group.apiIds, rate, quota, endpoints });
   }

@@ -21,7 +21,7 @@ interface Entry {
  */
 export class ApiSet {
   private readonly entries = new Map<string, Entry>();
-  /** The built-in `/tyk/` route to the control plane (gateways with `control_api_port` 0); first in the table. */
+  /** The built-in `/tyk/` route to the control plane (gateways with `control_api_port` 0); it shadows stored APIs. */
   private admin: Entry | null = null;
 
   constructor(
