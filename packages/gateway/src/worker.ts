@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { applyOverrideMessages } from './errors.js';
 import { chooseFrontDoor } from './front-door/choose-front-door.js';
+import { HANDOVER, mutualTlsApiIds, switchesForMutualTls, type MutualTlsApisMessage } from './front-door/front-door-handover.js';
 import { NodeTlsFrontDoor } from './front-door/node-front-door.js';
 import { closeListenSocket, createUwsFrontDoor, listen, type FrontDoorOptions, type FrontDoorState } from './front-door/uws-front-door.js';
 import { UwsTlsListener } from './front-door/uws-tls-listener.js';
@@ -179,7 +180,18 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     uwsTls?.update(set).catch((err: Error) => logger.error({ err: err.message }, 'TLS listener not updated'));
     nodeTls?.update(set, clientCertPolicies({ apis: definitions, config, registry }));
   };
-  let isListening = false;
+  /** Whether the TLS front door has its certificates (the uWS one gets them when it starts listening). */
+  let hasTlsContexts = false;
+  const movesForMutualTls = process.send !== undefined && switchesForMutualTls(config);
+  /**
+   * A uWS TLS worker cannot serve mutual TLS: it tells the primary about such APIs, which moves the node to
+   * node:tls (primary.ts handover). Sent on every API change while there are any; the primary acts once.
+   */
+  const announceMutualTls = (): void => {
+    if (!movesForMutualTls) return;
+    const ids = mutualTlsApiIds(apis.definitions());
+    if (ids.length > 0) process.send!({ type: HANDOVER.mutualTlsApis, apis: ids } satisfies MutualTlsApisMessage);
+  };
   /** control_api_port 0: `/tyk/` on this port goes to the admin API the control plane registered (gateway-api.md §1). */
   const routeAdminApi = (json: string | null | undefined): void => {
     if (config.control_api_port !== 0) return;
@@ -199,7 +211,8 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
         routeAdminApi(snapshot.objects.get('endpoint')?.get(ADMIN_API_ENDPOINT));
         if (certsChanged) apis.recompileAll();
         state.table = apis.table();
-        if (isListening) refreshTls();
+        announceMutualTls();
+        if (hasTlsContexts) refreshTls();
       },
       onChange(change: ChangeMessage, json: string | null): void {
         if (change.kind === 'cert') {
@@ -212,13 +225,14 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
         } else if (change.kind === 'api') {
           if (json === null) apis.delete(change.id);
           else apis.put(change.id, json);
+          announceMutualTls();
         } else if (change.kind === 'endpoint' && change.id === ADMIN_API_ENDPOINT) {
           routeAdminApi(json);
         } else {
           return;
         }
         state.table = apis.table();
-        if (isListening) refreshTls();
+        if (hasTlsContexts) refreshTls();
       },
     },
   });
@@ -237,15 +251,19 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   const port = config.listen_port;
   let plainSocket: us_listen_socket | null = null;
   const plainApp = choice.kind === 'http' ? createUwsFrontDoor(frontDoorOptions) : null;
-  if (plainApp !== null) plainSocket = await listen(plainApp, address, port);
   const initialSet = (): ServerCertificateSet =>
     ServerCertificateSet.build({ config, apis: apis.definitions(), registry, logger, files: certificateFiles });
-  if (uwsTls !== null) await uwsTls.start(initialSet(), address, port);
   if (nodeTls !== null) {
     nodeTls.update(initialSet(), clientCertPolicies({ apis: apis.definitions(), config, registry }));
-    await nodeTls.listen(address, port);
+    hasTlsContexts = true;
   }
-  isListening = true;
+  // A worker of a front-door handover loads everything, then listens once the old workers stopped accepting
+  // (with its TLS contexts ready, which the change feed keeps current meanwhile: the window stays short).
+  if (process.env[HANDOVER.holdEnv] === '1' && process.send !== undefined) await waitToListen(logger);
+  if (plainApp !== null) plainSocket = await listen(plainApp, address, port);
+  if (uwsTls !== null) await uwsTls.start(initialSet(), address, port);
+  if (nodeTls !== null) await nodeTls.listen(address, port);
+  hasTlsContexts = true;
   logger.info({
     port, apis: state.table.size, revision: feed.revision, front_door: choice.kind, ...(choice.reasons.length > 0 ? { because: choice.reasons } : {}),
   }, 'gateway worker listening');
@@ -256,6 +274,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     if (plainSocket !== null) closeListenSocket(plainSocket);
     uwsTls?.stopAccepting();
     nodeTls?.stopAccepting();
+    process.send?.({ type: HANDOVER.stoppedAccepting });
     WebSocketExchange.closeAll();
     logger.info({ inFlight: state.inFlight }, 'draining');
     await new Promise<void>((resolve) => {
@@ -288,3 +307,17 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   });
 }
 
+/** Held worker of a handover: reports it is loaded and waits for the primary's `listen` (a `shutdown` ends it). */
+function waitToListen(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: unknown): void => {
+      if (msg === 'shutdown') process.exit(0);
+      if (msg !== HANDOVER.listen) return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+    logger.info('loaded; waiting for the old workers to stop accepting');
+    process.send!({ type: HANDOVER.readyToListen });
+  });
+}

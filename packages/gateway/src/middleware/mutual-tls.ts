@@ -1,6 +1,7 @@
 import type { ApiDefinition } from '@tollgate/apidef';
 import { errors, tykError } from '../errors.js';
 import { chooseFrontDoor } from '../front-door/choose-front-door.js';
+import { switchesForMutualTls } from '../front-door/front-door-handover.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import { allowedClientCertificates, matchClientCertificate, presentedChain } from '../tls/client-certificates.js';
 
@@ -16,10 +17,11 @@ import { allowedClientCertificates, matchClientCertificate, presentedChain } fro
 export function createMutualTls(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
   if (!def.use_mutual_tls_auth) return null;
   if (deps.config.http_server_options.use_ssl && chooseFrontDoor(deps.config).kind === 'uws-tls') {
-    // uWS cannot ask for or read client certificates; the front door is fixed per node at start.
-    // A node that finds such an API at start settles on node:tls (front-door-at-start.ts); this one came later.
-    deps.logger.warn({ api_id: def.api_id }, 'use_mutual_tls_auth needs the node:tls front door: restart the gateway (or set ' +
-      'tollgate.tls_front_door to "node"); until then this API answers 403 "Client TLS certificate is required"');
+    // uWS cannot ask for or read client certificates. A node that finds such an API at start settles on
+    // node:tls (front-door-at-start.ts); one that learns of it later is moved over by its primary.
+    deps.logger.warn({ api_id: def.api_id }, switchesForMutualTls(deps.config)
+      ? 'use_mutual_tls_auth needs the node:tls front door: the node is moving to it; until it has, this API answers 403 "Client TLS certificate is required"'
+      : 'use_mutual_tls_auth needs the node:tls front door, but tollgate.tls_front_door is "uws": this API answers 403 "Client TLS certificate is required"');
   }
   const registry = deps.certificates;
   const allowed = registry === undefined ? [] : allowedClientCertificates(def, deps.config, registry);
