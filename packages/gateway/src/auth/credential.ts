@@ -1,4 +1,5 @@
 import type { ApiDefinition, AuthConfig } from '@tollgate/apidef';
+import { queryParam } from '../pipeline/query-string.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 
 /** The auth modes that read a credential, by their `auth_configs` name. */
@@ -71,35 +72,6 @@ function isBearer(value: string): boolean {
     && (value.charCodeAt(3) | 0x20) === 0x72 && (value.charCodeAt(4) | 0x20) === 0x65 && (value.charCodeAt(5) | 0x20) === 0x72;
 }
 
-/**
- * First value of a query parameter, form-decoded as Go's url.Query does; '' when absent. As in Go, a pair
- * whose name or value cannot be decoded is skipped, so a later pair of the same name is used.
- */
-export function queryParam(query: string, name: string): string {
-  let from = 0;
-  while (from <= query.length) {
-    let end = query.indexOf('&', from);
-    if (end === -1) end = query.length;
-    const eq = query.indexOf('=', from);
-    const nameEnd = eq !== -1 && eq < end ? eq : end;
-    if (decodeComponent(query.slice(from, nameEnd)) === name) {
-      const value = nameEnd === end ? '' : decodeComponent(query.slice(nameEnd + 1, end));
-      if (value !== null) return value;
-    }
-    from = end + 1;
-  }
-  return '';
-}
-
-/** The query without any `name` parameter (strip_auth_data). */
-export function removeQueryParam(query: string, name: string): string {
-  if (query === '') return query;
-  return query.split('&').filter((pair) => {
-    const eq = pair.indexOf('=');
-    return decodeComponent(eq === -1 ? pair : pair.slice(0, eq)) !== name;
-  }).join('&');
-}
-
 /** Value of the cookie named exactly `name` in a Cookie header (surrounding double quotes removed). */
 export function cookieValue(header: string, name: string): string {
   if (header === '') return '';
@@ -118,16 +90,6 @@ export function removeCookie(header: string, name: string): string {
     const eq = part.indexOf('=');
     return part.trim() !== '' && (eq === -1 ? part.trim() : part.slice(0, eq).trim()) !== name;
   }).map((part) => part.trim()).join('; ');
-}
-
-/** Form-decodes a query name or value; null when it does not decode (a bad `%xx`, bytes that are not UTF-8). */
-function decodeComponent(s: string): string | null {
-  if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s;
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return null;
-  }
 }
 
 function nonEmptyString(value: unknown, field: string): string {

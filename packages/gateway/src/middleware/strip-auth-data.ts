@@ -1,5 +1,6 @@
 import type { ApiDefinition, AuthConfig } from '@tollgate/apidef';
-import { cookieValue, credentialLocation, removeCookie, removeQueryParam, type AuthMode } from '../auth/credential.js';
+import { cookieValue, credentialLocation, removeCookie, type AuthMode } from '../auth/credential.js';
+import { removeQueryParam } from '../pipeline/query-string.js';
 import { usesAuthToken } from '../auth/identity.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 

@@ -85,6 +85,12 @@ describe('createVersionCheck: version selection', () => {
     assert.equal(ctx.versionName, 'v2');
     assert.equal(ctx.query, 'a=1&b=2');
   });
+  it('query parameter read as Go url.Query reads it: a pair that does not decode is skipped', () => {
+    const check = createVersionCheck(versioned(two, { location: 'url-param', key: 'version' }), deps())!;
+    const ctx = request('/api/x', { query: 'version=%zz&version=v2' });
+    assert.equal(check(ctx), undefined);
+    assert.equal(ctx.versionName, 'v2');
+  });
   it('URL location: the first segment after the listen path (and slug), stripped when asked', () => {
     const check = createVersionCheck(versioned(two, { location: 'url', strip_versioning_data: true }, { slug: 'shop' }), deps())!;
     const ctx = request('/api/shop/v2/items/1');

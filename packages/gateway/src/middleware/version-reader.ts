@@ -1,4 +1,5 @@
 import { compileEndpointPattern, type ApiDefinition } from '@tollgate/apidef';
+import { queryParam, removeQueryParam } from '../pipeline/query-string.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 
 /** Reads the version a request names and removes it from what goes upstream when asked to. */
@@ -28,7 +29,7 @@ export function createVersionReader(def: ApiDefinition): VersionReader {
       return { read: (ctx) => ctx.header(name).trim(), strip: isStripping ? (ctx) => ctx.removeHeader(name) : NONE.strip };
     }
     case 'url-param':
-      return { read: (ctx) => queryParam(ctx.query, key), strip: isStripping ? (ctx) => { ctx.query = withoutParam(ctx.query, key); } : NONE.strip };
+      return { read: (ctx) => queryParam(ctx.query, key), strip: isStripping ? (ctx) => { ctx.query = removeQueryParam(ctx.query, key); } : NONE.strip };
     case 'url':
       return urlReader(def, isStripping || d.strip_path === true);
     default:
@@ -63,31 +64,4 @@ function urlReader(def: ApiDefinition, isStripping: boolean): VersionReader {
       ctx.versionlessPath = sub.charCodeAt(0) === 47 ? sub : `/${sub}`;
     },
   };
-}
-
-/** Value of the first `name` parameter of a raw query string ('' when absent), URL-decoded. */
-export function queryParam(query: string, name: string): string {
-  if (query === '' || name === '') return '';
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=');
-    const k = eq < 0 ? part : part.slice(0, eq);
-    if (decode(k) === name) return eq < 0 ? '' : decode(part.slice(eq + 1));
-  }
-  return '';
-}
-
-/** The query string without any `name` parameter. */
-export function withoutParam(query: string, name: string): string {
-  return query.split('&').filter((part) => {
-    const eq = part.indexOf('=');
-    return decode(eq < 0 ? part : part.slice(0, eq)) !== name;
-  }).join('&');
-}
-
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
 }
