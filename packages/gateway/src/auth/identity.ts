@@ -1,5 +1,6 @@
 import { unsupportedAuthModes, type ApiDefinition, type SessionState } from '@tollgate/apidef';
 import type { RequestContext } from '../pipeline/request-context.js';
+import type { AuthMode } from './credential.js';
 
 /** `base_identity_provided_by` values of the modes tollgate runs (auth.md §2). */
 export type IdentityMode = 'auth_token' | 'basic_auth_user' | 'hmac_key' | 'jwt_claim';
@@ -29,4 +30,25 @@ export function usesAuthToken(def: ApiDefinition): boolean {
   if (def.use_standard_auth === true) return true;
   return !(def.use_basic_auth === true || def.enable_signature_checking === true || def.enable_jwt === true
     || unsupportedAuthModes(def).length > 0);
+}
+
+/**
+ * Whether the auth step of `mode` runs on this API: keyless runs none; basic, HMAC and JWT run on their
+ * flag; the auth token as `usesAuthToken` says. The one place the middlewares and `strip_auth_data` ask.
+ */
+export function runsAuthMode(def: ApiDefinition, mode: AuthMode): boolean {
+  if (def.use_keyless === true) return false;
+  switch (mode) {
+    case 'basic': return def.use_basic_auth === true;
+    case 'hmac': return def.enable_signature_checking === true;
+    case 'jwt': return def.enable_jwt === true;
+    case 'authToken': return usesAuthToken(def);
+  }
+}
+
+const CREDENTIAL_MODES: readonly AuthMode[] = ['basic', 'hmac', 'jwt', 'authToken'];
+
+/** The auth modes that read a credential on this API, in pipeline order. */
+export function credentialModes(def: ApiDefinition): AuthMode[] {
+  return CREDENTIAL_MODES.filter((mode) => runsAuthMode(def, mode));
 }

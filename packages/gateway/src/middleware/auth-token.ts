@@ -1,6 +1,6 @@
 import type { ApiDefinition } from '@tollgate/apidef';
 import { credentialLocation, readCredential } from '../auth/credential.js';
-import { keepsIdentity, setIdentity, usesAuthToken } from '../auth/identity.js';
+import { keepsIdentity, runsAuthMode, setIdentity } from '../auth/identity.js';
 import { createKeyLookup, type FoundKey } from '../auth/key-lookup.js';
 import { errors } from '../errors.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -16,7 +16,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
  * const check = createAuthToken(def, deps); // null for keyless APIs and APIs using only other modes
  */
 export function createAuthToken(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
-  if (!usesAuthToken(def)) return null;
+  if (!runsAuthMode(def, 'authToken')) return null;
   const where = credentialLocation(def, 'authToken');
   const lookup = createKeyLookup(String(def.org_id ?? ''), deps);
   const isIdentity = keepsIdentity(def, 'auth_token');

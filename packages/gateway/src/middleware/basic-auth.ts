@@ -1,6 +1,6 @@
 import { generateKeyId, storageIdForKey, type ApiDefinition } from '@tollgate/apidef';
 import { credentialLocation, readCredential } from '../auth/credential.js';
-import { keepsIdentity, setIdentity } from '../auth/identity.js';
+import { keepsIdentity, runsAuthMode, setIdentity } from '../auth/identity.js';
 import { findSession, type SessionLookupResult } from '../auth/key-lookup.js';
 import { createPasswordCheck } from '../auth/password-check.js';
 import { errors, withHeaders } from '../errors.js';
@@ -21,7 +21,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * const check = createBasicAuth(def, deps); // null unless use_basic_auth
  */
 export function createBasicAuth(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
-  if (def.use_keyless === true || def.use_basic_auth !== true) return null;
+  if (!runsAuthMode(def, 'basic')) return null;
   const where = credentialLocation(def, 'basic');
   const challenge = ['www-authenticate', `Basic realm="${String(def.name ?? '')}"`];
   const missing = withHeaders(errors.basicFieldMissing, challenge);

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { ApiDefinition } from '@tollgate/apidef';
 import { credentialLocation, readCredential } from '../auth/credential.js';
 import { escapeSignature, parseSignatureDate, parseSignatureHeader, signingString, upperEscapes, type SignatureParams } from '../auth/http-signature.js';
-import { keepsIdentity, setIdentity } from '../auth/identity.js';
+import { keepsIdentity, runsAuthMode, setIdentity } from '../auth/identity.js';
 import { createKeyLookup, type FoundKey } from '../auth/key-lookup.js';
 import { safeEqual } from '../auth/password-check.js';
 import { errors } from '../errors.js';
@@ -22,7 +22,7 @@ const ALGORITHMS: Record<string, string> = { 'hmac-sha1': 'sha1', 'hmac-sha256':
  * const check = createHmacSignature(def, deps); // null unless enable_signature_checking
  */
 export function createHmacSignature(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
-  if (def.use_keyless === true || def.enable_signature_checking !== true) return null;
+  if (!runsAuthMode(def, 'hmac')) return null;
   const where = credentialLocation(def, 'hmac');
   const allowed = (def.hmac_allowed_algorithms ?? []).filter((a: unknown): a is string => typeof a === 'string');
   const skewMs = typeof def.hmac_allowed_clock_skew === 'number' ? def.hmac_allowed_clock_skew : 0;

@@ -3,7 +3,7 @@ import type { ApiDefinition } from '@tollgate/apidef';
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWSHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { credentialLocation, readCredential } from '../auth/credential.js';
-import { keepsIdentity, setIdentity } from '../auth/identity.js';
+import { keepsIdentity, runsAuthMode, setIdentity } from '../auth/identity.js';
 import { createTimeCheck, identityOf, type Claims } from '../auth/jwt-claims.js';
 import { ALGORITHM_FAMILIES, familyName, jwtKeySource, publicKeyOrNull, type VerifyKey } from '../auth/jwt-keys.js';
 import { createCentralisedSession } from '../auth/jwt-session.js';
@@ -32,7 +32,7 @@ const utf8 = new TextDecoder();
  * const check = createJwtAuth(def, deps); // null unless enable_jwt
  */
 export function createJwtAuth(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
-  if (def.use_keyless === true || def.enable_jwt !== true) return null;
+  if (!runsAuthMode(def, 'jwt')) return null;
   const method = familyName(def);
   const family = ALGORITHM_FAMILIES[method]!;
   const where = credentialLocation(def, 'jwt');

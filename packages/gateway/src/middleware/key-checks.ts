@@ -1,5 +1,5 @@
 import type { AccessDefinition, AccessSpec, ApiDefinition } from '@tollgate/apidef';
-import { usesAuthToken } from '../auth/identity.js';
+import { credentialModes } from '../auth/identity.js';
 import { compileUrlPattern } from '../auth/url-pattern.js';
 import { errors } from '../errors.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
@@ -39,8 +39,7 @@ const NOT_THIS_API: Grant = Object.freeze({ versions: [], isDefaultGranted: fals
  * const check = createKeyChecks(def, deps); check(ctx) // undefined, or errors.keyExpired, ...
  */
 export function createKeyChecks(def: ApiDefinition, deps: PipelineDeps): Middleware | null {
-  if (def.use_keyless === true) return null;
-  if (!isKeyed(def)) return null;
+  if (credentialModes(def).length === 0) return null; // keyless, or only modes tollgate refuses (501)
   const apiId = String(def.api_id ?? '');
   const now = deps.now;
   // The version check follows the version step (same predicate, same reading of the request): an API with
@@ -90,10 +89,6 @@ export function createKeyChecks(def: ApiDefinition, deps: PipelineDeps): Middlew
     if (grant.urls !== null && !allowsUrl(grant.urls, ctx, anchors.prefix)) return errors.resourceDisallowed;
     return undefined;
   };
-}
-
-function isKeyed(def: ApiDefinition): boolean {
-  return usesAuthToken(def) || def.use_basic_auth === true || def.enable_signature_checking === true || def.enable_jwt === true;
 }
 
 function isEmpty(rights: Record<string, AccessDefinition>): boolean {

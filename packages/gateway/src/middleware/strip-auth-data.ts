@@ -1,7 +1,7 @@
 import type { ApiDefinition, AuthConfig } from '@tollgate/apidef';
-import { cookieValue, credentialLocation, removeCookie, type AuthMode } from '../auth/credential.js';
+import { cookieValue, credentialLocation, removeCookie } from '../auth/credential.js';
 import { removeQueryParam } from '../pipeline/query-string.js';
-import { usesAuthToken } from '../auth/identity.js';
+import { credentialModes } from '../auth/identity.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 
 interface StripTarget {
@@ -27,7 +27,7 @@ interface StripTarget {
 export function createStripAuthData(def: ApiDefinition, _deps: PipelineDeps): Middleware | null {
   if (def.strip_auth_data !== true || def.use_keyless === true) return null;
   const configs = def.auth_configs && Object.keys(def.auth_configs).length > 0 ? Object.values(def.auth_configs) : [def.auth ?? {}];
-  const targets = dedupe([...configs.map(stripTarget), ...readModes(def).map((mode) => credentialLocation(def, mode))]);
+  const targets = dedupe([...configs.map(stripTarget), ...credentialModes(def).map((mode) => credentialLocation(def, mode))]);
   return (ctx) => {
     for (const target of targets) {
       if (target.header !== '') ctx.removeHeader(target.header);
@@ -50,16 +50,6 @@ function stripTarget(config: AuthConfig): StripTarget {
   const param = config.use_param === true ? (typeof config.param_name === 'string' && config.param_name !== '' ? config.param_name : headerName) : '';
   const cookie = typeof config.cookie_name === 'string' && config.cookie_name !== '' ? config.cookie_name : headerName;
   return { header: headerName.toLowerCase(), param, cookie };
-}
-
-/** The modes whose auth step reads a credential on this API (build-pipeline.ts). */
-function readModes(def: ApiDefinition): AuthMode[] {
-  const modes: AuthMode[] = [];
-  if (def.use_basic_auth === true) modes.push('basic');
-  if (def.enable_signature_checking === true) modes.push('hmac');
-  if (def.enable_jwt === true) modes.push('jwt');
-  if (usesAuthToken(def)) modes.push('authToken');
-  return modes;
 }
 
 function dedupe(targets: StripTarget[]): readonly StripTarget[] {
