@@ -23,6 +23,7 @@ import { showGeneratorHeader } from './proxy/write-reply.js';
 import { setGatewayErrorOverrides } from './proxy/error-overrides.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
+import { UpgradeTunnel } from './proxy/upgrade-tunnel.js';
 import { WebSocketExchange } from './proxy/websocket-exchange.js';
 import { PolicyIndex } from './sessions/policy-index.js';
 import { SessionCache } from './sessions/session-cache.js';
@@ -58,9 +59,6 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   for (const warning of choice.warnings) logger.warn(warning);
   if (choice.kind === 'node-tls') {
     logger.warn({ front_door: choice.kind, because: choice.reasons }, 'TLS served by the node:tls front door (uWS cannot honour these options; slower)');
-    if (config.http_server_options?.enable_websockets) {
-      logger.warn('enable_websockets: WebSocket upgrades are relayed by the uWS front doors only; on node:tls they go upstream as plain HTTP');
-    }
   }
   const redis = createRedisClient(config.storage, { name: 'tollgate:gateway' });
   const subscriber = createRedisClient(config.storage, { name: 'tollgate:gateway:sub', isSubscriber: true });
@@ -276,6 +274,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
     nodeTls?.stopAccepting();
     process.send?.({ type: HANDOVER.stoppedAccepting });
     WebSocketExchange.closeAll();
+    UpgradeTunnel.closeAll();
     logger.info({ inFlight: state.inFlight }, 'draining');
     await new Promise<void>((resolve) => {
       if (state.inFlight === 0) return resolve();

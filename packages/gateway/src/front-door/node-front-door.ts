@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClientCertPolicy } from '../tls/client-cert-policy.js';
 import { matchClientCertificate, presentedChain } from '../tls/client-certificates.js';
 import type { ServerCertificate, ServerCertificateSet } from '../tls/server-certificates.js';
 import { NodeResponseWriter } from './node-response-writer.js';
-import { HeaderCollector, serveRequest, type FrontDoorOptions } from './serve-request.js';
+import { HeaderCollector, serveRequest, serveTunnel, type FrontDoorOptions, type IncomingRequest } from './serve-request.js';
 
 /** Server names whose contexts are kept; beyond this, names are served uncached (bounds memory). */
 const MAX_CACHED_NAMES = 1024;
@@ -54,6 +55,8 @@ export class NodeTlsFrontDoor {
       tls.onRejected?.();
     });
     this.server.keepAliveTimeout = 120_000;
+    // Without a listener Node serves an upgrade request as a plain one (it goes upstream without Upgrade).
+    if (options.webSockets) this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
   }
 
   /**
@@ -116,22 +119,36 @@ export class NodeTlsFrontDoor {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const host = req.headers.host ?? '';
-    const collector = new HeaderCollector(host);
-    const raw = req.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) collector.add(raw[i]!.toLowerCase(), raw[i + 1]!);
-    const socket = req.socket as TLSSocket;
-    serveRequest(this.options, new NodeResponseWriter(req, res), {
-      method: req.method ?? 'GET',
-      path: q < 0 ? url : url.slice(0, q),
-      query: q < 0 ? '' : url.slice(q + 1),
-      host,
-      contentLength: req.headers['content-length'] ?? '',
-      peer: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
-      proto: 'https',
-      tlsSocket: socket,
-    }, collector);
+    const collector = collectHeaders(req);
+    serveRequest(this.options, new NodeResponseWriter(req, res), incoming(req), collector);
   }
+
+  /** An `Upgrade` request (with `enable_websockets`): through the pipeline to a byte tunnel (proxy/upgrade-tunnel.ts). */
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const collector = collectHeaders(req);
+    serveTunnel(this.options, socket, head, incoming(req), collector, req.headers.upgrade ?? '');
+  }
+}
+
+function collectHeaders(req: IncomingMessage): HeaderCollector {
+  const collector = new HeaderCollector(req.headers.host ?? '');
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) collector.add(raw[i]!.toLowerCase(), raw[i + 1]!);
+  return collector;
+}
+
+function incoming(req: IncomingMessage): IncomingRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const socket = req.socket as TLSSocket;
+  return {
+    method: req.method ?? 'GET',
+    path: q < 0 ? url : url.slice(0, q),
+    query: q < 0 ? '' : url.slice(q + 1),
+    host: req.headers.host ?? '',
+    contentLength: req.headers['content-length'] ?? '',
+    peer: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    proto: 'https',
+    tlsSocket: socket,
+  };
 }

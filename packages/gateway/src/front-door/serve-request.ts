@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HttpResponse } from 'uWebSockets.js';
 import { errors, statusLine } from '../errors.js';
@@ -6,10 +7,12 @@ import { RequestContext } from '../pipeline/request-context.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import { pickTarget } from '../proxy/load-balancer.js';
 import { ProxyExchange, writeReply, type ExchangeListener } from '../proxy/proxy-exchange.js';
+import { UpgradeTunnel } from '../proxy/upgrade-tunnel.js';
 import { WebSocketExchange, type UpgradeRequest } from '../proxy/websocket-exchange.js';
 import { REQUEST_HOP_BY_HOP } from '../proxy/response-headers.js';
 import { cleanPathOrNull } from '../proxy/upstream-path.js';
 import type { RoutingTable } from '../routing/routing-table.js';
+import { RawSocketWriter } from './raw-socket-writer.js';
 import { collectBody, MAX_BUFFERED_BODY, RequestBodyStream } from './request-body.js';
 import type { ResponseWriter } from './response-writer.js';
 
@@ -32,7 +35,7 @@ export interface FrontDoorOptions {
    * `security.trusted_proxy_cidrs` is empty (Tyk passes them through), else only those proxies.
    */
   readonly trustsForwardedHeaders: (peer: string) => boolean;
-  /** `http_server_options.enable_websockets`: upgrades are relayed (uWS front doors). */
+  /** `http_server_options.enable_websockets`: upgrades are relayed (uWS doors: WebSocket messages; node:tls: a byte tunnel). */
   readonly webSockets: boolean;
   /** `http_server_options.max_request_body_size` in bytes; 0 = no limit. */
   readonly maxRequestBodySize: number;
@@ -239,6 +242,20 @@ export function serveUpgrade(options: FrontDoorOptions, res: HttpResponse, input
   state.inFlight++;
   if (ctx.api.pipeline.length === 0) exchange.decide(undefined);
   else runDecision(options, ctx, exchange);
+}
+
+/**
+ * A protocol upgrade on the node:tls front door (`http_server_options.enable_websockets`): routed and run
+ * through the API's pipeline like any request; when it passes, the tunnel dials the upstream and relays
+ * bytes both ways once it switched protocols. Replies and errors are written to the raw socket.
+ */
+export function serveTunnel(options: FrontDoorOptions, client: Duplex, early: Buffer, input: IncomingRequest, collector: HeaderCollector, upgrade: string): void {
+  const ctx = routeRequest(options, new RawSocketWriter(client), input, collector);
+  if (ctx === null) return;
+  options.state.inFlight++;
+  const tunnel = new UpgradeTunnel(client, early, ctx, upgrade, options.listener);
+  if (ctx.api.pipeline.length === 0) tunnel.decide(undefined);
+  else runDecision(options, ctx, tunnel);
 }
 
 /** Whether a `Te` value lists the token `trailers` (ASCII case-insensitive, `trailers;q=…` does not count). */

@@ -196,14 +196,43 @@ export class UpstreamPool implements ConnectionOwner {
       // A connection that times out while connecting is destroyed by the connection itself.
       connection.onDestroyWhileConnecting(() => socket.destroy());
     } else {
-      connector({
-        hostname: this.hostname,
-        host: this.hostname,
-        protocol: this.protocol,
-        port: String(this.port),
-        servername: isIP(this.hostname) === 0 ? this.hostname : undefined,
-      } as buildConnector.Options, (err: Error | null, socket: Socket | null) => connection.attach(err, socket));
+      connector(this.connectorOptions(), (err: Error | null, socket: Socket | null) => connection.attach(err, socket));
     }
     return connection;
+  }
+
+  /**
+   * A socket dialled the way this pool's connections are (TLS settings, pins, client certificate, forward
+   * proxy), not pooled: for a byte tunnel after a protocol upgrade (front-door/upgrade-tunnel.ts). Requests
+   * on it use `requestTargetPrefix` and `extraRequestHead` as the pool's do.
+   */
+  connectRaw(callback: (err: Error | null, socket: Socket | null) => void): void {
+    const connector = this.options.connector;
+    if (connector !== null) {
+      connector(this.connectorOptions(), callback);
+      return;
+    }
+    const socket = netConnect({ host: this.hostname, port: this.port });
+    const onConnect = (): void => {
+      socket.off('error', onError);
+      callback(null, socket);
+    };
+    const onError = (err: Error): void => {
+      socket.off('connect', onConnect);
+      socket.destroy();
+      callback(err, null);
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+  }
+
+  private connectorOptions(): buildConnector.Options {
+    return {
+      hostname: this.hostname,
+      host: this.hostname,
+      protocol: this.protocol,
+      port: String(this.port),
+      servername: isIP(this.hostname) === 0 ? this.hostname : undefined,
+    } as buildConnector.Options;
   }
 }
