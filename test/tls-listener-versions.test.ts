@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { asksForClientCertificate, tlsProbe } from './support/tls.js';
+import { asksForClientCertificate, type CertificateFiles, tlsProbe, writeCertificateFiles } from './support/tls.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 
 // http_server_options.max_version 770 with min_version unset (tls-and-certificates.md §1): the default
@@ -18,12 +15,10 @@ const OLD_CLIENT_CIPHERS = 'DEFAULT:@SECLEVEL=0';
 
 let redis: RedisServer;
 let tg: Tollgate;
-let dir: string;
+let files: CertificateFiles;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tollgate-tls-versions-'));
-  writeFileSync(join(dir, 'gw.crt'), server.certPem);
-  writeFileSync(join(dir, 'gw.key'), server.keyPem);
+  files = writeCertificateFiles(server);
   redis = await startRedisServer();
   tg = await startTollgate({
     redisPort: redis.port, workers: 1, config: {
@@ -32,7 +27,7 @@ before(async () => {
         max_version: 770,
         // The default suites are TLS 1.2 AEAD ones; TLS 1.1 needs a CBC suite listed.
         ssl_ciphers: ['TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA'],
-        certificates: [{ domain_name: 'gw.test', cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') }],
+        certificates: [files.entry],
       },
     },
   });
@@ -41,7 +36,7 @@ before(async () => {
 after(async () => {
   await tg?.stop();
   await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  files?.remove();
 });
 
 describe('max_version 770 without min_version', () => {

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { httpsGet } from './support/tls.js';
+import { type CertificateFiles, httpsGet, writeCertificateFiles } from './support/tls.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
@@ -20,12 +17,10 @@ describe('the TLS front door is settled at start from the stored APIs', () => {
   let redis: RedisServer;
   let tg: Tollgate;
   let upstream: Upstream;
-  let dir: string;
+  let files: CertificateFiles;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tollgate-mtls-start-'));
-    writeFileSync(join(dir, 'gw.crt'), server.certPem);
-    writeFileSync(join(dir, 'gw.key'), server.keyPem);
+    files = writeCertificateFiles(server);
     redis = await startRedisServer();
     upstream = await startUpstream();
     // First the control plane alone: the certificate and the mTLS API are stored before any gateway runs.
@@ -37,7 +32,7 @@ describe('the TLS front door is settled at start from the stored APIs', () => {
     await cp.stop();
     tg = await startTollgate({
       redisPort: redis.port, workers: 2, config: {
-        http_server_options: { use_ssl: true, certificates: [{ domain_name: 'gw.test', cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') }] },
+        http_server_options: { use_ssl: true, certificates: [files.entry] },
       },
     });
     await tg.waitForConvergence();
@@ -46,7 +41,7 @@ describe('the TLS front door is settled at start from the stored APIs', () => {
     await tg?.stop();
     await upstream?.close();
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    files?.remove();
   });
 
   it('chose node:tls because of the stored mTLS API', () => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { waitFor } from './support/processes.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { httpsGet, type HttpsResult } from './support/tls.js';
+import { type CertificateFiles, httpsGet, type HttpsResult, writeCertificateFiles } from './support/tls.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
@@ -23,22 +20,20 @@ describe('an mTLS API added at run time moves a uWS TLS node to node:tls, no res
   let tg: Tollgate;
   let upstream: Upstream;
   let admin: AdminClient;
-  let dir: string;
+  let files: CertificateFiles;
   let workersBefore: number[];
   const during: HttpsResult[] = [];
   let isLoading = true;
   let load: Promise<void>;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tollgate-mtls-handover-'));
-    writeFileSync(join(dir, 'gw.crt'), server.certPem);
-    writeFileSync(join(dir, 'gw.key'), server.keyPem);
+    files = writeCertificateFiles(server);
     redis = await startRedisServer();
     upstream = await startUpstream();
     tg = await startTollgate({
       redisPort: redis.port, workers: 2, config: {
         log_level: 'info',
-        http_server_options: { use_ssl: true, certificates: [{ domain_name: 'gw.test', cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') }] },
+        http_server_options: { use_ssl: true, certificates: [files.entry] },
       },
     });
     admin = new AdminClient({ baseUrl: tg.controlUrl, secret: tg.secret });
@@ -56,7 +51,7 @@ describe('an mTLS API added at run time moves a uWS TLS node to node:tls, no res
     await tg?.stop();
     await upstream?.close();
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    files?.remove();
   });
 
   it('started on uWS TLS', async () => {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { asksForClientCertificate, createTestPki, fingerprintOf, httpsGet, tlsProbe } from './support/tls.js';
+import { asksForClientCertificate, type CertificateFiles, createTestPki, fingerprintOf, httpsGet, tlsProbe, writeCertificateFiles } from './support/tls.js';
 import { scrape, sum } from './support/metrics-client.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { patternSha256, startUpstream, type Upstream } from './support/upstream.js';
@@ -25,12 +22,10 @@ let redis: RedisServer;
 let tg: Tollgate;
 let admin: AdminClient;
 let upstream: Upstream;
-let dir: string;
+let files: CertificateFiles;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tollgate-tls-node-'));
-  writeFileSync(join(dir, 'gw.crt'), server.certPem);
-  writeFileSync(join(dir, 'gw.key'), server.keyPem);
+  files = writeCertificateFiles(server);
   redis = await startRedisServer();
   upstream = await startUpstream();
   tg = await startTollgate({
@@ -42,7 +37,7 @@ before(async () => {
         max_version: 771,
         ssl_ciphers: ['TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256', 'tls_ecdhe_rsa_with_aes_128_cbc_sha', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
           'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'junk'],
-        certificates: [{ domain_name: 'gw.test', cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') }],
+        certificates: [files.entry],
       },
     },
   });
@@ -62,7 +57,7 @@ after(async () => {
   await tg?.stop();
   await upstream?.close();
   await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  files?.remove();
 });
 
 describe('node:tls front door: versions and suites', () => {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateCertificate } from '@tollgate/store';
 import { AdminClient, keylessApi } from './support/admin-client.js';
 import { createKey, keyedApi, rightsTo } from './support/auth-fixtures.js';
 import { waitFor } from './support/processes.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { httpsGet } from './support/tls.js';
+import { type CertificateFiles, httpsGet, writeCertificateFiles } from './support/tls.js';
 import { startTollgate, type Tollgate } from './support/tollgate-processes.js';
 import { connect, rawUpgrade, startWsUpstream, type WsUpstream } from './support/websocket.js';
 
@@ -20,14 +17,12 @@ describe('WebSocket upgrades on the node:tls front door (byte tunnel)', () => {
   let redis: RedisServer;
   let upstream: WsUpstream;
   let tg: Tollgate;
-  let dir: string;
+  let files: CertificateFiles;
   let key = '';
   let wssBase = '';
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tollgate-ws-node-tls-'));
-    writeFileSync(join(dir, 'gw.crt'), server.certPem);
-    writeFileSync(join(dir, 'gw.key'), server.keyPem);
+    files = writeCertificateFiles(server);
     redis = await startRedisServer();
     upstream = await startWsUpstream();
     tg = await startTollgate({
@@ -36,7 +31,7 @@ describe('WebSocket upgrades on the node:tls front door (byte tunnel)', () => {
         tollgate: { tls_front_door: 'node' },
         http_server_options: {
           enable_websockets: true, use_ssl: true,
-          certificates: [{ domain_name: 'gw.test', cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') }],
+          certificates: [files.entry],
         },
       },
     });
@@ -52,7 +47,7 @@ describe('WebSocket upgrades on the node:tls front door (byte tunnel)', () => {
     await tg?.stop();
     upstream?.close();
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    files?.remove();
   });
 
   test('served by node:tls', () => {

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
@@ -191,4 +194,23 @@ export function asksForClientCertificate(port: number, servername: string, extra
       });
     child.stdin?.end();
   });
+}
+
+/** A gateway certificate written to files, as `http_server_options.certificates` names them. */
+export interface CertificateFiles {
+  /** The `http_server_options.certificates` entry. */
+  readonly entry: { readonly domain_name: string; readonly cert_file: string; readonly key_file: string };
+  /** Removes the files' temp directory. */
+  remove(): void;
+}
+
+/** Writes `cert` and its key to a private temp directory, for a listener serving `domain`. */
+export function writeCertificateFiles(cert: GeneratedCertificate, domain = 'gw.test'): CertificateFiles {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-certs-'));
+  writeFileSync(join(dir, 'gw.crt'), cert.certPem);
+  writeFileSync(join(dir, 'gw.key'), cert.keyPem, { mode: 0o600 });
+  return {
+    entry: { domain_name: domain, cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

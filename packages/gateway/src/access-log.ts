@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { upstreamLatency } from './analytics/record-builder.js';
 import type { ClientIpResolver } from './pipeline/client-ip.js';
 import type { RequestContext } from './pipeline/request-context.js';
-import { upstreamPath } from './proxy/upstream-path.js';
+import { pathOnTarget } from './proxy/upstream-path.js';
 
 /** One access-log line per finished request; null when `access_logs.enabled` is off (nothing runs then). */
 export type AccessLog = (ctx: RequestContext) => void;
@@ -59,7 +59,7 @@ export function createAccessLog(config: Readonly<GatewayConfig>, logger: Logger,
     const api = ctx.api;
     const target = ctx.target;
     // The path as the upstream got it (listen path stripped, target path joined); the client's as original_path.
-    const path = target === null ? ctx.forwardPath : upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
+    const path = target === null ? ctx.forwardPath : pathOnTarget(ctx, target);
     const line: Record<string, unknown> = {
       prefix: 'access-log',
       api_id: api.apiId,

@@ -6,7 +6,7 @@ import type { UpstreamHandler } from './http1/upstream-connection.js';
 import { UpstreamErrorCode } from './http1/upstream-errors.js';
 import { markDown, pickTarget } from './load-balancer.js';
 import { isNamed, isSetByGateway } from './response-headers.js';
-import { upstreamPath, joinQuery } from './upstream-path.js';
+import { requestTargetOn } from './upstream-path.js';
 import { endWithoutBody, replyToSend, writeReply } from './write-reply.js';
 
 /** What the exchange reports when it is over, exactly once. */
@@ -90,12 +90,10 @@ export class ProxyExchange implements UpstreamHandler {
       return;
     }
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
-    const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
-    const query = joinQuery(target.query, ctx.query);
     this.attempts++;
     ctx.upstreamSentMs = Date.now();
     target.pool.dispatch({
-      path: query.length === 0 ? path : `${path}?${query}`,
+      path: requestTargetOn(ctx, target),
       method: ctx.forwardMethod,
       headers: ctx.headers,
       body: ctx.body as Buffer | null,

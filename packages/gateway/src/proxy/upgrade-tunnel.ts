@@ -7,7 +7,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import { requestHead } from './http1/request-head.js';
 import { MAX_HEAD_BYTES } from './http1/response-parser.js';
 import type { ExchangeListener } from './proxy-exchange.js';
-import { joinQuery, upstreamPath } from './upstream-path.js';
+import { requestTargetOn } from './upstream-path.js';
 import { replyToSend, writeReply } from './write-reply.js';
 
 /** CR, LF or NUL: never valid in the `Upgrade` value written upstream. */
@@ -73,12 +73,10 @@ export class UpgradeTunnel {
     }
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
     const pool = target.pool;
-    const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
-    const query = joinQuery(target.query, ctx.query);
     let head: string;
     try {
       if (UNSAFE_VALUE.test(this.upgrade)) throw new Error('invalid Upgrade value');
-      head = requestHead(ctx.forwardMethod, pool.requestTargetPrefix + (query === '' ? path : `${path}?${query}`), ctx.headers, null,
+      head = requestHead(ctx.forwardMethod, pool.requestTargetPrefix + requestTargetOn(ctx, target), ctx.headers, null,
         `${pool.extraRequestHead}connection: Upgrade\r\nupgrade: ${this.upgrade}\r\n`);
     } catch (err) {
       this.fail(errors.upstreamError, `upgrade request: ${(err as Error).message}`);

@@ -1,3 +1,6 @@
+import type { RequestContext } from '../pipeline/request-context.js';
+import type { UpstreamTarget } from '../routing/compiled-api.js';
+
 /**
  * The forwarded path (spec api-definition.md §3): strip the listen path when asked, then join with the
  * target's path. `matchedLength` is how much of the request path the listen path (or its template) matched.
@@ -33,4 +36,17 @@ export function cleanPathOrNull(path: string): string | null {
   let cleaned = `/${out.join('/')}`;
   if (path.endsWith('/') && cleaned !== '/') cleaned += '/';
   return cleaned === path ? null : cleaned;
+}
+
+/** The path a request goes to `target` with: `upstreamPath` with the request's and its API's settings. */
+export function pathOnTarget(ctx: RequestContext, target: UpstreamTarget): string {
+  const api = ctx.api;
+  return upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
+}
+
+/** The request target sent to `target`: its path, then `<target query>&<request query>` when there is one. */
+export function requestTargetOn(ctx: RequestContext, target: UpstreamTarget): string {
+  const path = pathOnTarget(ctx, target);
+  const query = joinQuery(target.query, ctx.query);
+  return query.length === 0 ? path : `${path}?${query}`;
 }
