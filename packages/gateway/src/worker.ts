@@ -20,6 +20,7 @@ import { EVENTS_QUEUE, GatewayEvents, JOBS_PREFIX } from './events/gateway-event
 import { HostHealthView } from './proxy/host-health-view.js';
 import type { RequestContext } from './pipeline/request-context.js';
 import { showGeneratorHeader } from './proxy/write-reply.js';
+import { dropUpstreamRateLimitHeaders } from './proxy/response-headers.js';
 import { setGatewayErrorOverrides } from './proxy/error-overrides.js';
 import { ServiceDiscovery } from './proxy/service-discovery.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
@@ -53,6 +54,7 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   applyOverrideMessages(readOverrideMessages(config.override_messages, 'override_messages'));
   // Hidden by default (tollgate); an explicit `hide_generator_header: false` sends it as Tyk does.
   showGeneratorHeader(config.hide_generator_header === false);
+  dropUpstreamRateLimitHeaders(config.rate_limit_response_headers === 'rate_limits');
   // Before any API is compiled: each API's error overrides end with the gateway's (validated at load).
   setGatewayErrorOverrides(config.error_overrides);
   const choice = chooseFrontDoor(config);

@@ -5,6 +5,7 @@ import { reply, type Decision, type Reply } from '../pipeline/decision.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { compileEntry, matchesRequest, patternContext, type EndpointEntry } from '../rules/endpoint-list.js';
+import { upstreamHeadersDropped } from '../proxy/response-headers.js';
 import { perVersion } from '../rules/versions.js';
 import { RedisResponseCapture, storePolicy } from './response-capture.js';
 
@@ -39,6 +40,7 @@ export function replyFromCache(hit: CachedResponse, ctx: RequestContext): Reply 
   ctx.isCachedResponse = true;
   const own = ctx.responseHeaders;
   const quota = ctx.quotaHeaders;
+  const dropped = upstreamHeadersDropped();
   const headers: string[] = [];
   let etag = '';
   for (let i = 0; i < hit.headers.length; i += 2) {
@@ -46,6 +48,7 @@ export function replyFromCache(hit: CachedResponse, ctx: RequestContext): Reply 
     if (lower === 'etag') etag = hit.headers[i + 1]!;
     if (own !== null && lower !== 'vary' && isNameIn(own, lower)) continue;
     if (quota !== null && isNameIn(quota, lower)) continue;
+    if (dropped !== null && dropped.includes(lower)) continue;
     headers.push(hit.headers[i]!, hit.headers[i + 1]!);
   }
   headers.push('x-tyk-cached-response', '1');

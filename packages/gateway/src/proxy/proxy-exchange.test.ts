@@ -7,6 +7,7 @@ import { RequestContext } from '../pipeline/request-context.js';
 import type { CompiledApi, UpstreamTarget } from '../routing/compiled-api.js';
 import type { UpstreamHandler } from './http1/upstream-connection.js';
 import { ProxyExchange } from './proxy-exchange.js';
+import { dropUpstreamRateLimitHeaders } from './response-headers.js';
 
 /** What a test response writer saw. */
 interface Written {
@@ -186,5 +187,24 @@ describe('ProxyExchange: X-RateLimit-* quota headers only on responses that reac
     exchange.bodyReady(true);
     exchange.decide(undefined);
     assert.deepEqual(names(written).filter((n) => n.startsWith('x-ratelimit')), ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+  });
+  it('rate_limits mode: the upstream\'s own X-RateLimit-* are never relayed, even when no rate check set the gateway\'s', () => {
+    dropUpstreamRateLimitHeaders(true);
+    try {
+      const { exchange, written, dispatched } = setup();
+      exchange.bodyReady(true);
+      exchange.decide(undefined);
+      dispatched[0]!.onHeaders(200, [Buffer.from('X-RateLimit-Limit'), Buffer.from('1000'), Buffer.from('x-ratelimit-reset'), Buffer.from('5'), Buffer.from('x-up'), Buffer.from('1')], 2, () => undefined);
+      dispatched[0]!.onData(Buffer.from('ok'));
+      assert.deepEqual(written.headers, [['x-up', '1']]);
+    } finally {
+      dropUpstreamRateLimitHeaders(false);
+    }
+    const { exchange, written, dispatched } = setup();
+    exchange.bodyReady(true);
+    exchange.decide(undefined);
+    dispatched[0]!.onHeaders(200, [Buffer.from('X-RateLimit-Limit'), Buffer.from('1000')], 2, () => undefined);
+    dispatched[0]!.onData(Buffer.from('ok'));
+    assert.deepEqual(written.headers, [['X-RateLimit-Limit', '1000']], 'quotas mode (default) relays them when the gateway sets none');
   });
 });

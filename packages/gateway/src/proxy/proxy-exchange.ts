@@ -5,7 +5,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamHandler } from './http1/upstream-connection.js';
 import { UpstreamErrorCode } from './http1/upstream-errors.js';
 import { markDown, pickTarget } from './load-balancer.js';
-import { isNamed, isSetByGateway } from './response-headers.js';
+import { isNamed, isSetByGateway, upstreamHeadersDropped } from './response-headers.js';
 import { requestTargetOn } from './upstream-path.js';
 import { endWithoutBody, replyToSend, writeReply } from './write-reply.js';
 
@@ -248,12 +248,14 @@ export class ProxyExchange implements UpstreamHandler {
     const extra = this.ctx.responseHeaders;
     const quota = this.ctx.quotaHeaders;
     const drop = this.ctx.dropResponseHeaders;
+    const dropped = upstreamHeadersDropped();
     // `raw` holds only the headers to pass on (the upstream client left out hop-by-hop and framing ones).
     for (let i = 0; i < raw.length; i += 2) {
       // A header the gateway sets (CORS, global_response_headers, X-RateLimit-*) replaces the upstream's copy.
       if (extra !== null && isSetByGateway(raw[i]!, extra)) continue;
       if (quota !== null && isSetByGateway(raw[i]!, quota)) continue;
       if (drop !== null && isNamed(raw[i]!, drop)) continue;
+      if (dropped !== null && isNamed(raw[i]!, dropped)) continue;
       res.writeHeader(raw[i]!, raw[i + 1]!);
     }
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);

@@ -47,6 +47,24 @@ export function isSetByGateway(name: Buffer, extra: readonly string[]): boolean 
   return false;
 }
 
+/** The `X-RateLimit-*` headers a gateway sets (rate-limits-and-quotas.md §8). */
+export const RATE_LIMIT_HEADER_NAMES: readonly string[] = Object.freeze(['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+
+let upstreamRateLimitHeadersDropped: readonly string[] | null = null;
+
+/**
+ * tyk.conf `rate_limit_response_headers: rate_limits`: the upstream's own `X-RateLimit-*` headers are never
+ * relayed (§8), whether or not a rate check set the gateway's. Set once at worker start.
+ */
+export function dropUpstreamRateLimitHeaders(drop: boolean): void {
+  upstreamRateLimitHeadersDropped = drop ? RATE_LIMIT_HEADER_NAMES : null;
+}
+
+/** The upstream headers never relayed on any response (null: none). */
+export function upstreamHeadersDropped(): readonly string[] | null {
+  return upstreamRateLimitHeadersDropped;
+}
+
 /** Whether a raw header name is one of `names` (lower-case). */
 export function isNamed(name: Buffer, names: readonly string[]): boolean {
   for (const own of names) if (own.length === name.length && isNameAt(name, 0, own)) return true;
