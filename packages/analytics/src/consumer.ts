@@ -1,6 +1,6 @@
-import { AnalyticsQueue, decodeRecordTuples, type RedisClient, type StreamBatch } from '@tollgate/store';
+import { AnalyticsQueue, type RedisClient, type StreamBatch } from '@tollgate/store';
 import type { Logger } from 'pino';
-import { aggregateBatch, type AggregateOptions } from './aggregate.js';
+import { aggregateBatchBytes, type AggregateOptions, type BatchAggregate } from './aggregate.js';
 import { writeHour } from './aggregate-store.js';
 import type { ConsumerMetrics } from './metrics.js';
 
@@ -81,16 +81,17 @@ export class AnalyticsConsumer {
   private async apply(batch: StreamBatch): Promise<number> {
     const { metrics, logger, redis } = this.options;
     if (batch.bytes.length === 0) return 0; // deleted while pending: nothing left to aggregate
-    let records;
+    let aggregate: BatchAggregate;
     try {
-      records = decodeRecordTuples(batch.bytes).records;
+      // Decoded as it is aggregated: a bad record anywhere throws before anything is written.
+      aggregate = aggregateBatchBytes(batch.bytes, this.options);
     } catch (err) {
       // A poison entry must not block the queue: counted, logged, acknowledged with the rest.
       metrics.badBatches.inc();
       logger.error({ entry: batch.entryId, batch: batch.id, err: (err as Error).message }, 'analytics batch skipped: cannot decode');
       return 0;
     }
-    const { hours, skipped } = aggregateBatch(records, this.options);
+    const { hours, skipped } = aggregate;
     if (skipped > 0) metrics.recordsSkipped.inc(skipped);
     let aggregated = 0;
     for (const hour of hours.values()) {
