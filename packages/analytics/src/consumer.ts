@@ -34,17 +34,34 @@ export interface DrainResult {
  */
 export class AnalyticsConsumer {
   private hasReadPending = false;
+  /** Whether the consumer group is known to exist (made sure of once, not on every drain). */
+  private hasGroup = false;
 
   constructor(private readonly options: ConsumerOptions) {}
 
   /** Consumes until the queue is empty or `maxMs` has passed. */
   async drain(maxMs: number): Promise<DrainResult> {
+    const { queue } = this.options;
+    if (!this.hasGroup) {
+      await queue.ensureGroup();
+      this.hasGroup = true;
+    }
+    try {
+      return await this.drainGroup(maxMs);
+    } catch (err) {
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      // The stream and its group are gone (deleted, or Redis restarted empty): made again, then drained.
+      await queue.ensureGroup();
+      return await this.drainGroup(maxMs);
+    }
+  }
+
+  private async drainGroup(maxMs: number): Promise<DrainResult> {
     const { queue, consumerName } = this.options;
     const count = this.options.readCount ?? 20;
     const deadline = Date.now() + maxMs;
     let batches = 0;
     let records = 0;
-    await queue.ensureGroup();
     if (!this.hasReadPending) {
       // After a restart: what this consumer was given before and had not acknowledged comes first.
       for (let got = await queue.read(consumerName, count, true); got.length > 0; got = await queue.read(consumerName, count, true)) {
@@ -64,6 +81,8 @@ export class AnalyticsConsumer {
       if (got.length === 0) break;
       records += await this.consume(got);
       batches += got.length;
+      // Fewer than asked for: the stream was empty; what was appended since waits for the next drain.
+      if (got.length < count) break;
     }
     return { batches, records };
   }
