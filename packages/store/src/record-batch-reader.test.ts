@@ -134,7 +134,7 @@ describe('RecordBatchReader', () => {
     assert.equal(batch.next(), false);
   });
 
-  it('a repeated value is the previous record\'s string and list, not a copy; a new value is read once', () => {
+  it('a repeated value is the previous record\'s string and list, not a copy; a value seen lately is the same string', () => {
     const batch = new RecordBatchReader(encodeRecordBatch([tuple(A, 1, { 14: ['t'] }), tuple(A, 1, { 14: ['t'] }), tuple(A, 2, { 14: ['t'] })], 0));
     batch.next();
     const [ip, tags, path] = [batch.ip, batch.requestTags, batch.path];
@@ -144,6 +144,15 @@ describe('RecordBatchReader', () => {
     batch.next();
     assert.ok(batch.ip === ip && batch.requestTags === tags);
     assert.equal(batch.path, '/x/2');
+    // A value that comes back after others is the string (or list) made the first time, in its own field only.
+    const keys = ['k1', 'k2', 'k1', 'x'.repeat(65), 'k2', 'x'.repeat(65)];
+    const again = new RecordBatchReader(encodeRecordBatch(keys.map((k, i) => tuple(A, i, { 9: k, 15: 'k1', 14: i % 2 ? ['t'] : ['u'] })), 0));
+    const read: [string, string, readonly string[]][] = [];
+    while (again.next()) read.push([again.apiKey, again.alias, again.requestTags]);
+    assert.deepEqual(read.map(([key]) => key), keys);
+    assert.ok(read[2]![0] === read[0]![0] && read[4]![0] === read[1]![0] && read[2]![2] === read[0]![2] && read[3]![2] === read[1]![2]);
+    assert.deepEqual(read.map(([, alias]) => alias), keys.map(() => 'k1'));
+    assert.deepEqual(read.map(([, , t]) => t), keys.map((_, i) => (i % 2 ? ['t'] : ['u'])));
   });
 
   it('bytes that end early throw, wherever they end, naming the record', () => {

@@ -8,6 +8,9 @@ import { REPEATS_SINCE, ROW_FIELDS, WIRE_VERSION } from './record-wire.js';
 const OLD_ROW_FIELDS = ROW_FIELDS - 1;
 const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);
+/** Values remembered per field (see `RecentValues`; a power of 2), and the longest value (bytes) remembered. */
+const RECENT = 64;
+const RECENT_MAX_BYTES = 64;
 
 /** msgpack nil: since version 2, "same as the previous record" (for `rawPath`: "same as `path`"). */
 const NIL = 0xc0;
@@ -52,7 +55,8 @@ function shown(r: MsgpackReader, from: number): string {
  * by record, straight from the bytes: the reader is itself the current record (a `RecordCursor`). Nothing
  * is built per record: numbers are read into fields, a string field is kept as a byte range and becomes a
  * string only when it is read, once per value (a repeated value, sent as nil, keeps the previous record's
- * range and string), and a record's tags are a new array only when they are not a repeat. A consumer that
+ * range and string; a value seen lately in the field is the string made then, see `RecentValues`), and a
+ * record's tags are a new array only when they are neither a repeat nor a list seen lately. A consumer that
  * reads few fields of similar records (aggregation) so costs a few byte reads per record.
  *
  * Every record is checked as it is reached, as `decodeRecordTuples` always has: a wrong type, a repeat in
@@ -92,8 +96,11 @@ export class RecordBatchReader implements RecordCursor {
   private readonly ends: number[] = new Array<number>(ROW_FIELDS).fill(0);
   /** ...and its string, once read (undefined until then). */
   private readonly texts: (string | undefined)[] = new Array<string | undefined>(ROW_FIELDS).fill(undefined);
+  /** The strings lately made of each string field's values, and the tag lists (made when first needed). */
+  private readonly recentTexts: (RecentValues<string> | undefined)[] = new Array<RecentValues<string> | undefined>(ROW_FIELDS).fill(undefined);
+  private recentTags: RecentValues<readonly string[]> | undefined;
   /** The current record's numbers, by field position (the time as sent: a difference since version 2). */
-  private readonly numbers = new Float64Array(ROW_FIELDS);
+  private readonly numbers: number[] = new Array<number>(ROW_FIELDS).fill(0);
   /** Whether the current record's `rawPath` is its `path` (sent as nil; always before version 3). */
   private rawPathIsPath = true;
   /** What the first bad record threw: every later `next()` throws it again. */
@@ -165,9 +172,20 @@ export class RecordBatchReader implements RecordCursor {
     ];
   }
 
+  /** Field `k`'s string: made once per value (a value seen lately in this field is the string made then). */
   private text(k: number): string {
     let s = this.texts[k];
-    if (s === undefined) s = this.texts[k] = this.r.text(this.starts[k]!, this.ends[k]!);
+    if (s === undefined) {
+      const from = this.starts[k]!;
+      const to = this.ends[k]!;
+      const recent = (this.recentTexts[k] ??= new RecentValues<string>());
+      s = recent.find(this.bytes, from, to);
+      if (s === undefined) {
+        s = this.r.text(from, to);
+        recent.add(this.bytes, from, to, s);
+      }
+      this.texts[k] = s;
+    }
     return s;
   }
 
@@ -259,19 +277,92 @@ export class RecordBatchReader implements RecordCursor {
     this.trackPath = trackPath;
   }
 
-  /** The request's tags, not nil (`readRecord` took that): a new list. */
+  /** The request's tags, not nil (`readRecord` took that): a new list, or the same list as lately. */
   private readTags(i: number): void {
     const r = this.r;
+    const from = r.pos;
     const n = r.arrayLength();
     if (n < 0) fail(`record ${i}: tags must be a list of strings`);
     if (n === 0) {
       this.requestTags = EMPTY_TAGS;
       return;
     }
-    const tags: string[] = [];
-    for (let j = 0; j < n; j++) tags.push(r.stringValue() ?? fail(`record ${i}: tags must be a list of strings`));
+    const first = r.pos;
+    for (let j = 0; j < n; j++) if (!r.string()) fail(`record ${i}: tags must be a list of strings`);
+    const to = r.pos;
+    const recent = (this.recentTags ??= new RecentValues<readonly string[]>());
+    let tags = recent.find(this.bytes, from, to);
+    if (tags === undefined) {
+      const made: string[] = [];
+      for (let p = first; p < to; p = r.pos) {
+        r.pos = p;
+        made.push(r.stringValue()!);
+      }
+      tags = made;
+      recent.add(this.bytes, from, to, tags);
+    }
     this.requestTags = tags;
   }
+}
+
+/**
+ * Values lately made of one field (strings, tag lists), with where their bytes are in the batch: a value
+ * that comes back (a key, a tag list, a version among others) is found by comparing bytes, which costs less
+ * than making it again, and is then the same object (cheap to compare, its hash kept). The first value is
+ * kept alone; from the second on, values go to `RECENT` slots by a hash of their bytes (a new value
+ * replacing the one in its slot), so a field with one value in the batch costs one small object.
+ */
+class RecentValues<T> {
+  private oneStart = 0;
+  private oneEnd = 0;
+  private one: T | undefined;
+  private slots: { readonly starts: number[]; readonly ends: number[]; readonly values: (T | undefined)[] } | undefined;
+
+  /** The value made lately from the same bytes as `from`..`to`, if any. */
+  find(bytes: Buffer, from: number, to: number): T | undefined {
+    const slots = this.slots;
+    if (slots === undefined) return this.one !== undefined && sameBytes(bytes, this.oneStart, this.oneEnd, from, to) ? this.one : undefined;
+    const slot = slotOf(bytes, from, to);
+    const value = slots.values[slot];
+    return value !== undefined && sameBytes(bytes, slots.starts[slot]!, slots.ends[slot]!, from, to) ? value : undefined;
+  }
+
+  /** Remembers `value`, made of bytes `from`..`to` (values longer than `RECENT_MAX_BYTES` are not). */
+  add(bytes: Buffer, from: number, to: number, value: T): void {
+    if (to - from > RECENT_MAX_BYTES) return;
+    if (this.one === undefined) {
+      this.oneStart = from;
+      this.oneEnd = to;
+      this.one = value;
+      return;
+    }
+    if (this.slots === undefined) {
+      this.slots = { starts: new Array<number>(RECENT).fill(0), ends: new Array<number>(RECENT).fill(0), values: new Array<T | undefined>(RECENT).fill(undefined) };
+      this.put(slotOf(bytes, this.oneStart, this.oneEnd), this.oneStart, this.oneEnd, this.one);
+    }
+    this.put(slotOf(bytes, from, to), from, to, value);
+  }
+
+  private put(slot: number, from: number, to: number, value: T): void {
+    const slots = this.slots!;
+    slots.starts[slot] = from;
+    slots.ends[slot] = to;
+    slots.values[slot] = value;
+  }
+}
+
+/** The `RecentValues` slot of bytes `from`..`to` (FNV-1a, folded). */
+function slotOf(bytes: Buffer, from: number, to: number): number {
+  let hash = 0x811c9dc5;
+  for (let b = from; b < to; b++) hash = Math.imul(hash ^ bytes[b]!, 0x01000193);
+  return (hash ^ (hash >>> 15)) & (RECENT - 1);
+}
+
+function sameBytes(bytes: Buffer, aFrom: number, aTo: number, from: number, to: number): boolean {
+  const n = to - from;
+  if (aTo - aFrom !== n) return false;
+  for (let b = 0; b < n; b++) if (bytes[aFrom + b] !== bytes[from + b]) return false;
+  return true;
 }
 
 /** One API of the batch header: `[id, name, org, listen path, tags, expire ms]`. */
