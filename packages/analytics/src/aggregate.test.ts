@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AnalyticsRecord } from '@tollgate/store';
-import { aggregateBatch, isTagAggregated, mergeCounter, tagEntry, type AggregateEntry, type Dimension } from './aggregate.js';
+import { decodeRecordTuples, encodeRecordBatch, type AnalyticsRecord, type RecordApiInfo, type RecordTuple } from '@tollgate/store';
+import { encodeOlderRecordBatch } from '@tollgate/store/testing';
+import { aggregateBatch, aggregateBatchBytes, isTagAggregated, mergeCounter, tagEntry, type AggregateEntry, type Dimension } from './aggregate.js';
 import { testRecord, toTuple } from './test-records.js';
 
 const options = { ignoreTagPrefixes: [] as string[], trackAllPaths: false };
@@ -117,6 +118,54 @@ describe('aggregation of a whole batch', () => {
         assert.deepEqual(sorted(h.entries), sorted(oneByOne.get(hour)!), `hour ${hour}`);
       }
     }
+  });
+});
+
+describe('aggregation straight from the bytes of a batch', () => {
+  /**
+   * Several APIs (one without org: skipped), keys with aliases, OAuth, versions, tags with ignored prefixes
+   * and `key-` ones, tracked paths, statuses, two hours; runs of equal records (sent as repeats) and
+   * records that differ from the one before in one field or in several.
+   */
+  function mixedBatch(): RecordTuple[] {
+    const apis: RecordApiInfo[] = [
+      { apiId: 'a', apiName: 'API A', orgId: 'o1', listenPath: '/a/', tags: ['t-api', 'x-team-api'], expireAfterMs: 60_000 },
+      { apiId: 'b', apiName: 'API B', orgId: 'o2', listenPath: '/b/', tags: [], expireAfterMs: 3_155_760_000_000 },
+      { apiId: 'c', apiName: 'no org', orgId: '', listenPath: '/c/', tags: [], expireAfterMs: 1000 },
+    ];
+    const t0 = Date.parse('2026-11-23T12:59:58.000Z');
+    return Array.from({ length: 400 }, (_, i) => {
+      const run = Math.floor(i / 4); // four records in a row share most fields
+      const tracked = run % 5 === 0;
+      return [
+        apis[run % 7 === 6 ? 2 : run % 3 === 2 ? 1 : 0]!, i % 2 ? 'GET' : 'POST', 'up:80', tracked ? `/items/{id}` : `/p${run % 4}`, `/a/p${i}`, -1,
+        `ua${run % 3}`, t0 + i * 11, [200, 200, 201, 404, 500, 304, 429][run % 7]!, run % 4 === 1 ? `k${run % 3}` : '', run % 6 === 2 ? 'c1' : '',
+        (i * 7) % 23, (i * 3) % 11, `10.0.0.${i % 5}`,
+        run % 5 === 3 ? ['x-team-blue', 'key-k1'] : run % 5 === 4 ? ['dup', 'dup', ' a.b '] : run % 5 === 1 ? [] : ['plain'],
+        run % 4 === 1 ? `alias${i % 2}` : '', tracked, run % 9 === 0 ? 'v2' : '', tracked ? `/items/${i}` : `/p${run % 4}`,
+      ];
+    });
+  }
+
+  it('equals aggregating the decoded tuples, for version 3, 2 and 1 batches', () => {
+    const records = mixedBatch();
+    for (const opts of [options, { ignoreTagPrefixes: ['x-team', 'dup'], trackAllPaths: true }]) {
+      const fromTuples = aggregateBatch(records, opts);
+      assert.equal(fromTuples.hours.size, 2);
+      assert.ok(fromTuples.skipped > 0);
+      for (const bytes of [encodeRecordBatch(records, 0), encodeOlderRecordBatch(records, 2, 0), encodeOlderRecordBatch(records, 1, 0)]) {
+        const fromBytes = aggregateBatchBytes(bytes, opts);
+        assert.deepEqual(fromBytes, aggregateBatch(decodeRecordTuples(bytes).records, opts));
+        assert.deepEqual(fromBytes, fromTuples);
+        for (const [hour, h] of fromTuples.hours) assert.deepEqual([...fromBytes.hours.get(hour)!.entries.keys()], [...h.entries.keys()], 'entries in the same order');
+      }
+    }
+  });
+
+  it('refuses a bad batch as decoding does, with nothing aggregated', () => {
+    const bytes = encodeRecordBatch(mixedBatch(), 0);
+    assert.throws(() => aggregateBatchBytes(bytes.subarray(0, bytes.length - 3), options), /^Error: analytics batch: record 399: /);
+    assert.throws(() => aggregateBatchBytes(Buffer.from('not msgpack at all'), options), /^Error: analytics batch: not \[version/);
   });
 });
 

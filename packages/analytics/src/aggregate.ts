@@ -1,4 +1,4 @@
-import { hourBucket, type RecordApiInfo, type RecordTuple } from '@tollgate/store';
+import { hourBucket, RecordBatchReader, TupleCursor, type QueuedRecord, type RecordApiInfo, type RecordCursor, type RecordTuple } from '@tollgate/store';
 
 /**
  * Tyk Pump's aggregation (spec analytics.md §5), applied to one batch: every record adds a counter to
@@ -87,11 +87,11 @@ function newCounter(identifier: string, humanIdentifier: string): Counter {
 }
 
 /** Adds one record to a counter, except its status code (a group's records share theirs: see `Group`). */
-function add(counter: Counter, t: RecordTuple): void {
-  const code = t[8];
+function add(counter: Counter, r: QueuedRecord): void {
+  const code = r.status;
   const isError = code >= 400;
-  const total = t[11];
-  const upstream = t[12];
+  const total = r.totalMs;
+  const upstream = r.upstreamMs;
   counter.hits++;
   if (code >= 200 && code < 300) counter.success++;
   if (isError) counter.error++;
@@ -104,7 +104,8 @@ function add(counter: Counter, t: RecordTuple): void {
     if (counter.minLatency < 0 || total < counter.minLatency) counter.minLatency = total;
     if (counter.minUpstreamLatency < 0 || upstream < counter.minUpstreamLatency) counter.minUpstreamLatency = upstream;
   }
-  if (t[7] > counter.lastTime) counter.lastTime = t[7];
+  const time = r.timeMs;
+  if (time > counter.lastTime) counter.lastTime = time;
 }
 
 /** Adds what `from` counted to `into` (sums and counts add up, extremes kept, minima over non-errors only). */
@@ -144,6 +145,23 @@ interface ApiStrings {
 }
 
 /**
+ * What of a record names the entries it adds to (the fields `forEachEntry` reads), kept for the first
+ * record of each group: the only values of a batch that outlive the record they were read from.
+ */
+interface GroupRecord {
+  readonly api: RecordApiInfo;
+  readonly status: number;
+  readonly apiKey: string;
+  readonly oauthId: string;
+  readonly apiVersion: string;
+  readonly trackPath: boolean;
+  /** The record's path when endpoints are counted for it (tracked, or `trackAllPaths`), else ''. */
+  readonly path: string;
+  readonly requestTags: readonly string[];
+  readonly alias: string;
+}
+
+/**
  * Records of one hour that add to exactly the same entries (same API, status, key, OAuth client, version,
  * tags and, when endpoints are counted, path): they are summed into one counter first, and that counter is
  * added to each of their entries once. A batch of similar requests then costs one addition per record
@@ -151,26 +169,36 @@ interface ApiStrings {
  * (identifiers, alias), as the first record of those entries would.
  */
 interface Group {
-  readonly first: RecordTuple;
+  readonly first: GroupRecord;
   readonly strings: ApiStrings;
   readonly counter: Counter;
 }
 
-/** Whether `t` adds to the same entries as `g` (the fields `forEachEntry` reads). */
-function isSameGroup(t: RecordTuple, g: RecordTuple, trackAllPaths: boolean): boolean {
-  if (t[0] !== g[0] || t[8] !== g[8] || t[9] !== g[9] || t[10] !== g[10] || t[17] !== g[17] || t[16] !== g[16]) return false;
-  if ((t[16] || trackAllPaths) && t[3] !== g[3]) return false;
-  const a = t[14];
-  const b = g[14];
+const countsPath = (r: QueuedRecord, trackAllPaths: boolean): boolean => r.trackPath || trackAllPaths;
+
+function groupRecord(r: QueuedRecord, trackAllPaths: boolean): GroupRecord {
+  return {
+    api: r.api, status: r.status, apiKey: r.apiKey, oauthId: r.oauthId, apiVersion: r.apiVersion, trackPath: r.trackPath,
+    path: countsPath(r, trackAllPaths) ? r.path : '', requestTags: r.requestTags, alias: r.alias,
+  };
+}
+
+/** Whether `r` adds to the same entries as the group `g` is the first record of. */
+function isSameGroup(r: QueuedRecord, g: GroupRecord, trackAllPaths: boolean): boolean {
+  if (r.api !== g.api || r.status !== g.status || r.apiKey !== g.apiKey || r.oauthId !== g.oauthId || r.apiVersion !== g.apiVersion
+    || r.trackPath !== g.trackPath) return false;
+  if (countsPath(r, trackAllPaths) && r.path !== g.path) return false;
+  const a = r.requestTags;
+  const b = g.requestTags;
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function groupKey(t: RecordTuple, strings: ApiStrings, trackAllPaths: boolean): string {
-  const path = t[16] || trackAllPaths ? t[3] : '';
-  return `${strings.index}\u0000${t[8]}\u0000${t[16] ? 1 : 0}\u0000${t[9]}\u0000${t[10]}\u0000${t[17]}\u0000${path}\u0000${t[14].join('\u0000')}`;
+function groupKey(r: QueuedRecord, strings: ApiStrings, trackAllPaths: boolean): string {
+  const path = countsPath(r, trackAllPaths) ? r.path : '';
+  return `${strings.index}\u0000${r.status}\u0000${r.trackPath ? 1 : 0}\u0000${r.apiKey}\u0000${r.oauthId}\u0000${r.apiVersion}\u0000${path}\u0000${r.requestTags.join('\u0000')}`;
 }
 
 const HOUR_MS = 3600_000;
@@ -183,6 +211,22 @@ const HOUR_MS = 3600_000;
  * const { hours } = aggregateBatch(tuples, { ignoreTagPrefixes: ['x-request-id'], trackAllPaths: false });
  */
 export function aggregateBatch(records: readonly RecordTuple[], options: AggregateOptions): BatchAggregate {
+  return aggregateRecords(new TupleCursor(records), options);
+}
+
+/**
+ * Aggregates a queued batch straight from its bytes (what the consumer does): no tuple is built, and a
+ * record's strings are read only when it starts a group or differs from the group before. Throws an
+ * `analytics batch: ` error, as `decodeRecordTuples` does, when the bytes are not a batch; nothing is
+ * returned then (aggregation is all or nothing).
+ */
+export function aggregateBatchBytes(bytes: Buffer, options: AggregateOptions): BatchAggregate {
+  return aggregateRecords(new RecordBatchReader(bytes), options);
+}
+
+/** Aggregates records read one at a time (`aggregateBatch`, `aggregateBatchBytes`). */
+export function aggregateRecords(records: RecordCursor, options: AggregateOptions): BatchAggregate {
+  const { trackAllPaths } = options;
   const hours = new Map<number, HourAggregate>();
   const groupsByHour = new Map<HourAggregate, Map<string, Group>>();
   const apis = new Map<RecordApiInfo, ApiStrings>();
@@ -191,9 +235,9 @@ export function aggregateBatch(records: readonly RecordTuple[], options: Aggrega
   let h: HourAggregate | undefined;
   let groups: Map<string, Group> | undefined;
   let last: Group | undefined;
-  for (const t of records) {
-    const api = t[0];
-    const timeMs = t[7];
+  while (records.next()) {
+    const api = records.api;
+    const timeMs = records.timeMs;
     if (api.orgId === '' || !Number.isFinite(timeMs)) {
       skipped++;
       continue;
@@ -212,7 +256,7 @@ export function aggregateBatch(records: readonly RecordTuple[], options: Aggrega
     }
     const expireAt = Math.floor((timeMs + api.expireAfterMs) / 1000);
     if (expireAt > h.expireAt) h.expireAt = expireAt;
-    let group = last !== undefined && isSameGroup(t, last.first, options.trackAllPaths) ? last : undefined;
+    let group = last !== undefined && isSameGroup(records, last.first, trackAllPaths) ? last : undefined;
     if (group === undefined) {
       let strings = apis.get(api);
       if (strings === undefined) {
@@ -223,20 +267,20 @@ export function aggregateBatch(records: readonly RecordTuple[], options: Aggrega
         };
         apis.set(api, strings);
       }
-      const key = groupKey(t, strings, options.trackAllPaths);
+      const key = groupKey(records, strings, trackAllPaths);
       group = groups.get(key);
       if (group === undefined) {
-        group = { first: t, strings, counter: newCounter('', '') };
+        group = { first: groupRecord(records, trackAllPaths), strings, counter: newCounter('', '') };
         groups.set(key, group);
         h.orgs.add(api.orgId);
       }
       last = group;
     }
-    add(group.counter, t);
+    add(group.counter, records);
   }
   for (const [hour, hourGroups] of groupsByHour) {
     for (const g of hourGroups.values()) {
-      g.counter.codes.set(g.first[8], g.counter.hits);
+      g.counter.codes.set(g.first.status, g.counter.hits);
       forEachEntry(hour, g.first, g.strings, options, g.counter);
     }
   }
@@ -244,25 +288,25 @@ export function aggregateBatch(records: readonly RecordTuple[], options: Aggrega
 }
 
 /** The dimension table of §5: which entries one record adds to. */
-function forEachEntry(h: HourAggregate, t: RecordTuple, strings: ApiStrings, options: AggregateOptions, c: Counter): void {
-  const api = t[0];
+function forEachEntry(h: HourAggregate, g: GroupRecord, strings: ApiStrings, options: AggregateOptions, c: Counter): void {
+  const api = g.api;
   const org = api.orgId;
-  const status = t[8];
-  const apiKey = t[9];
-  const oauthId = t[10];
-  const version = t[17] || 'Non Versioned';
+  const status = g.status;
+  const apiKey = g.apiKey;
+  const oauthId = g.oauthId;
+  const version = g.apiVersion || 'Non Versioned';
   const code = String(status);
   hit(h, org, 'total', 'all', '', '', c);
   if (api.apiId !== '') hit(h, org, 'apiid', api.apiId, api.apiId, api.apiName, c);
   hit(h, org, 'codes', code, code, code, c);
   if (status >= 400) hit(h, org, 'errors', code, code, '', c);
-  hit(h, org, 'versions', t[17] === '' ? strings.versionKey : b64(`${api.apiId}:${version}`), version, version, c);
-  if (apiKey !== '') hit(h, org, 'apikeys', apiKey, apiKey, t[15], c);
+  hit(h, org, 'versions', g.apiVersion === '' ? strings.versionKey : b64(`${api.apiId}:${version}`), version, version, c);
+  if (apiKey !== '') hit(h, org, 'apikeys', apiKey, apiKey, g.alias, c);
   if (oauthId !== '') hit(h, org, 'oauthids', oauthId, oauthId, '', c);
-  for (const tag of t[14]) tagHit(h, org, tag, options, c);
+  for (const tag of g.requestTags) tagHit(h, org, tag, options, c);
   for (const tag of strings.tags) tagHit(h, org, tag, options, c);
-  if (!t[16] && !options.trackAllPaths) return;
-  const path = t[3];
+  if (!g.trackPath && !options.trackAllPaths) return;
+  const path = g.path;
   hit(h, org, 'endpoints', path.replace(/\./g, '\\u2e'), path, path, c);
   const apiEndpoint = Buffer.from(`${api.apiId}:${version}:${path}`).toString('hex');
   hit(h, org, 'apiendpoints', apiEndpoint, apiEndpoint, path, c);

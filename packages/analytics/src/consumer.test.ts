@@ -113,6 +113,39 @@ describe('AnalyticsConsumer', () => {
     assert.equal(await restarted.queue.queuedRecords(), 0);
   });
 
+  it('makes the consumer group once, and again when the stream is gone (Redis restarted empty)', async () => {
+    const { queue, consumer: c } = consumer();
+    const calls: string[] = [];
+    const ensureGroup = queue.ensureGroup.bind(queue);
+    queue.ensureGroup = () => {
+      calls.push('ensureGroup');
+      return ensureGroup();
+    };
+    await queue.append([{ id: 'w:10', records: 1, bytes: encodeRecordBatch([testRecord()].map(toTuple)) }]);
+    assert.deepEqual(await c.drain(5000), { batches: 1, records: 1 });
+    assert.deepEqual(await c.drain(5000), { batches: 0, records: 0 });
+    assert.deepEqual(calls, ['ensureGroup']);
+    await redis.flushall();
+    await queue.append([{ id: 'w:11', records: 2, bytes: encodeRecordBatch([testRecord(), testRecord()].map(toTuple)) }]);
+    assert.deepEqual(await c.drain(5000), { batches: 1, records: 2 });
+    assert.deepEqual(calls, ['ensureGroup', 'ensureGroup']);
+    assert.equal((await queryAggregates(redis, 'apiid', DAY)).a!.hits, 2);
+  });
+
+  it('stops reading when a read gives fewer batches than asked for (the stream was empty)', async () => {
+    const { queue, consumer: c } = consumer();
+    const reads: string[] = [];
+    const read = queue.read.bind(queue);
+    queue.read = async (name, count, fromPending) => {
+      const got = await read(name, count, fromPending);
+      reads.push(`${fromPending ? 'pending' : 'new'}:${got.length}`);
+      return got;
+    };
+    await queue.append(['w:12', 'w:13'].map((id) => ({ id, records: 1, bytes: encodeRecordBatch([testRecord()].map(toTuple)) })));
+    assert.deepEqual(await c.drain(5000), { batches: 2, records: 2 });
+    assert.deepEqual(reads, ['pending:0', 'new:2']);
+  });
+
   it('an entry that cannot be decoded is counted, removed, and does not block the ones behind it', async () => {
     const { queue, consumer: c, metrics } = consumer();
     await queue.append([

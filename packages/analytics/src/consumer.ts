@@ -1,6 +1,6 @@
-import { AnalyticsQueue, decodeRecordTuples, type RedisClient, type StreamBatch } from '@tollgate/store';
+import { AnalyticsQueue, type RedisClient, type StreamBatch } from '@tollgate/store';
 import type { Logger } from 'pino';
-import { aggregateBatch, type AggregateOptions } from './aggregate.js';
+import { aggregateBatchBytes, type AggregateOptions, type BatchAggregate } from './aggregate.js';
 import { writeHour } from './aggregate-store.js';
 import type { ConsumerMetrics } from './metrics.js';
 
@@ -34,17 +34,34 @@ export interface DrainResult {
  */
 export class AnalyticsConsumer {
   private hasReadPending = false;
+  /** Whether the consumer group is known to exist (made sure of once, not on every drain). */
+  private hasGroup = false;
 
   constructor(private readonly options: ConsumerOptions) {}
 
   /** Consumes until the queue is empty or `maxMs` has passed. */
   async drain(maxMs: number): Promise<DrainResult> {
+    const { queue } = this.options;
+    if (!this.hasGroup) {
+      await queue.ensureGroup();
+      this.hasGroup = true;
+    }
+    try {
+      return await this.drainGroup(maxMs);
+    } catch (err) {
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      // The stream and its group are gone (deleted, or Redis restarted empty): made again, then drained.
+      await queue.ensureGroup();
+      return await this.drainGroup(maxMs);
+    }
+  }
+
+  private async drainGroup(maxMs: number): Promise<DrainResult> {
     const { queue, consumerName } = this.options;
     const count = this.options.readCount ?? 20;
     const deadline = Date.now() + maxMs;
     let batches = 0;
     let records = 0;
-    await queue.ensureGroup();
     if (!this.hasReadPending) {
       // After a restart: what this consumer was given before and had not acknowledged comes first.
       for (let got = await queue.read(consumerName, count, true); got.length > 0; got = await queue.read(consumerName, count, true)) {
@@ -64,6 +81,8 @@ export class AnalyticsConsumer {
       if (got.length === 0) break;
       records += await this.consume(got);
       batches += got.length;
+      // Fewer than asked for: the stream was empty; what was appended since waits for the next drain.
+      if (got.length < count) break;
     }
     return { batches, records };
   }
@@ -81,16 +100,17 @@ export class AnalyticsConsumer {
   private async apply(batch: StreamBatch): Promise<number> {
     const { metrics, logger, redis } = this.options;
     if (batch.bytes.length === 0) return 0; // deleted while pending: nothing left to aggregate
-    let records;
+    let aggregate: BatchAggregate;
     try {
-      records = decodeRecordTuples(batch.bytes).records;
+      // Decoded as it is aggregated: a bad record anywhere throws before anything is written.
+      aggregate = aggregateBatchBytes(batch.bytes, this.options);
     } catch (err) {
       // A poison entry must not block the queue: counted, logged, acknowledged with the rest.
       metrics.badBatches.inc();
       logger.error({ entry: batch.entryId, batch: batch.id, err: (err as Error).message }, 'analytics batch skipped: cannot decode');
       return 0;
     }
-    const { hours, skipped } = aggregateBatch(records, this.options);
+    const { hours, skipped } = aggregate;
     if (skipped > 0) metrics.recordsSkipped.inc(skipped);
     let aggregated = 0;
     for (const hour of hours.values()) {

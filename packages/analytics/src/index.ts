@@ -1,6 +1,6 @@
 export type { AnalyticsRecord } from '@tollgate/store';
 export {
-  aggregateBatch, isTagAggregated, mergeCounter, tagEntry, DIMENSIONS,
+  aggregateBatch, aggregateBatchBytes, aggregateRecords, isTagAggregated, mergeCounter, tagEntry, DIMENSIONS,
   type AggregateEntry, type AggregateOptions, type BatchAggregate, type Counter, type Dimension, type HourAggregate,
 } from './aggregate.js';
 export { writeHour } from './aggregate-store.js';

@@ -1,4 +1,5 @@
-import { Packr } from 'msgpackr';
+import { RecordBatchReader } from './record-batch-reader.js';
+import { ROW_FIELDS, WIRE_VERSION } from './record-wire.js';
 
 /**
  * One analytics record, field for field and name for name as Tyk's (spec analytics.md §2), so a
@@ -99,31 +100,8 @@ export type RecordTuple = [
   rawPath: string,
 ];
 
-/**
- * Version 3 of the batch: `[version, tzOffsetMinutes, apis, records]`, each record a 19-field array in
- * `RecordTuple` order with its API's index first. A string field (but the last) or the tags written as nil
- * repeat the previous record's value, and `timeMs` is the difference to the previous record's (the first
- * record's: to 0). The last field, `rawPath`, is nil when it equals the record's own `path` (every record
- * but those of tracked endpoints).
- * Version 2 is the same with 18 fields (no `rawPath`: it equals `path`); version 1 is version 2 with every
- * value in full. Both are still read (batches queued by older gateways during an upgrade).
- */
-const WIRE_VERSION = 3;
-/** The oldest version with repeated values as nil. */
-const REPEATS_SINCE = 2;
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
-/** msgpack nil: "same as the previous record" in a version 2 batch. */
+/** msgpack nil: "same as the previous record" since version 2 (see record-wire.ts). */
 const NIL = 0xc0;
-/** Positions of the string fields in a record, of the tags and of the time. */
-const STRING_FIELDS = [1, 2, 3, 4, 6, 9, 10, 13, 15, 17] as const;
-const TAGS_FIELD = 14;
-const TIME_FIELD = 7;
-
-/** Fields per queued record (the length of a `RecordTuple`); version 1 and 2 rows have one less. */
-const ROW_FIELDS = 19;
-const PATH_FIELD = 3;
-const RAW_PATH_FIELD = 18;
 
 /** Bytes a string can take in msgpack at most: header (5) + 3 UTF-8 bytes per UTF-16 unit. */
 const maxStr = (s: string): number => 5 + 3 * s.length;
@@ -239,8 +217,8 @@ function putNum(buf: Buffer, p: number, v: number): number {
 
 /**
  * Writes a batch for the queue (one stream entry) record by record, straight into one growing buffer, in
- * the version 2 form (see `WIRE_VERSION`): plain msgpack, each API's fields once per batch, and a value that
- * repeats the previous record's (method, host, user agent, client IP...) as one byte. Nothing is allocated
+ * the latest form (see `WIRE_VERSION` in record-wire.ts): plain msgpack, each API's fields once per batch,
+ * and a value that repeats the previous record's (method, host, user agent, client IP...) as one byte. Nothing is allocated
  * per record and nothing per record stays on the heap until the batch is sent, so a record costs a few
  * byte writes on the request path (about 20 bytes for a keyless request) instead of a tuple that survives
  * into the old generation and a generic msgpack pass later. The buffer is reused from one batch to the next.
@@ -406,22 +384,6 @@ export function encodeRecordBatch(records: readonly RecordTuple[], tzOffsetMinut
   return writer.finish(tzOffsetMinutes);
 }
 
-const HUNDRED_YEARS_MS = 100 * 365.25 * 24 * 3600 * 1000;
-
-function fail(what: string): never {
-  throw new Error(`analytics batch: ${what}`);
-}
-
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-function decodeApi(v: unknown, i: number): RecordApiInfo {
-  if (!Array.isArray(v) || v.length !== 6) fail(`api ${i} is not [id, name, org, listen path, tags, expire ms]`);
-  const [apiId, apiName, orgId, listenPath, tags, expireAfterMs] = v as unknown[];
-  if (typeof apiId !== 'string' || typeof apiName !== 'string' || typeof orgId !== 'string' || typeof listenPath !== 'string') fail(`api ${i}: names must be strings`);
-  if (!isStrings(tags)) fail(`api ${i}: tags must be a list of strings`);
-  return { apiId, apiName, orgId, listenPath, tags, expireAfterMs: typeof expireAfterMs === 'number' && expireAfterMs > 0 ? expireAfterMs : HUNDRED_YEARS_MS };
-}
-
 /** The full record (§2) of one queued tuple; tags in the spec's order (§3). */
 export function expandRecord(t: RecordTuple, tzOffsetMinutes: number): AnalyticsRecord {
   const [api, method, host, path, originalPath, contentLength, userAgent, timeMs, status, apiKey, oauthId, total, upstream, ip, requestTags, alias, trackPath, apiVersion, rawPath] = t;
@@ -441,55 +403,17 @@ export function expandRecord(t: RecordTuple, tzOffsetMinutes: number): Analytics
   };
 }
 
-/** Fields a version 2 or 3 row may send as nil (same as the row before): the strings and the tags. */
-const REPEATABLE: readonly boolean[] = Array.from({ length: ROW_FIELDS }, (_, k) => k === TAGS_FIELD || (STRING_FIELDS as readonly number[]).includes(k));
-
-const ROW_TYPES = ['number', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'number', 'string', 'string', 'number', 'number', 'string', 'object', 'string', 'boolean', 'string', 'string'];
-
 /**
- * Decodes a batch written by `encodeRecordBatch` into the queued tuples (what aggregation reads). Throws
+ * Decodes a batch written by `encodeRecordBatch` (or a version 1 or 2 batch) into the queued tuples, one
+ * array per record (aggregation reads the batch with `RecordBatchReader` instead, without those). Throws
  * with a message saying what is wrong when the bytes are not such a batch (the consumer counts and skips
  * those entries).
  */
 export function decodeRecordTuples(bytes: Buffer): { tzOffsetMinutes: number; records: RecordTuple[] } {
-  let value: unknown;
-  try {
-    value = packr.unpack(bytes);
-  } catch (err) {
-    fail(`not msgpack (${(err as Error).message})`);
-  }
-  if (!Array.isArray(value) || value.length !== 4) fail('not [version, tz offset, apis, records]');
-  const [version, tz, apisRaw, rows] = value as unknown[];
-  if (version !== 1 && version !== 2 && version !== WIRE_VERSION) fail(`unknown version ${JSON.stringify(version)}`);
-  if (typeof tz !== 'number' || !Array.isArray(apisRaw) || !Array.isArray(rows)) fail('tz offset, apis and records have the wrong types');
-  const apis = apisRaw.map(decodeApi);
-  const repeats = version >= REPEATS_SINCE;
-  const fields = version === WIRE_VERSION ? ROW_FIELDS : RAW_PATH_FIELD;
-  // One pass per row, in place: repeated values taken from the row before, every type checked once.
-  let previous: unknown[] | null = null;
-  for (let i = 0; i < rows.length; i++) {
-    const row: unknown = rows[i];
-    if (!Array.isArray(row) || row.length !== fields) fail(`record ${i} is not a ${fields}-field row`);
-    // rawPath: nil (or absent before version 3) means the record's own path.
-    if (fields === RAW_PATH_FIELD) row.push(null);
-    for (let k = 1; k < RAW_PATH_FIELD; k++) {
-      const v: unknown = row[k];
-      if (v === null && repeats && REPEATABLE[k]) {
-        if (previous === null) fail(`record ${i}: field ${k} repeats a record that does not exist`);
-        row[k] = previous[k];
-      } else if (typeof v !== ROW_TYPES[k] || (k === TAGS_FIELD && !isStrings(v))) {
-        fail(k === TAGS_FIELD ? `record ${i}: tags must be a list of strings` : `record ${i}: field ${k} must be a ${ROW_TYPES[k]}`);
-      }
-    }
-    const rawPath: unknown = row[RAW_PATH_FIELD];
-    if (rawPath === null) row[RAW_PATH_FIELD] = row[PATH_FIELD];
-    else if (typeof rawPath !== 'string') fail(`record ${i}: field ${RAW_PATH_FIELD} must be a string`);
-    if (repeats && previous !== null) row[TIME_FIELD] = (previous[TIME_FIELD] as number) + (row[TIME_FIELD] as number);
-    const api = typeof row[0] === 'number' ? apis[row[0]] : undefined;
-    row[0] = api ?? fail(`record ${i}: no api ${JSON.stringify(row[0])}`);
-    previous = row;
-  }
-  return { tzOffsetMinutes: tz, records: rows as RecordTuple[] };
+  const batch = new RecordBatchReader(bytes);
+  const records: RecordTuple[] = [];
+  while (batch.next()) records.push(batch.tuple());
+  return { tzOffsetMinutes: batch.tzOffsetMinutes, records };
 }
 
 /** Decodes a batch into full records (spec analytics.md §2): what a Tyk-Pump-style exporter reads. */

@@ -10,6 +10,8 @@ export {
   RecordBatchWriter, encodeRecordBatch, decodeRecordBatch, decodeRecordTuples, expandRecord, ZERO_GEO, ZERO_NETWORK,
   type AnalyticsRecord, type RecordApiInfo, type RecordTuple, type RecordLatency, type RecordGeo, type RecordNetwork,
 } from './analytics-record.js';
+export { RecordBatchReader } from './record-batch-reader.js';
+export { TupleCursor, type QueuedRecord, type RecordCursor } from './record-cursor.js';
 export { AnalyticsQueue, type AnalyticsQueueOptions, type QueuedBatch, type StreamBatch } from './analytics-queue.js';
 export { ResponseCache, encodeCachedResponse, decodeCachedResponse, type CachedResponse } from './response-cache.js';
 export { HostHealthStore, type HostTransition } from './host-health.js';
