@@ -6,7 +6,7 @@ import type { Decision, Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import type { ExchangeListener } from './proxy-exchange.js';
-import { joinQuery, upstreamPath } from './upstream-path.js';
+import { requestTargetOn } from './upstream-path.js';
 import { replyToSend, writeReply } from './write-reply.js';
 
 /** What uWS's upgrade handler read from the request (the request object is gone once it returns). */
@@ -139,9 +139,7 @@ export class WebSocketExchange {
       this.respond(errors.allHostsDown);
       return;
     }
-    const path = upstreamPath(ctx.forwardPath, ctx.stripLength, api.stripListenPath, target.path, api.disableStripSlash);
-    const query = joinQuery(target.query, ctx.query);
-    const url = `ws${target.origin.slice(4)}${path}${query === '' ? '' : `?${query}`}`;
+    const url = `ws${target.origin.slice(4)}${requestTargetOn(ctx, target)}`;
     const headers: [string, string][] = [];
     const list = ctx.headers;
     for (let i = 2; i < list.length; i += 2) if (!NOT_FORWARDED.has(list[i]!)) headers.push([list[i]!, list[i + 1]!]);
