@@ -1,7 +1,7 @@
 // Command-line flags. Defaults (3 rounds of 5 s runs: 72 measured runs + warm-ups + start-ups) keep a full
 // run under ~8 minutes on the project's 2-core VM.
 
-export const SCENARIOS = ["direct", "nginx", "tollgate", "nginx-tls", "tollgate-tls"] as const;
+export const SCENARIOS = ["direct", "nginx", "tollgate", "analytics", "nginx-tls", "tollgate-tls"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -18,7 +18,8 @@ export interface Options {
   consumer: boolean;
 }
 
-const USAGE = `usage: node bench/dist/run.js [--rounds 5] [--duration 3s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,nginx-tls,tollgate-tls] [--consumer on|off]
+const USAGE = `usage: node bench/dist/run.js [--rounds 5] [--duration 3s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,analytics,nginx-tls,tollgate-tls] [--consumer on|off]
+  --only        "analytics" is the keyless analytics off/on pairs (they run after the tollgate rows)
   --rounds N    measure every row N times, round-robin with the rows it is compared with; the table shows medians
   --duration D  one measured run (wrk syntax: 3s, 1m), after a 2 s warm-up of each proxy before the first round`;
 

@@ -45,18 +45,19 @@ export async function runScenarios(plan: Plan): Promise<Outcome> {
     const tls = benchCertificate(plan.workDir);
     // Plain HTTP: for each process count, nginx and the gateway run side by side (an idle one costs nothing)
     // and their rows are measured round-robin; direct and the light-load rows join the x1 rounds.
-    const cluster = only("tollgate") ? await attempt(outcome, "tollgate", () => startCluster(plan, "tollgate", upstream.port, tls)) : undefined;
+    const cluster = only("tollgate") || only("analytics") ? await attempt(outcome, "tollgate", () => startCluster(plan, "tollgate", upstream.port, tls)) : undefined;
     try {
       for (const workers of PROCESS_COUNTS) {
         const head: Target[] = workers === 1 && only("direct") ? [{ scenario: "direct", processes: 1, url: directUrl }] : [];
         const tail: Target[] = workers === 1 && only("direct") ? [{ scenario: "direct", processes: 1, url: directUrl, light: true }] : [];
-        await session(plan, hook, outcome, `x${workers}`, head, tail, [
+        const sides = [
           ...(only("nginx") ? [nginxSide(plan, upstream.port, workers, "nginx")] : []),
-          ...(cluster ? [tollgateSide(plan, cluster, workers, false)] : []),
-        ]);
+          ...(cluster && only("tollgate") ? [tollgateSide(plan, cluster, workers, false)] : []),
+        ];
+        if (head.length > 0 || sides.length > 0) await session(plan, hook, outcome, `x${workers}`, head, tail, sides);
       }
       // After the rows above, so that the analytics gateways never run beside them.
-      if (cluster) await attempt(outcome, "tollgate analytics", () => analyticsRuns(plan, hook, outcome, cluster));
+      if (cluster && only("analytics")) await attempt(outcome, "tollgate analytics", () => analyticsRuns(plan, hook, outcome, cluster));
     } finally {
       if (cluster) await stopAllOf(cluster.children);
     }
