@@ -20,7 +20,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const opts = parseArgs(process.argv.slice(2));
   installCleanupHandlers();
-  const tools = ensureTools(opts.only.includes("tollgate") || opts.only.includes("tollgate-tls"));
+  const tools = ensureTools(opts.only.some((s) => s === "tollgate" || s === "analytics" || s === "tollgate-tls"));
   const workDir = mkdtempSync(join(tmpdir(), "tollgate-bench-"));
   // On exit rather than in finally, so that Ctrl-C (which exits from the signal handler) cleans up too.
   process.once("exit", () => rmSync(workDir, { recursive: true, force: true }));
