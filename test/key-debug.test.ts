@@ -84,4 +84,24 @@ describe('key debug form (GET /tyk/keys/{id}?debug=true)', () => {
     assert.deepEqual([ep!.api_id, ep!.method, ep!.path, ep!.capacity, ep!.remaining], ['limited', 'GET', '/slow', 2, 1]);
     assert.match(ep!.redis_key, /^tg:rl:\{[0-9a-f]{64}\}:[0-9a-f]{16}$/);
   });
+
+  // rate-limits-and-quotas.md §8: the calling key's quota and rate on <listen_path>tyk/rate-limits/, as Tyk's PublicSession.
+  test('<listen_path>tyk/rate-limits/ answers the key\'s quota (live) and rate, consumes nothing, and refuses without a key', async () => {
+    const key = await createKey(admin, 'rates-key-1', { access_rights: rightsTo('limited'), rate: 5, per: 60, quota_max: 10, quota_renewal_rate: 3600 });
+    const proxiedBefore = upstream.requests;
+    const fresh = await gatewayRequest(tg.gatewayUrl, '/limited/tyk/rate-limits/', { headers: { authorization: key } });
+    assert.equal(fresh.status, 200, fresh.text);
+    const before = JSON.parse(fresh.text) as { quota: { quota_max: number; quota_remaining: number; quota_renews: number }; rate_limit: { requests: number; per_unit: number } };
+    assert.deepEqual(before.rate_limit, { requests: 5, per_unit: 60 });
+    assert.deepEqual([before.quota.quota_max, before.quota.quota_remaining], [10, 10]);
+    assert.equal(upstream.requests, proxiedBefore, 'answered by the gateway, not proxied');
+    for (let i = 0; i < 2; i++) assert.equal((await gatewayRequest(tg.gatewayUrl, '/limited/x', { headers: { authorization: key } })).status, 200);
+    const after = JSON.parse((await gatewayRequest(tg.gatewayUrl, '/limited/tyk/rate-limits', { headers: { authorization: key } })).text) as typeof before;
+    assert.equal(after.quota.quota_remaining, 8, 'two proxied requests; the rate-limits calls consumed nothing');
+    const nowS = Date.now() / 1000;
+    assert.ok(after.quota.quota_renews > nowS && after.quota.quota_renews <= nowS + 3601, String(after.quota.quota_renews));
+    const anonymous = await gatewayRequest(tg.gatewayUrl, '/limited/tyk/rate-limits/');
+    assert.equal(anonymous.status, 401, 'auth runs first');
+    assert.equal(upstream.requests, proxiedBefore + 2, 'only the two /x requests were proxied');
+  });
 });

@@ -78,6 +78,8 @@ const defaults = Object.freeze({
   requestBodyRead: tykError('TOLLGATE_ERR_BODY_READ', 500, '', 'There was a problem with reading Body of the Request.'),
   ipDisallowed: tykError('TOLLGATE_ERR_IP_DISALLOWED', 403, '', 'access from this IP has been disallowed'),
   internal: tykError('TOLLGATE_ERR_INTERNAL', 500, '', 'There was a problem proxying the request'),
+  // Tyk's userRatesCheck answers a request without a session with this (sic) message.
+  ratesWithoutSession: tykError('TOLLGATE_ERR_RATES_NO_SESSION', 400, '', 'Health checks are not enabled for this node'),
   endpointForbidden: tykError('TOLLGATE_ERR_ENDPOINT_FORBIDDEN', 403, '', 'Requested endpoint is forbidden'),
   versionNotFound: tykError('TOLLGATE_ERR_VERSION_NOT_FOUND', 403, '', 'Version information not found'),
   versionDoesNotExist: tykError('TOLLGATE_ERR_VERSION_DOES_NOT_EXIST', 403, '', 'This API version does not seem to exist'),

@@ -49,6 +49,11 @@ export class Limiter {
   private degradedSinceLog = 0;
   private isDegraded = false;
 
+  /** The limits client, for reads outside a check (`<listen_path>tyk/rate-limits/`). */
+  get redis(): RedisClient {
+    return this.options.redis;
+  }
+
   constructor(private readonly options: LimiterOptions) {
     this.mode = options.mode;
     this.metrics = options.metrics;

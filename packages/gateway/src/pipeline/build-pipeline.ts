@@ -9,6 +9,7 @@ import { createHmacSignature } from '../middleware/hmac-signature.js';
 import { createIpAccessList } from '../middleware/ip-access-list.js';
 import { createJwtAuth } from '../middleware/jwt-auth.js';
 import { createKeyChecks } from '../middleware/key-checks.js';
+import { createKeyRatesEndpoint } from '../middleware/key-rates-endpoint.js';
 import { createResponseCache } from '../middleware/response-cache.js';
 import { createSizeLimits } from '../middleware/size-limits.js';
 import { createRateLimit } from '../middleware/rate-limit.js';
@@ -47,6 +48,7 @@ const FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   skipIgnored(createAuthToken),
   createStripAuthData, // 11 (runs for ignored endpoints too)
   skipIgnored(createKeyChecks), // 12-14: session present, inactive, expired, API and version rights, allowed_urls
+  createKeyRatesEndpoint, // <listen_path>tyk/rate-limits/: the key's quota and rate, answered before any limit
   // 15–16: rate limits and quota, one Redis script call (rate-limits-and-quotas.md §3, §10). Ignored
   // endpoints skip the key's limits; the API-wide limit still applies to them (api-definition.md §12).
   createRateLimit,
