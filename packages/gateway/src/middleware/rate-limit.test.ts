@@ -116,6 +116,40 @@ describe('createRateLimit', () => {
     assert.equal(headersOf(ctx, true)['X-RateLimit-Limit'], undefined, 'keyless: no quota headers (tollgate omits them)');
   });
 
+  it('throttling: a request the key\'s rate refused waits throttle_interval and is admitted once a slot frees, within throttle_retry_limit', async () => {
+    const step = await middleware(def());
+    // 1 per 0.6 s; a refused request re-checks every 0.25 s, up to 5 times (1.25 s): the slot frees in time.
+    const session: SessionState = { rate: 1, per: 0.6, quota_max: 5, quota_renewal_rate: 3600, throttle_retry_limit: 5, throttle_interval: 0.25 };
+    assert.equal(await run(step, request(session, 'k-throttle')), undefined);
+    const waiting = request(session, 'k-throttle');
+    assert.equal(await run(step, waiting), undefined, 'admitted after waiting instead of 429');
+    assert.ok(waiting.throttleRetries >= 1 && waiting.throttleRetries <= 5, `retries ${waiting.throttleRetries}`);
+    assert.equal(await redis.get(keyLayout.quotaCounter('', 'k-throttle')), '2', 'each admitted request consumed one quota unit; the waits none');
+
+    // Too few re-checks: 429 after the last one.
+    const short: SessionState = { rate: 1, per: 60, quota_max: -1, throttle_retry_limit: 2, throttle_interval: 0.05 };
+    assert.equal(await run(step, request(short, 'k-throttle-short')), undefined);
+    const refused = request(short, 'k-throttle-short');
+    assert.equal(await run(step, refused), errors.rateLimited);
+    assert.equal(refused.throttleRetries, 2);
+
+    // No throttle settings: refused at once.
+    const plain = request({ rate: 1, per: 60, quota_max: -1 }, 'k-throttle-short');
+    assert.equal(await run(step, plain), errors.rateLimited);
+    assert.equal(plain.throttleRetries, 0);
+  });
+
+  it('throttling gives up when the client has gone', async () => {
+    const step = await middleware(def());
+    const session: SessionState = { rate: 1, per: 60, quota_max: -1, throttle_retry_limit: 50, throttle_interval: 0.05 };
+    assert.equal(await run(step, request(session, 'k-throttle-gone')), undefined);
+    const ctx = request(session, 'k-throttle-gone');
+    const decision = run(step, ctx);
+    setTimeout(() => { ctx.error = errors.clientClosed; }, 120);
+    assert.equal(await decision, errors.clientClosed);
+    assert.ok(ctx.throttleRetries < 50, `stopped after ${ctx.throttleRetries} re-checks`);
+  });
+
   it('key rate from the session root: 429 Rate Limit Exceeded (RLT) past `rate` per `per`', async () => {
     const step = await middleware(def());
     const session: SessionState = { rate: 2, per: 60, quota_max: -1 };

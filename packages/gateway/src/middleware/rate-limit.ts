@@ -60,6 +60,10 @@ interface KeyPlan {
   readonly headers: HeaderText;
   /** Gives back this plan's quota unit for a request refused after admission (null: no quota). */
   readonly quotaCharge: QuotaCharge | null;
+  /** `throttle_retry_limit` of `source` (0: a refused request is answered at once). */
+  readonly throttleRetries: number;
+  /** `throttle_interval` of `source`, in ms (at least 1). */
+  readonly throttleIntervalMs: number;
 }
 
 /**
@@ -174,9 +178,13 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     const plan: KeyPlan = {
       sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate: parts.keyRate?.spec ?? null, apiRate: parts.apiRate?.spec ?? null, parts, source,
       keyEndpoints, keyEndpointLimits, variants: [],
-      onOutcome: (outcome, _err, ctx) => ctx.settle(decide(ctx, plan, outcome)),
+      onOutcome: (outcome, _err, ctx) => {
+        if (!throttles(ctx, plan, outcome)) ctx.settle(decide(ctx, plan, outcome));
+      },
       headers: new HeaderText(RATE_LIMIT_HEADERS),
       quotaCharge: quotaAt < 0 ? null : quotaChargeOf(limiter, [checks[quotaAt]!]),
+      throttleRetries: keyRateAt < 0 ? 0 : Math.max(0, Math.floor(finite(source.throttle_retry_limit))),
+      throttleIntervalMs: Math.max(1, Math.round(finite(source.throttle_interval) * 1000)),
     };
     return plan;
   };
@@ -205,6 +213,24 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
       base.variants[at] = plan;
     }
     return plan;
+  };
+
+  /**
+   * Throttling (§3, §10.8): a request the key's rate refused waits `throttle_interval` seconds on a timer and
+   * is checked again, up to `throttle_retry_limit` times; the first check that admits it lets it through
+   * (a refused check consumes nothing, so each re-check is Tyk's dry run and real run in one). Only the key's
+   * rate throttles (step 1), not the API-wide limit or the quota. A client gone meanwhile ends the wait.
+   * Returns true when the request waits (the outcome is not settled now).
+   */
+  const throttles = (ctx: RequestContext, plan: KeyPlan, outcome: LimitOutcome | null): boolean => {
+    if (plan.throttleRetries === 0 || outcome === null || outcome.admitted || outcome.failed !== plan.keyRateAt) return false;
+    if (ctx.throttleRetries >= plan.throttleRetries) return false;
+    ctx.throttleRetries++;
+    setTimeout(() => {
+      if (ctx.error === errors.clientClosed) ctx.settle(errors.clientClosed);
+      else limiter.enqueue(plan.checks, plan.onOutcome, ctx);
+    }, plan.throttleIntervalMs);
+    return true;
   };
 
   const refusal = (plan: KeyPlan, at: number): GatewayError =>
@@ -344,4 +370,8 @@ function count(metrics: RateLimitMetrics, plan: KeyPlan, outcome: LimitOutcome |
 function tally(metrics: RateLimitMetrics, limit: 'key_rate' | 'api_rate' | 'quota', at: number, failed: number): void {
   if (failed < 0 || at < failed) metrics.admitted(limit);
   else if (at === failed) metrics.limited(limit);
+}
+
+function finite(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }

@@ -92,6 +92,8 @@ export class RequestContext {
   upstreamTimeoutMs = 0;
   /** Lower-case names of upstream response headers not to relay (`transform_response_headers`, ...). */
   dropResponseHeaders: readonly string[] | null = null;
+  /** Re-checks this request has waited for after the key's rate refused it (`throttle_retry_limit`). */
+  throttleRetries = 0;
   /** Path without listen path and URL version segment when URL versioning strips it; '' otherwise. */
   versionlessPath = '';
   /** Path without the listen path (leading '/'), computed on first use by endpoint matching. */
