@@ -260,6 +260,10 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   // A worker of a front-door handover loads everything, then listens once the old workers stopped accepting
   // (with its TLS contexts ready, which the change feed keeps current meanwhile: the window stays short).
   if (process.env[HANDOVER.holdEnv] === '1' && process.send !== undefined) await waitToListen(logger);
+  // From here until the drain handler below is in place, a "shutdown" from the primary is remembered.
+  let isShutdownAsked = false;
+  const rememberShutdown = (msg: unknown): void => { if (msg === 'shutdown') isShutdownAsked = true; };
+  process.on('message', rememberShutdown);
   if (plainApp !== null) plainSocket = await listen(plainApp, address, port);
   if (uwsTls !== null) await uwsTls.start(initialSet(), address, port);
   if (nodeTls !== null) await nodeTls.listen(address, port);
@@ -306,6 +310,8 @@ export async function runWorker(config: Readonly<GatewayConfig>, logger: Logger)
   process.on('message', (msg) => {
     if (msg === 'shutdown') void shutdown();
   });
+  process.off('message', rememberShutdown);
+  if (isShutdownAsked) void shutdown();
 }
 
 /** Held worker of a handover: reports it is loaded and waits for the primary's `listen` (a `shutdown` ends it). */
