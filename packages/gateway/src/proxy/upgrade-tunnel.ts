@@ -2,12 +2,14 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { classifyUpstreamError, errors } from '../errors.js';
 import { RawSocketWriter } from '../front-door/raw-socket-writer.js';
-import type { Decision, Reply } from '../pipeline/decision.js';
+import type { Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import type { UpstreamTarget } from '../routing/compiled-api.js';
 import { requestHead } from './http1/request-head.js';
 import { MAX_HEAD_BYTES } from './http1/response-parser.js';
 import type { ExchangeListener } from './proxy-exchange.js';
 import { requestTargetOn } from './upstream-path.js';
+import { UpgradeExchange } from './upgrade-exchange.js';
 import { replyToSend, writeReply } from './write-reply.js';
 
 /** CR, LF or NUL: never valid in the `Upgrade` value written upstream. */
@@ -25,14 +27,11 @@ const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |\r)/;
  * speaks; a close or an error on either side ends both. Any other answer is passed back and the
  * connection closed after it. A refused or failed handshake gets Tyk's proxy error, a timeout 504.
  */
-export class UpgradeTunnel {
+export class UpgradeTunnel extends UpgradeExchange {
   /** Tunnels of this worker, cut when it drains (a byte tunnel cannot frame a close of its own). */
   private static readonly live = new Set<UpgradeTunnel>();
   private upstream: Socket | null = null;
-  private done = false;
-  private clientGone = false;
   private isTunnelling = false;
-  private timer: NodeJS.Timeout | null = null;
   private head: Buffer[] = [];
   private headLength = 0;
 
@@ -40,11 +39,12 @@ export class UpgradeTunnel {
     private readonly client: Duplex,
     /** Bytes the client sent after its request head (Node's `upgrade` event hands them over). */
     private readonly early: Buffer,
-    readonly ctx: RequestContext,
+    ctx: RequestContext,
     /** The client's `Upgrade` value (hop-by-hop, so not among the request's headers). */
     private readonly upgrade: string,
-    private readonly listener: ExchangeListener,
+    listener: ExchangeListener,
   ) {
+    super(ctx, listener);
     client.on('error', () => this.clientClosed());
     client.on('close', () => this.clientClosed());
   }
@@ -54,23 +54,9 @@ export class UpgradeTunnel {
     for (const tunnel of [...UpgradeTunnel.live]) tunnel.cut();
   }
 
-  /** The pipeline's decision: dial the upstream, or answer with a reply. */
-  decide(decision: Decision): void {
-    if (this.clientGone || this.done) return;
-    if (decision !== undefined) {
-      this.respond(decision);
-      return;
-    }
-    this.connect();
-  }
-
-  private connect(): void {
+  protected connect(target: UpstreamTarget): void {
     const ctx = this.ctx;
-    const { api, target } = ctx;
-    if (target === null) {
-      this.respond(errors.allHostsDown);
-      return;
-    }
+    const api = ctx.api;
     if (!api.preserveHostHeader) ctx.headers[1] = target.host;
     const pool = target.pool;
     let head: string;
@@ -84,7 +70,8 @@ export class UpgradeTunnel {
     }
     ctx.upstreamSentMs = Date.now();
     const timeoutMs = ctx.upstreamTimeoutMs > 0 ? ctx.upstreamTimeoutMs : pool.defaultHeadersTimeoutMs;
-    if (timeoutMs > 0) this.timer = setTimeout(() => this.fail(errors.upstreamTimeout, 'upgrade handshake with the upstream timed out'), timeoutMs);
+    this.startTimer(timeoutMs, () => this.fail(errors.upstreamTimeout, 'upgrade handshake with the upstream timed out'));
+    this.hasDialled = true;
     pool.connectRaw((err, socket) => {
       if (err !== null || socket === null) {
         this.fail(classifyUpstreamError(err ?? new Error('no socket')), `upgrade connect: ${err?.message ?? 'no socket'}`);
@@ -184,24 +171,9 @@ export class UpgradeTunnel {
   }
 
   /** Answers the upgrade request with a pipeline reply or a gateway error (overrides applied), then closes. */
-  private respond(reply: Reply): void {
+  protected respond(reply: Reply): void {
     const sent = replyToSend(this.ctx, reply);
     writeReply(new RawSocketWriter(this.client), sent, true, this.ctx.responseHeaders);
     this.finish();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** The request part is over (switched, answered, refused or abandoned): metrics, analytics, in-flight count. */
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    // Refused or abandoned before the upstream answered: the quota unit goes back (rate-limits §10.6).
-    if (!this.isTunnelling && (this.ctx.error !== null || this.clientGone)) this.ctx.refundQuota();
-    this.ctx.endMs = Date.now();
-    this.listener.onExchangeDone(this);
   }
 }

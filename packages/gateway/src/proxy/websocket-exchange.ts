@@ -2,11 +2,13 @@ import { Agent, WebSocket as UpstreamSocket, type Dispatcher } from 'undici';
 import type { HttpResponse, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import { errors } from '../errors.js';
 import type { ResponseWriter } from '../front-door/response-writer.js';
-import type { Decision, Reply } from '../pipeline/decision.js';
+import type { Reply } from '../pipeline/decision.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import type { UpstreamTarget } from '../routing/compiled-api.js';
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import type { ExchangeListener } from './proxy-exchange.js';
 import { requestTargetOn } from './upstream-path.js';
+import { UpgradeExchange } from './upgrade-exchange.js';
 import { replyToSend, writeReply } from './write-reply.js';
 
 /** What uWS's upgrade handler read from the request (the request object is gone once it returns). */
@@ -59,40 +61,29 @@ function sendableCode(code: number): number {
  * the upgrade (one record, status 101), not the messages. A refused or failed upstream handshake answers
  * the client with Tyk's proxy error (500, or 504 past `proxy_default_timeout`).
  */
-export class WebSocketExchange {
+export class WebSocketExchange extends UpgradeExchange {
   /** Upgraded connections of this worker, closed with 1001 when it drains. */
   private static readonly live = new Set<WebSocketExchange>();
-  private clientGone = false;
-  private done = false;
   private isUpgraded = false;
   private upstream: UpstreamSocket | null = null;
   private client: WebSocket<RelayData> | null = null;
   /** Upstream messages that arrived between the upstream's open and the client's. */
   private early: Array<string | ArrayBuffer> | null = [];
-  private timer: NodeJS.Timeout | null = null;
   private timedOut = false;
 
   constructor(
     private readonly res: HttpResponse,
-    readonly ctx: RequestContext,
-    private readonly listener: ExchangeListener,
+    ctx: RequestContext,
+    listener: ExchangeListener,
     private readonly upgrade: UpgradeRequest,
     private readonly closeConnection: () => boolean,
-  ) {}
+  ) {
+    super(ctx, listener);
+  }
 
   /** Closes every upgraded connection of this worker (code 1001, going away). */
   static closeAll(): void {
     for (const exchange of [...WebSocketExchange.live]) exchange.shutdown();
-  }
-
-  /** The pipeline's decision: open the upstream WebSocket, or answer with a reply. */
-  decide(decision: Decision): void {
-    if (this.clientGone || this.done) return;
-    if (decision !== undefined) {
-      this.respond(decision);
-      return;
-    }
-    this.connectUpstream();
   }
 
   /** The client went away before the upgrade. */
@@ -132,13 +123,9 @@ export class WebSocketExchange {
     this.closeUpstream(code, Buffer.from(reason).toString('utf8'));
   }
 
-  private connectUpstream(): void {
+  protected connect(target: UpstreamTarget): void {
     const ctx = this.ctx;
-    const { api, target } = ctx;
-    if (target === null) {
-      this.respond(errors.allHostsDown);
-      return;
-    }
+    const api = ctx.api;
     const url = `ws${target.origin.slice(4)}${requestTargetOn(ctx, target)}`;
     const headers: [string, string][] = [];
     const list = ctx.headers;
@@ -156,13 +143,12 @@ export class WebSocketExchange {
     }
     upstream.binaryType = 'arraybuffer';
     this.upstream = upstream;
+    this.hasDialled = true;
     const timeoutMs = ctx.upstreamTimeoutMs > 0 ? ctx.upstreamTimeoutMs : target.pool.defaultHeadersTimeoutMs;
-    if (timeoutMs > 0) {
-      this.timer = setTimeout(() => {
-        this.timedOut = true;
-        upstream.close();
-      }, timeoutMs);
-    }
+    this.startTimer(timeoutMs, () => {
+      this.timedOut = true;
+      upstream.close();
+    });
     upstream.addEventListener('open', () => this.upstreamOpen());
     upstream.addEventListener('message', (event) => this.toClient(event.data as string | ArrayBuffer));
     upstream.addEventListener('close', (event) => this.upstreamClosed(event.code, event.reason));
@@ -257,25 +243,10 @@ export class WebSocketExchange {
   }
 
   /** Answers the upgrade request with a pipeline reply or a gateway error (overrides applied). */
-  private respond(reply: Reply): void {
+  protected respond(reply: Reply): void {
     const sent = replyToSend(this.ctx, reply);
     const res = this.res as unknown as ResponseWriter;
     res.cork(() => writeReply(res, sent, this.closeConnection(), this.ctx.responseHeaders));
     this.finish();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** The request part is over (upgraded, refused or abandoned): metrics, analytics, in-flight count. */
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    // Refused or abandoned before the upstream handshake: the quota unit goes back (rate-limits §10.6).
-    if (this.upstream === null && (this.ctx.error !== null || this.clientGone)) this.ctx.refundQuota();
-    this.ctx.endMs = Date.now();
-    this.listener.onExchangeDone(this);
   }
 }
