@@ -1,4 +1,4 @@
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import { UpstreamConnection, type ConnectionOwner, type UpstreamHandler, type UpstreamRequest } from './upstream-connection.js';
 import { upstreamError, UpstreamErrorCode } from './upstream-errors.js';
@@ -174,30 +174,15 @@ export class UpstreamPool implements ConnectionOwner {
   }
 
   private open(): UpstreamConnection {
-    const connector = this.options.connector;
-    const connection = new UpstreamConnection(this, connector === null);
+    const isPlain = this.options.connector === null;
+    const connection = new UpstreamConnection(this, isPlain);
     this.connections.add(connection);
     connection.connecting(Date.now() + this.options.connectTimeoutMs);
-    if (connector === null) {
-      // Plain sockets read into the process's one buffer (no buffer allocated per read); the connection
-      // parses each read before the next one can happen, and copies what it keeps.
-      const socket = netConnect({ host: this.hostname, port: this.port, onread: { buffer: sharedReadBuffer, callback: connection.onRead } });
-      const onConnect = (): void => {
-        socket.off('error', onError);
-        connection.attach(null, socket);
-      };
-      const onError = (err: Error): void => {
-        socket.off('connect', onConnect);
-        socket.destroy();
-        connection.attach(err, null);
-      };
-      socket.once('connect', onConnect);
-      socket.once('error', onError);
-      // A connection that times out while connecting is destroyed by the connection itself.
-      connection.onDestroyWhileConnecting(() => socket.destroy());
-    } else {
-      connector(this.connectorOptions(), (err: Error | null, socket: Socket | null) => connection.attach(err, socket));
-    }
+    // Plain sockets read into the process's one buffer (no buffer allocated per read); the connection
+    // parses each read before the next one can happen, and copies what it keeps.
+    const socket = this.dial((err, s) => connection.attach(err, s), isPlain ? { buffer: sharedReadBuffer, callback: connection.onRead } : undefined);
+    // A connection that times out while connecting is destroyed by the connection itself.
+    if (socket !== null) connection.onDestroyWhileConnecting(() => socket.destroy());
     return connection;
   }
 
@@ -207,12 +192,21 @@ export class UpstreamPool implements ConnectionOwner {
    * on it use `requestTargetPrefix` and `extraRequestHead` as the pool's do.
    */
   connectRaw(callback: (err: Error | null, socket: Socket | null) => void): void {
+    this.dial(callback);
+  }
+
+  /**
+   * Dials where this pool's connections go: through the connector when there is one (TLS, forward proxy),
+   * else plain TCP (reading through `onread` when given), whose socket is returned at once so that a connect
+   * timeout can destroy it (null for the connector). `callback` gets the connected socket or the error.
+   */
+  private dial(callback: (err: Error | null, socket: Socket | null) => void, onread?: OnReadOpts): Socket | null {
     const connector = this.options.connector;
     if (connector !== null) {
       connector(this.connectorOptions(), callback);
-      return;
+      return null;
     }
-    const socket = netConnect({ host: this.hostname, port: this.port });
+    const socket = netConnect(onread === undefined ? { host: this.hostname, port: this.port } : { host: this.hostname, port: this.port, onread });
     const onConnect = (): void => {
       socket.off('error', onError);
       callback(null, socket);
@@ -224,6 +218,7 @@ export class UpstreamPool implements ConnectionOwner {
     };
     socket.once('connect', onConnect);
     socket.once('error', onError);
+    return socket;
   }
 
   private connectorOptions(): buildConnector.Options {
