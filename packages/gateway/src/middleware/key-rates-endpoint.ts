@@ -1,10 +1,9 @@
-import { keyLimits, type ApiDefinition, type SessionState } from '@tollgate/apidef';
-import { readQuotaCounter, type RedisClient } from '@tollgate/store';
+import { fullLimit, keyLimits, type ApiDefinition, type SessionState } from '@tollgate/apidef';
+import { withQuotaRemaining } from '@tollgate/store';
 import { credentialModes } from '../auth/identity.js';
 import { errors } from '../errors.js';
 import { reply, type Decision } from '../pipeline/decision.js';
 import type { Middleware, PipelineDeps } from '../pipeline/middleware.js';
-import type { RequestContext } from '../pipeline/request-context.js';
 
 /** The path after the listen path, with and without its trailing slash (Tyk mounts it through path.Join). */
 const RATES_PATHS: ReadonlySet<string> = new Set(['tyk/rate-limits/', 'tyk/rate-limits']);
@@ -15,17 +14,14 @@ interface PublicSession {
   rate_limit: { requests: number; per_unit: number };
 }
 
-function num(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
 /**
  * `<listen_path>tyk/rate-limits/` (rate-limits-and-quotas.md §8, Tyk's `userRatesCheck`): on a keyed API the
  * calling key's quota and rate, instead of the upstream, after auth and the key checks and before the rate
  * limit (the request consumes nothing). The values are those that apply to this API (its per-API limit when
- * the key has one, else the key's own; the same rule as the rate-limit step), with the quota's
- * remaining count and renewal read live from its counter; when Redis does not answer, the stored session's.
- * No session (only possible when another step let the request through without a key): Tyk's 400.
+ * the key has one, else the key's own; the same rule as the rate-limit step), with the quota's remaining
+ * count and renewal read live from its counter as `GET /tyk/keys/{id}` reads them (`withQuotaRemaining`);
+ * when Redis does not answer, the stored session's. No session (only possible when another step let the
+ * request through without a key): Tyk's 400.
  *
  * @example
  * const rates = createKeyRatesEndpoint(def, deps); // null on keyless APIs
@@ -35,6 +31,7 @@ export function createKeyRatesEndpoint(def: ApiDefinition, deps: PipelineDeps): 
   const apiId = String(def.api_id ?? '');
   const redis = deps.limiter?.redis ?? null;
   const now = deps.now;
+  const answer = (session: SessionState): Decision => reply(200, JSON.stringify(publicSession(session, apiId)), [], 'application/json');
   return (ctx) => {
     const path = ctx.path;
     // Cheap first test: every other request pays one endsWith.
@@ -43,29 +40,16 @@ export function createKeyRatesEndpoint(def: ApiDefinition, deps: PipelineDeps): 
     if (!RATES_PATHS.has(rest.charCodeAt(0) === 47 /* / */ ? rest.slice(1) : rest)) return undefined;
     const session = ctx.session;
     if (session === null) return errors.ratesWithoutSession;
-    return publicSession(redis, ctx, session, apiId, now()).then(answer, () => answer(storedValues(session, apiId)));
+    if (redis === null) return answer(session);
+    return withQuotaRemaining(redis, ctx.sessionKey, session, now()).then(answer, () => answer(session));
   };
 }
 
-function answer(shown: PublicSession): Decision {
-  return reply(200, JSON.stringify(shown), [], 'application/json');
-}
-
-/** The key's limits on this API as the session stores them. */
-function storedValues(session: SessionState, apiId: string): PublicSession {
-  const source = keyLimits(session, apiId).source as Partial<Record<'rate' | 'per' | 'quota_max' | 'quota_remaining' | 'quota_renews', unknown>>;
+/** The limits that apply to this API, as Tyk's `PublicSession`. */
+function publicSession(session: SessionState, apiId: string): PublicSession {
+  const l = fullLimit(keyLimits(session, apiId).source);
   return {
-    quota: { quota_max: num(source.quota_max), quota_remaining: num(source.quota_remaining), quota_renews: num(source.quota_renews) },
-    rate_limit: { requests: num(source.rate), per_unit: num(source.per) },
+    quota: { quota_max: l.quota_max, quota_remaining: l.quota_remaining, quota_renews: l.quota_renews },
+    rate_limit: { requests: l.rate, per_unit: l.per },
   };
-}
-
-async function publicSession(redis: RedisClient | null, ctx: RequestContext, session: SessionState, apiId: string, nowMs: number): Promise<PublicSession> {
-  const shown = storedValues(session, apiId);
-  const limits = keyLimits(session, apiId);
-  if (redis === null || limits.quota === null) return shown;
-  const { used, ttlMs } = await readQuotaCounter(redis, ctx.sessionKey, limits.scope);
-  shown.quota.quota_remaining = Math.max(0, limits.quota.max - used);
-  if (ttlMs >= 0) shown.quota.quota_renews = Math.ceil((nowMs + ttlMs) / 1000);
-  return shown;
 }

@@ -1,5 +1,5 @@
 import {
-  endpointRateLimits, keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type EndpointLimit, type EndpointRateLimit, type KeyLimits,
+  endpointRateLimits, fullLimit, keyLimits, rateAlgorithm, rateSpec, type RateAlgorithm, type ApiDefinition, type APILimit, type EndpointLimit, type EndpointRateLimit, type KeyLimits,
   type RateSpec, type SessionState,
 } from '@tollgate/apidef';
 import { endpointId, keyLayout, limitKeys, quotaCheck, rateCheck, type LimitCallback, type LimitCheck, type LimitOutcome } from '@tollgate/store';
@@ -175,6 +175,7 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
     const keyRateAt = parts.keyRate ? checks.push(parts.keyRate.check) - 1 : -1;
     const apiAt = parts.apiRate ? checks.push(parts.apiRate.check) - 1 : -1;
     const quotaAt = parts.quota ? checks.push(parts.quota) - 1 : -1;
+    const throttle = fullLimit(source);
     const plan: KeyPlan = {
       sessionKey, checks, keyRateAt, apiAt, quotaAt, keyRate: parts.keyRate?.spec ?? null, apiRate: parts.apiRate?.spec ?? null, parts, source,
       keyEndpoints, keyEndpointLimits, variants: [],
@@ -183,8 +184,8 @@ export function createRateLimit(def: ApiDefinition, deps: PipelineDeps): Middlew
       },
       headers: new HeaderText(RATE_LIMIT_HEADERS),
       quotaCharge: quotaAt < 0 ? null : quotaChargeOf(limiter, [checks[quotaAt]!]),
-      throttleRetries: keyRateAt < 0 ? 0 : Math.max(0, Math.floor(finite(source.throttle_retry_limit))),
-      throttleIntervalMs: Math.max(1, Math.round(finite(source.throttle_interval) * 1000)),
+      throttleRetries: keyRateAt < 0 ? 0 : Math.max(0, Math.floor(throttle.throttle_retry_limit)),
+      throttleIntervalMs: Math.max(1, Math.round(throttle.throttle_interval * 1000)),
     };
     return plan;
   };
@@ -370,8 +371,4 @@ function count(metrics: RateLimitMetrics, plan: KeyPlan, outcome: LimitOutcome |
 function tally(metrics: RateLimitMetrics, limit: 'key_rate' | 'api_rate' | 'quota', at: number, failed: number): void {
   if (failed < 0 || at < failed) metrics.admitted(limit);
   else if (at === failed) metrics.limited(limit);
-}
-
-function finite(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
