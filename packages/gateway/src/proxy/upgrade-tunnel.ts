@@ -12,8 +12,6 @@ import { requestTargetOn } from './upstream-path.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
 import { replyToSend, writeReply } from './write-reply.js';
 
-/** CR, LF or NUL: never valid in the `Upgrade` value written upstream. */
-const UNSAFE_VALUE = /[\r\n\0]/;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |\r)/;
 
@@ -61,9 +59,9 @@ export class UpgradeTunnel extends UpgradeExchange {
     const pool = target.pool;
     let head: string;
     try {
-      if (UNSAFE_VALUE.test(this.upgrade)) throw new Error('invalid Upgrade value');
-      head = requestHead(ctx.forwardMethod, pool.requestTargetPrefix + requestTargetOn(ctx, target), ctx.headers, null,
-        `${pool.extraRequestHead}connection: Upgrade\r\nupgrade: ${this.upgrade}\r\n`);
+      // Connection and Upgrade are hop-by-hop (not among the request's headers): put back, checked as any header.
+      head = requestHead(ctx.forwardMethod, pool.requestTargetPrefix + requestTargetOn(ctx, target),
+        [...ctx.headers, 'connection', 'Upgrade', 'upgrade', this.upgrade], null, pool.extraRequestHead);
     } catch (err) {
       this.fail(errors.upstreamError, `upgrade request: ${(err as Error).message}`);
       return;
