@@ -51,7 +51,7 @@ export function chooseFrontDoor(config: Readonly<GatewayConfig>): FrontDoorChoic
   if (opts.min_version !== 0 && minVersion !== 'TLSv1.2') reasons.push(`http_server_options.min_version ${opts.min_version}`);
   if (maxVersion !== 'TLSv1.3') reasons.push(`http_server_options.max_version ${opts.max_version}`);
   if (cipherChoice.isCustom) reasons.push('http_server_options.ssl_ciphers');
-  const wanted = (config.tollgate as { tls_front_door?: unknown } | undefined)?.tls_front_door ?? 'auto';
+  const wanted = wantedFrontDoor(config);
   if (wanted === 'node') reasons.push('tollgate.tls_front_door "node"');
   else if (wanted === 'uws' && reasons.length > 0) {
     throw new Error(`tollgate.tls_front_door is "uws" but uWS cannot honour ${reasons.join(', ')}; use "auto" or "node"`);
@@ -59,6 +59,11 @@ export function chooseFrontDoor(config: Readonly<GatewayConfig>): FrontDoorChoic
     throw new Error(`tollgate.tls_front_door must be "auto", "uws" or "node" (got ${JSON.stringify(wanted)})`);
   }
   return { kind: reasons.length > 0 ? 'node-tls' : 'uws-tls', reasons, ...base };
+}
+
+/** `tollgate.tls_front_door` as configured ("auto" when absent; other values are refused by `chooseFrontDoor`). */
+export function wantedFrontDoor(config: Readonly<GatewayConfig>): unknown {
+  return (config.tollgate as { tls_front_door?: unknown } | undefined)?.tls_front_door ?? 'auto';
 }
 
 function isBelowTls12(version: SecureVersion): boolean {

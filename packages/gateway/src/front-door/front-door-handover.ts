@@ -1,5 +1,5 @@
 import type { ApiDefinition, GatewayConfig } from '@tollgate/apidef';
-import { chooseFrontDoor } from './choose-front-door.js';
+import { chooseFrontDoor, wantedFrontDoor } from './choose-front-door.js';
 
 /**
  * The messages of a front-door handover between the cluster primary and its workers. uWS workers share the
@@ -44,8 +44,7 @@ export function mutualTlsApiIds(apis: Iterable<ApiDefinition>): string[] {
  * `tollgate.tls_front_door` is "auto" (an explicit "uws" keeps uWS, and its mTLS APIs refuse every request).
  */
 export function switchesForMutualTls(config: Readonly<GatewayConfig>): boolean {
-  const wanted = (config.tollgate as { tls_front_door?: unknown } | undefined)?.tls_front_door ?? 'auto';
-  return wanted === 'auto' && config.http_server_options.use_ssl && chooseFrontDoor(config).kind === 'uws-tls';
+  return wantedFrontDoor(config) === 'auto' && config.http_server_options.use_ssl && chooseFrontDoor(config).kind === 'uws-tls';
 }
 
 /** The configuration with TLS served by node:tls (what a node settles on for mutual TLS). */
