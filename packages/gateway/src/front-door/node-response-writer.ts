@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Chunk, ResponseWriter } from './response-writer.js';
+import { chunkBytes, type Chunk, type ResponseWriter } from './response-writer.js';
 
 const EMPTY = new ArrayBuffer(0);
 
@@ -10,12 +10,6 @@ const EMPTY = new ArrayBuffer(0);
 function ownBytes(chunk: Chunk): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
   return chunk instanceof ArrayBuffer ? Buffer.from(chunk.slice(0)) : Buffer.from(chunk);
-}
-
-function toBuffer(chunk: Chunk): Buffer {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
-  if (Buffer.isBuffer(chunk)) return chunk;
-  return chunk instanceof ArrayBuffer ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /**
@@ -36,7 +30,7 @@ export class NodeResponseWriter implements ResponseWriter {
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
 
   writeStatus(status: Chunk): this {
-    const line = toBuffer(status).toString('latin1');
+    const line = chunkBytes(status).toString('latin1');
     const space = line.indexOf(' ');
     this.status = Number(space < 0 ? line : line.slice(0, space));
     this.statusMessage = space < 0 ? '' : line.slice(space + 1);
@@ -44,7 +38,7 @@ export class NodeResponseWriter implements ResponseWriter {
   }
 
   writeHeader(name: Chunk, value: Chunk): this {
-    this.headers.push(toBuffer(name).toString('latin1'), toBuffer(value).toString('latin1'));
+    this.headers.push(chunkBytes(name).toString('latin1'), chunkBytes(value).toString('latin1'));
     return this;
   }
 

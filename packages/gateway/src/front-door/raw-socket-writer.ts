@@ -1,12 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Chunk, ResponseWriter } from './response-writer.js';
-
-function toBuffer(chunk: Chunk): Buffer {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof ArrayBuffer) return Buffer.from(chunk);
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
+import { chunkBytes, type Chunk, type ResponseWriter } from './response-writer.js';
 
 /**
  * A whole response written to a raw socket, then the connection closed: how the node:tls front door
@@ -21,17 +14,17 @@ export class RawSocketWriter implements ResponseWriter {
   constructor(private readonly socket: Duplex) {}
 
   writeStatus(status: Chunk): ResponseWriter {
-    this.head = `HTTP/1.1 ${toBuffer(status).toString('latin1')}\r\n${this.head}`;
+    this.head = `HTTP/1.1 ${chunkBytes(status).toString('latin1')}\r\n${this.head}`;
     return this;
   }
 
   writeHeader(name: Chunk, value: Chunk): ResponseWriter {
-    this.head += `${toBuffer(name).toString('latin1')}: ${toBuffer(value).toString('latin1')}\r\n`;
+    this.head += `${chunkBytes(name).toString('latin1')}: ${chunkBytes(value).toString('latin1')}\r\n`;
     return this;
   }
 
   end(body?: Chunk): ResponseWriter {
-    const bytes = body === undefined ? Buffer.alloc(0) : toBuffer(body);
+    const bytes = body === undefined ? Buffer.alloc(0) : chunkBytes(body);
     return this.finish(`content-length: ${bytes.length}\r\n`, bytes);
   }
 

@@ -24,3 +24,10 @@ export interface ResponseWriter {
   pause(): void;
   resume(): void;
 }
+
+/** The bytes of a chunk, as a view where it can be one (no copy: valid only as long as the chunk is). */
+export function chunkBytes(chunk: Chunk): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
+  if (Buffer.isBuffer(chunk)) return chunk;
+  return chunk instanceof ArrayBuffer ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
