@@ -168,8 +168,15 @@ interface DecisionTarget {
   decide(decision: Decision): void;
 }
 
-/** Runs the API's middleware chain and hands the decision over (a thrown or rejected middleware is a 500). */
+/**
+ * Runs the API's middleware chain and hands the decision over (a thrown or rejected middleware is a 500);
+ * an API without middleware goes straight on.
+ */
 function runDecision(options: FrontDoorOptions, ctx: RequestContext, exchange: DecisionTarget): void {
+  if (ctx.api.pipeline.length === 0) {
+    exchange.decide(undefined);
+    return;
+  }
   let decision: Decision | Promise<Decision>;
   try {
     decision = runPipeline(ctx, ctx.api.pipeline);
@@ -221,11 +228,8 @@ export function serveRequest(options: FrontDoorOptions, res: ResponseWriter, inp
     exchange.bodyReady(false);
   }
   // options_passthrough: Tyk runs no middleware at all for OPTIONS (api-definition.md §6).
-  if (ctx.api.pipeline.length === 0 || (ctx.api.isOptionsPassthrough && input.method === 'OPTIONS')) {
-    exchange.decide(undefined);
-    return;
-  }
-  runDecision(options, ctx, exchange);
+  if (ctx.api.isOptionsPassthrough && input.method === 'OPTIONS') exchange.decide(undefined);
+  else runDecision(options, ctx, exchange);
 }
 
 /**
@@ -240,8 +244,7 @@ export function serveUpgrade(options: FrontDoorOptions, res: HttpResponse, input
   const exchange = new WebSocketExchange(res, ctx, options.listener, upgrade, () => options.closeConnections || state.isDraining);
   res.onAborted(() => exchange.clientAborted());
   state.inFlight++;
-  if (ctx.api.pipeline.length === 0) exchange.decide(undefined);
-  else runDecision(options, ctx, exchange);
+  runDecision(options, ctx, exchange);
 }
 
 /**
@@ -254,8 +257,7 @@ export function serveTunnel(options: FrontDoorOptions, client: Duplex, early: Bu
   if (ctx === null) return;
   options.state.inFlight++;
   const tunnel = new UpgradeTunnel(client, early, ctx, upgrade, options.listener);
-  if (ctx.api.pipeline.length === 0) tunnel.decide(undefined);
-  else runDecision(options, ctx, tunnel);
+  runDecision(options, ctx, tunnel);
 }
 
 /** Whether a `Te` value lists the token `trailers` (ASCII case-insensitive, `trailers;q=…` does not count). */
