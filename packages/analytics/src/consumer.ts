@@ -87,11 +87,18 @@ export class AnalyticsConsumer {
     return { batches, records };
   }
 
-  /** Aggregates then acknowledges; resolves with the records newly aggregated. */
+  /**
+   * Aggregates then acknowledges; resolves with the records newly aggregated. The batches' writes go out
+   * together (one round trip for the read's batches, not one per batch and hour: each write is a script
+   * call that is idempotent on its own); the acknowledgement waits for all of them, so a failed write
+   * leaves every batch of the read to be delivered again.
+   */
   private async consume(batches: readonly StreamBatch[]): Promise<number> {
     const { metrics } = this.options;
+    const applied: Promise<number>[] = [];
+    for (const batch of batches) applied.push(this.apply(batch));
     let aggregated = 0;
-    for (const batch of batches) aggregated += await this.apply(batch);
+    for (const n of await Promise.all(applied)) aggregated += n;
     await this.options.queue.ack(batches);
     metrics.batchesConsumed.inc(batches.length);
     return aggregated;
@@ -112,13 +119,18 @@ export class AnalyticsConsumer {
     }
     const { hours, skipped } = aggregate;
     if (skipped > 0) metrics.recordsSkipped.inc(skipped);
-    let aggregated = 0;
+    const writes: Promise<number>[] = [];
     for (const hour of hours.values()) {
       let n = 0;
       for (const e of hour.entries.values()) if (e.dimension === 'total') n += e.counter.hits;
-      if (await writeHour(redis, batch.id || batch.entryId, hour)) aggregated += n;
-      else metrics.duplicateBatches.inc();
+      writes.push(writeHour(redis, batch.id || batch.entryId, hour).then((isNew) => {
+        if (isNew) return n;
+        metrics.duplicateBatches.inc();
+        return 0;
+      }));
     }
+    let aggregated = 0;
+    for (const n of await Promise.all(writes)) aggregated += n;
     metrics.recordsAggregated.inc(aggregated);
     return aggregated;
   }
