@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '@tollgate/gateway';
 import { createLogger, loadConfigOrExit, resolveConfigFile } from './config-loading.js';
 import { parseRange } from '@tollgate/control-plane';
-import { printTopTags, startAnalytics } from './commands/analytics.js';
+import { lowerPriority, printTopTags, startAnalytics } from './commands/analytics.js';
 import { startControlPlane } from './commands/control-plane.js';
 import { startGateway } from './commands/gateway.js';
 import { addCommand, generateCommand } from './commands/certs.js';
@@ -14,6 +14,12 @@ const program = new Command('tollgate').version(VERSION).description('An API gat
 const integer = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+};
+
+const niceValue = (value: string): number => {
+  const n = integer(value);
+  if (n > 19) throw new InvalidArgumentError('must be 0 to 19');
   return n;
 };
 
@@ -50,9 +56,11 @@ const analytics = program.command('analytics')
   .option('-c, --config <file>', 'tollgate.json (tyk.conf key names)')
   .option('--metrics-port <port>', 'port of this process\'s /metrics (0 = none)', integer, 9092)
   .option('--interval-ms <ms>', 'how often a drain job runs', integer, 500)
-  .action(async (opts: { config?: string; metricsPort: number; intervalMs: number }) => {
+  .option('--nice <n>', 'CPU priority as a nice value, 0 (unchanged) to 19: the consumer yields to gateway workers on a shared machine', niceValue, 10)
+  .action(async (opts: { config?: string; metricsPort: number; intervalMs: number; nice: number }) => {
     const config = loadConfigOrExit(resolveConfigFile(opts.config));
     const logger = createLogger(config, 'analytics');
+    lowerPriority(opts.nice, logger);
     const service = await startAnalytics(config, logger, { metricsPort: opts.metricsPort, intervalMs: Math.max(50, opts.intervalMs) }).catch((err: Error) => {
       logger.fatal(err.message);
       process.exit(1);

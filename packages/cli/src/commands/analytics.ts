@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import type { GatewayConfig } from '@tollgate/apidef';
 import { queryAggregates, startAnalyticsService, type AnalyticsService, type CounterJson } from '@tollgate/analytics';
 import { createRedisClient, waitForReady } from '@tollgate/store';
@@ -6,6 +7,23 @@ import type { Logger } from 'pino';
 export interface AnalyticsCommandOptions {
   readonly metricsPort: number;
   readonly intervalMs: number;
+}
+
+/**
+ * Lowers this process's CPU priority to `nice` (0, or a value it is already at or below, leaves it as it is). The consumer is batch work: where it
+ * shares cores with gateway workers, it should wait for them rather than preempt them, and it needs a
+ * small share to keep up (about 1 µs per record). Raising the nice value needs no privilege; a failure
+ * (a platform without priorities) is logged and changes nothing else.
+ */
+export function lowerPriority(nice: number, logger: Logger): void {
+  try {
+    // Only ever lowered: a process already started at a lower priority (nice 15, say) stays there.
+    if (nice <= getPriority()) return;
+    setPriority(nice);
+    logger.info({ nice: getPriority() }, 'analytics consumer runs at a lower CPU priority');
+  } catch (err) {
+    logger.warn({ err: (err as Error).message, nice }, 'could not lower the CPU priority; running at the inherited one');
+  }
 }
 
 /** `tollgate analytics`: the consumer that aggregates records, with its own `/metrics`. */
