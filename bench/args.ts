@@ -16,15 +16,18 @@ export interface Options {
   rounds: number;
   /** Run `tollgate analytics` beside the analytics-on rows (true), or leave the records queued in Redis. */
   consumer: boolean;
+  /** Analytics off/on pairs per worker count (the on/off ratio is their median). */
+  pairs: number;
 }
 
-const USAGE = `usage: node bench/dist/run.js [--rounds 5] [--duration 3s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,analytics,nginx-tls,tollgate-tls] [--consumer on|off]
+const USAGE = `usage: node bench/dist/run.js [--rounds 5] [--duration 3s] [--connections 64] [--threads 1] [--only direct,nginx,tollgate,analytics,nginx-tls,tollgate-tls] [--consumer on|off] [--pairs 16]
   --only        "analytics" is the keyless analytics off/on pairs (they run after the tollgate rows)
   --rounds N    measure every row N times, round-robin with the rows it is compared with; the table shows medians
-  --duration D  one measured run (wrk syntax: 3s, 1m), after a 2 s warm-up of each proxy before the first round`;
+  --duration D  one measured run (wrk syntax: 3s, 1m), after a 2 s warm-up of each proxy before the first round
+  --pairs N     analytics off/on pairs per worker count (each pair is two runs; the on/off ratio is the median of the pairs)`;
 
 export function parseArgs(argv: string[]): Options {
-  const opts: Options = { duration: "3s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 5, consumer: true };
+  const opts: Options = { duration: "3s", connections: 64, threads: 1, only: [...SCENARIOS], rounds: 5, consumer: true, pairs: 16 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--help" || flag === "-h") throw new UsageError(USAGE);
@@ -47,6 +50,9 @@ export function parseArgs(argv: string[]): Options {
         break;
       case "--rounds":
         opts.rounds = positiveInt(flag, value);
+        break;
+      case "--pairs":
+        opts.pairs = positiveInt(flag, value);
         break;
       case "--consumer":
         if (value !== "on" && value !== "off") throw new UsageError(`--consumer must be on or off, got ${value}`);

@@ -49,7 +49,7 @@ function renderReport(opts: Options, tools: Tools, outcome: Outcome): string {
   const cost = renderAnalyticsCost(outcome.rows);
   const notes = renderTollgateNotes(outcome.rows).map((n) => `\n${n}`);
   const latency = renderLatency(outcome.latency, LIGHT_CONNECTIONS, opts.rounds);
-  return [...header, renderTable(outcome.rows, opts.rounds), ...(cost.length > 0 ? ["", ...cost] : []), ...(latency.length > 0 ? ["", ...latency] : []), ...notes, ...failures].join("\n") + "\n";
+  return [...header, renderTable(outcome.rows, opts.rounds, opts.pairs), ...(cost.length > 0 ? ["", ...cost] : []), ...(latency.length > 0 ? ["", ...latency] : []), ...notes, ...failures].join("\n") + "\n";
 }
 
 function writeReport(report: string): string {

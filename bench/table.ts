@@ -92,7 +92,7 @@ const HEADERS = ["scenario", "processes", "rps", "p50 ms", "p99 ms", "rps / ngin
 const find = (rows: Row[], session: string, scenario: string, processes: number): Row | undefined =>
   rows.find((r) => r.session === session && r.scenario === scenario && r.processes === processes);
 
-export function renderTable(measurements: readonly Measurement[], rounds: number): string {
+export function renderTable(measurements: readonly Measurement[], rounds: number, pairs = rounds): string {
   const rows = groupRows(measurements);
   const direct = rows.find((r) => r.scenario === "direct");
   const directP99 = direct ? summarise(direct).p99Ms : undefined;
@@ -115,20 +115,25 @@ export function renderTable(measurements: readonly Measurement[], rounds: number
       directP99 !== undefined && r !== direct ? (s.p99Ms - directP99).toFixed(2) : "—",
     ];
   });
-  return [...markdownRows(HEADERS, [HEADERS, ...cells]), "", methodLine(rows, rounds), ...shortRows(rows, rounds), ...errorNotes(measurements)].join("\n");
+  return [...markdownRows(HEADERS, [HEADERS, ...cells]), "", methodLine(rows, rounds, pairs), ...shortRows(rows, rounds, pairs), ...errorNotes(measurements)].join("\n");
 }
 
-function methodLine(rows: Row[], rounds: number): string {
-  const analytics = rows.some((r) => r.scenario === "tollgate+analytics");
+/** Analytics rows are measured in `--pairs` off/on pairs, the others in `--rounds` rounds. */
+const isAnalyticsRow = (r: Row): boolean => r.session.startsWith("analytics");
+
+function methodLine(rows: Row[], rounds: number, pairs: number): string {
+  const analytics = rows.some(isAnalyticsRow);
   return `Each row: median rps, p50 and p99 of ${rounds} run(s), measured round-robin in ${rounds} round(s) with the rows it is compared with ` +
-    `(direct, nginx and the tollgate rows of one process count; nginx-tls and tollgate-tls${analytics ? "; analytics off/on pairs" : ""}). ` +
+    `(direct, nginx and the tollgate rows of one process count; nginx-tls and tollgate-tls)` +
+    `${analytics ? `; the analytics rows: ${pairs} off/on pairs, the two gateways side by side (each started first for half of them), off measured first in odd pairs and on first in even ones` : ""}. ` +
     `rps / nginx and rps / keyless are the median of the ${rounds} per-round ratios (round r of the row over round r of its baseline), ` +
     `which cancels the machine's drift; "—" where the baseline was not in the same rounds. p99 added = the row's median p99 − direct's median p99.`;
 }
 
-/** A row with fewer runs than rounds (a run failed): its medians and ratios rest on fewer runs. */
-function shortRows(rows: Row[], rounds: number): string[] {
-  return rows.filter((r) => r.runs.length < rounds).map((r) => `\n**${r.scenario} x${r.processes}: only ${r.runs.length} of ${rounds} run(s)**`);
+/** A row with fewer runs than rounds (or pairs) (a run failed): its medians and ratios rest on fewer runs. */
+function shortRows(rows: Row[], rounds: number, pairs: number): string[] {
+  const expected = (r: Row) => (isAnalyticsRow(r) ? pairs : rounds);
+  return rows.filter((r) => r.runs.length < expected(r)).map((r) => `\n**${r.scenario} x${r.processes}: only ${r.runs.length} of ${expected(r)} run(s)**`);
 }
 
 /** wrk counts non-2xx answers and socket errors separately from rps; a fast row full of 502s is not fast. */
@@ -250,6 +255,6 @@ export function renderLatency(measurements: readonly Measurement[], connections:
   });
   return [
     `Latency at light load (${connections} connections, 1 process; medians of ${rounds} round(s), interleaved with the x1 rows above):`, "",
-    ...markdownRows(head, [head, ...cells], 1), ...shortRows(rows, rounds), ...errorNotes(measurements),
+    ...markdownRows(head, [head, ...cells], 1), ...shortRows(rows, rounds, rounds), ...errorNotes(measurements),
   ];
 }

@@ -25,8 +25,12 @@ export interface TollgateCluster {
   /** A second configuration: the same cluster with `use_ssl` and the benchmark certificate. */
   tlsConfigFile: string;
   tlsListenPort: number;
-  /** The plain configuration with `enable_analytics` on (the analytics-on rows). */
+  /**
+   * The plain configuration with `enable_analytics` on and ports of its own: the analytics-on gateway runs
+   * beside the plain one, and the pairs alternate between them.
+   */
   analyticsConfigFile: string;
+  analyticsListenPort: number;
   children: Child[];
 }
 
@@ -57,8 +61,11 @@ export async function startControlPlane(
     ...config, listen_port: tlsListenPort,
     http_server_options: { use_ssl: true, certificates: [{ domain_name: "127.0.0.1", cert_file: tls.cert, key_file: tls.key }] },
   }, null, 2));
+  const [analyticsListenPort, analyticsMetricsPort] = [await freePort(), await freePort()];
   const analyticsConfigFile = join(dir, "tollgate-analytics.json");
-  writeFileSync(analyticsConfigFile, JSON.stringify({ ...config, enable_analytics: true }, null, 2));
+  writeFileSync(analyticsConfigFile, JSON.stringify({
+    ...config, listen_port: analyticsListenPort, metrics_port: analyticsMetricsPort, enable_analytics: true,
+  }, null, 2));
   writeFileSync(join(dir, "apps", "bench.json"), JSON.stringify(keylessApi(upstreamPort), null, 2));
   writeLimitedApi(dir, upstreamPort);
   const control = startChild("control-plane", process.execPath, [cli, "control-plane", "--config", configFile], join(dir, "control-plane.log"), repoRoot);
@@ -68,7 +75,7 @@ export async function startControlPlane(
     const auth = await createCredentials(controlUrl, config.secret, jwtSecret);
     const limitedKeyHeader = await createLimitedKey(controlUrl, config.secret);
     return {
-      configFile, analyticsConfigFile, listenPort, redisPort, limitedKeyHeader, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth,
+      configFile, analyticsConfigFile, analyticsListenPort, listenPort, redisPort, limitedKeyHeader, tlsConfigFile, tlsListenPort, controlUrl, secret: config.secret, auth,
       children: [redis, control],
     };
   } catch (err) {
@@ -84,13 +91,19 @@ export async function startGateway(repoRoot: string, dir: string, cluster: Tollg
   const kind = isTls ? "tls-" : withAnalytics ? "analytics-" : "";
   const gateway = startChild(`gateway ${kind}x${workers}`, process.execPath, args, join(dir, `gateway-${kind}${workers}.log`), repoRoot);
   try {
-    const url = isTls ? `https://127.0.0.1:${cluster.tlsListenPort}` : `http://127.0.0.1:${cluster.listenPort}`;
+    const url = gatewayBaseUrl(cluster, isTls, withAnalytics);
     await waitFor200(`${url}${LISTEN_PATH}`, gateway, 20_000);
   } catch (err) {
     await stopChild(gateway);
     throw err;
   }
   return gateway;
+}
+
+/** Where a gateway started by `startGateway` with these flags listens. */
+export function gatewayBaseUrl(cluster: TollgateCluster, isTls: boolean, withAnalytics: boolean): string {
+  if (isTls) return `https://127.0.0.1:${cluster.tlsListenPort}`;
+  return `http://127.0.0.1:${withAnalytics ? cluster.analyticsListenPort : cluster.listenPort}`;
 }
 
 /** `tollgate analytics` consuming the records of the analytics-on rows while they run. */
