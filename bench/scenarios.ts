@@ -286,8 +286,7 @@ function tollgateSide(plan: Plan, cluster: TollgateCluster, workers: number, isT
  * beside it on the same cores, unless `--consumer off`): the issue asks for on ≥ 0.95 × off. The two
  * gateways (plain config, analytics config on ports of its own) run side by side, each warmed up once, and
  * `--pairs` off/on pairs are measured per worker count: a pair is two adjacent runs, off then on in odd
- * pairs and on then off in even ones, so a drift of the machine does not always land on the same side;
- * half the pairs with each gateway started first.
+ * pairs and on then off in even ones, so a drift of the machine does not always land on the same side.
  * After every run the queue is left to drain (the consumer aggregates what the run queued), so a run never
  * pays for the one before it, and the consumer's and Redis's CPU of that drain is charged to the run.
  */
@@ -298,29 +297,32 @@ async function analyticsRuns(plan: Plan, hook: string, outcome: Outcome, cluster
   const redisPid = cluster.children[0]!.proc.pid!;
   for (const workers of PROCESS_COUNTS) {
     const session = `analytics x${workers}`;
-    console.log(`\n${session}: ${plan.opts.pairs} off/on pair(s), the two gateways side by side`);
-    // Of two gateways started one after the other, the second measured 1-3 % slower than the first in
-    // A/A runs (same config twice) on the project's VM: the first half of the pairs runs with the plain
-    // gateway started first, the second half with both restarted the other way round.
-    const half = Math.ceil(plan.opts.pairs / 2);
-    for (const [first, last, startOrder] of [[1, half, [false, true]], [half + 1, plan.opts.pairs, [true, false]]] as const) {
-      if (first > last) continue;
-      const gateways: Child[] = [];
-      try {
-        const targets: Target[] = [];
-        for (const withAnalytics of startOrder) {
-          const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, false, withAnalytics);
-          gateways.push(gateway);
-          targets.push(analyticsTarget(cluster, gateway, workers, withAnalytics, redisPid, consumer));
+    console.log(`\n${session}: ${plan.opts.pairs} off/on pair(s), the two gateways side by side, restarted every two pairs`);
+    // Blocks of two pairs (off, on, on, off), both gateways restarted for every block and the one started
+    // first alternating: a gateway process keeps for its life a speed of its own (a few % either way on the
+    // project's VM, also between two starts of the same config), so the pairs sample many starts of each.
+    for (let first = 1, block = 1; first <= plan.opts.pairs; first += 2, block++) {
+      const last = Math.min(first + 1, plan.opts.pairs);
+      const startOrder = block % 2 === 1 ? [false, true] : [true, false];
+      // A block that fails is reported and left out; the other blocks still give their pairs.
+      await attempt(outcome, `${session} pairs ${first}-${last}`, async () => {
+        const gateways: Child[] = [];
+        try {
+          const targets = new Map<boolean, Target>();
+          for (const withAnalytics of startOrder) {
+            const gateway = await startGateway(plan.repoRoot, dir, cluster, workers, false, withAnalytics);
+            gateways.push(gateway);
+            targets.set(withAnalytics, analyticsTarget(cluster, gateway, workers, withAnalytics, redisPid, consumer));
+          }
+          const [off, on] = [targets.get(false)!, targets.get(true)!];
+          for (const target of [off, on]) await warmUp(plan, hook, target);
+          for (let pair = first; pair <= last; pair++) {
+            for (const target of pair % 2 === 1 ? [off, on] : [on, off]) await measureRun(plan, hook, outcome, session, pair, target);
+          }
+        } finally {
+          for (const gateway of gateways) await stopChild(gateway);
         }
-        for (const target of targets) await warmUp(plan, hook, target);
-        const [off, on] = startOrder[0] ? [targets[1]!, targets[0]!] : [targets[0]!, targets[1]!];
-        for (let pair = first; pair <= last; pair++) {
-          for (const target of pair % 2 === 1 ? [off, on] : [on, off]) await measureRun(plan, hook, outcome, session, pair, target);
-        }
-      } finally {
-        for (const gateway of gateways) await stopChild(gateway);
-      }
+      });
     }
   }
 }

@@ -125,7 +125,7 @@ function methodLine(rows: Row[], rounds: number, pairs: number): string {
   const analytics = rows.some(isAnalyticsRow);
   return `Each row: median rps, p50 and p99 of ${rounds} run(s), measured round-robin in ${rounds} round(s) with the rows it is compared with ` +
     `(direct, nginx and the tollgate rows of one process count; nginx-tls and tollgate-tls)` +
-    `${analytics ? `; the analytics rows: ${pairs} off/on pairs, the two gateways side by side (each started first for half of them), off measured first in odd pairs and on first in even ones` : ""}. ` +
+    `${analytics ? `; the analytics rows: ${pairs} off/on pairs, the two gateways side by side, restarted every two pairs (the one started first alternating), off measured first in odd pairs and on first in even ones` : ""}. ` +
     `rps / nginx and rps / keyless are the median of the ${rounds} per-round ratios (round r of the row over round r of its baseline), ` +
     `which cancels the machine's drift; "—" where the baseline was not in the same rounds. p99 added = the row's median p99 − direct's median p99.`;
 }
