@@ -153,7 +153,7 @@ describe('aggregation straight from the bytes of a batch', () => {
       const fromTuples = aggregateBatch(records, opts);
       assert.equal(fromTuples.hours.size, 2);
       assert.ok(fromTuples.skipped > 0);
-      for (const bytes of [encodeRecordBatch(records, 0), encodeOlderRecordBatch(records, 2, 0), encodeOlderRecordBatch(records, 1, 0)]) {
+      for (const bytes of [encodeRecordBatch(records, 0), encodeOlderRecordBatch(records, 3, 0), encodeOlderRecordBatch(records, 2, 0), encodeOlderRecordBatch(records, 1, 0)]) {
         const fromBytes = aggregateBatchBytes(bytes, opts);
         assert.deepEqual(fromBytes, aggregateBatch(decodeRecordTuples(bytes).records, opts));
         assert.deepEqual(fromBytes, fromTuples);

@@ -56,7 +56,7 @@ describe('analytics record codec', () => {
     const bad = encodeRecordBatch([tuple()]);
     assert.throws(() => decodeRecordBatch(Buffer.from([0xc1])), Error);
     assert.throws(() => decodeRecordBatch(Buffer.from([0x93, 1, 0, 0x90])), /not \[version, tz offset, apis, records\]/);
-    assert.throws(() => decodeRecordBatch(Buffer.concat([bad.subarray(0, 1), Buffer.from([4]), bad.subarray(2)])), /unknown version 4/);
+    assert.throws(() => decodeRecordBatch(Buffer.concat([bad.subarray(0, 1), Buffer.from([5]), bad.subarray(2)])), /unknown version 5/);
   });
 
   it('hour buckets are UTC YYYYMMDDHH', () => {

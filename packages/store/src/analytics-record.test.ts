@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { decodeRecordTuples, encodeRecordBatch, RecordBatchWriter, type RecordApiInfo, type RecordTuple } from './analytics-record.js';
+import { ALL_FIELDS_MASK, FIELD_BITS, MASK_FIELDS } from './record-wire.js';
 
 const A: RecordApiInfo = { apiId: 'a', apiName: 'API A', orgId: 'o', listenPath: '/a/', tags: ['public'], expireAfterMs: 60_000 };
 const B: RecordApiInfo = { apiId: 'b', apiName: 'Bé ✓', orgId: '', listenPath: '/b/', tags: [], expireAfterMs: 3_155_760_000_000 };
@@ -44,11 +45,12 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
       const bytes = encodeRecordBatch(records, tz);
       const decoded = decodeRecordTuples(bytes);
       assert.deepEqual(decoded, reference(records, tz));
-      // Plain msgpack: any msgpack reader reads it (nil where a value repeats, times as differences).
+      // Plain msgpack: any msgpack reader reads it (records as [mask, ...values sent], times as differences).
       const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
-      assert.deepEqual([plain[0], plain[1], plain[2].length, plain[3].length], [3, tz, 2, records.length]);
-      // rawPath equal to path is sent as nil.
-      assert.deepEqual(plain[3][0]!.slice(1), [...records[0]!.slice(1, 18), null]);
+      assert.deepEqual([plain[0], plain[1], plain[2].length, plain[3].length], [4, tz, 2, records.length]);
+      // The first record sends every field in bit order, but rawPath, which equals its path.
+      const first = records[0]!;
+      assert.deepEqual(plain[3][0], [ALL_FIELDS_MASK & ~FIELD_BITS[18]!, ...MASK_FIELDS.filter((k) => k !== 18).map((k) => (k === 0 ? 0 : first[k]))]);
       assert.equal(decoded.tzOffsetMinutes, tz);
       assert.equal(decoded.records.length, records.length);
     }
@@ -67,11 +69,16 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
     }
   });
 
-  it('a value equal to the one of the record before is sent as one byte; times as differences', () => {
+  it('a value equal to the one of the record before is not sent; times as differences', () => {
     const same = Array.from({ length: 100 }, (_, i) => tuple(A, 0, { 7: T0 + i * 3, 14: ['x-team-blue'] }));
     const bytes = encodeRecordBatch(same, 0);
-    assert.ok(bytes.length < version1(same, 0).length / 3, `${bytes.length} bytes against ${version1(same, 0).length}`);
+    assert.ok(bytes.length < version1(same, 0).length / 15, `${bytes.length} bytes against ${version1(same, 0).length}`);
     assert.deepEqual(decodeRecordTuples(bytes), reference(same, 0));
+    // Each record after the first is [mask, time difference]: 3 bytes.
+    const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
+    assert.deepEqual(plain[3].slice(1, 4), [[FIELD_BITS[7], 3], [FIELD_BITS[7], 3], [FIELD_BITS[7], 3]]);
+    // 99 records of 3 bytes; the records' array header takes 3 bytes for 100 records, 1 for one.
+    assert.equal(bytes.length - encodeRecordBatch(same.slice(0, 1), 0).length, 99 * 3 + 2);
     // Times going backwards (a clock step) and strings that come back after a different value.
     const mixed = [tuple(A, 1, { 7: T0 }), tuple(A, 2, { 7: T0 - 5000, 1: 'POST' }), tuple(B, 1, { 7: T0 + 0.5 }), tuple(A, 1, { 7: T0 })];
     assert.deepEqual(decodeRecordTuples(encodeRecordBatch(mixed, 0)), reference(mixed, 0));
@@ -89,7 +96,7 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
     assert.throws(() => decodeRecordTuples(bad), /record 0: field 1 repeats a record that does not exist/);
   });
 
-  it('reads version 2 batches (18 fields, repeats as nil); version 3 sends rawPath only when it is not the path', () => {
+  it('reads version 2 batches (18 fields, repeats as nil); rawPath is sent only when it is not the path', () => {
     const v2 = packr.pack([2, 0, [['a', 'A', 'o', '/a/', [], 1]], [
       [0, ...tuple(A, 1).slice(1, 7), T0, ...tuple(A, 1).slice(8, 18)],
       [0, null, null, '/y', null, -1, null, 5, 200, null, null, 3, 2, null, null, null, false, null],
@@ -99,7 +106,9 @@ describe('RecordBatchWriter (wire format of a queued batch)', () => {
     const tracked = tuple(A, 1, { 3: '/widgets/{id}', 16: true, 18: '/widgets/7' });
     const bytes = encodeRecordBatch([tracked, tuple(A, 2)], 0);
     const plain = packr.unpack(bytes) as [number, number, unknown[], unknown[][]];
-    assert.deepEqual(plain[3].map((r) => r[18]), ['/widgets/7', null]);
+    const sendsRawPath = (row: unknown[]) => ((row[0] as number) & FIELD_BITS[18]!) !== 0;
+    assert.deepEqual(plain[3].map(sendsRawPath), [true, false]);
+    assert.ok(plain[3][0]!.includes('/widgets/7'));
     assert.deepEqual(decodeRecordTuples(bytes).records.map((r) => [r[3], r[16], r[18]]), [['/widgets/{id}', true, '/widgets/7'], ['/x/2', false, '/x/2']]);
     const wrong = packr.pack([3, 0, [['a', 'A', 'o', '/a/', [], 1]], [[0, ...tuple(A, 1).slice(1, 18), 7]]]);
     assert.throws(() => decodeRecordTuples(wrong), /record 0: field 18 must be a string/);

@@ -1,5 +1,5 @@
 import { RecordBatchReader } from './record-batch-reader.js';
-import { ROW_FIELDS, WIRE_VERSION } from './record-wire.js';
+import { ALL_FIELDS_MASK, bitCount, FIELD_BITS, WIRE_VERSION } from './record-wire.js';
 
 /**
  * One analytics record, field for field and name for name as Tyk's (spec analytics.md §2), so a
@@ -100,8 +100,26 @@ export type RecordTuple = [
   rawPath: string,
 ];
 
-/** msgpack nil: "same as the previous record" since version 2 (see record-wire.ts). */
-const NIL = 0xc0;
+/** Mask bit of each field, by its tuple position (record-wire.ts). */
+const API_BIT = FIELD_BITS[0]!;
+const METHOD_BIT = FIELD_BITS[1]!;
+const HOST_BIT = FIELD_BITS[2]!;
+const PATH_BIT = FIELD_BITS[3]!;
+const ORIGINAL_PATH_BIT = FIELD_BITS[4]!;
+const CONTENT_LENGTH_BIT = FIELD_BITS[5]!;
+const USER_AGENT_BIT = FIELD_BITS[6]!;
+const TIME_BIT = FIELD_BITS[7]!;
+const STATUS_BIT = FIELD_BITS[8]!;
+const API_KEY_BIT = FIELD_BITS[9]!;
+const OAUTH_ID_BIT = FIELD_BITS[10]!;
+const TOTAL_BIT = FIELD_BITS[11]!;
+const UPSTREAM_BIT = FIELD_BITS[12]!;
+const IP_BIT = FIELD_BITS[13]!;
+const TAGS_BIT = FIELD_BITS[14]!;
+const ALIAS_BIT = FIELD_BITS[15]!;
+const TRACK_PATH_BIT = FIELD_BITS[16]!;
+const API_VERSION_BIT = FIELD_BITS[17]!;
+const RAW_PATH_BIT = FIELD_BITS[18]!;
 
 /** Bytes a string can take in msgpack at most: header (5) + 3 UTF-8 bytes per UTF-16 unit. */
 const maxStr = (s: string): number => 5 + 3 * s.length;
@@ -139,16 +157,6 @@ function putStr(buf: Buffer, p: number, s: string): number {
     p += 4;
   }
   return p + buf.write(s, p, bytes, 'utf8');
-}
-
-/** Writes `s`, or nil when it equals the previous record's value of this field (`prev[k]`). */
-function putField(buf: Buffer, p: number, prev: (string | null)[], k: number, s: string): number {
-  if (prev[k] === s) {
-    buf[p] = NIL;
-    return p + 1;
-  }
-  prev[k] = s;
-  return putStr(buf, p, s);
 }
 
 function sameStrings(a: readonly string[], b: readonly string[] | null): boolean {
@@ -218,9 +226,10 @@ function putNum(buf: Buffer, p: number, v: number): number {
 /**
  * Writes a batch for the queue (one stream entry) record by record, straight into one growing buffer, in
  * the latest form (see `WIRE_VERSION` in record-wire.ts): plain msgpack, each API's fields once per batch,
- * and a value that repeats the previous record's (method, host, user agent, client IP...) as one byte. Nothing is allocated
- * per record and nothing per record stays on the heap until the batch is sent, so a record costs a few
- * byte writes on the request path (about 20 bytes for a keyless request) instead of a tuple that survives
+ * and of each record only a mask and the values that differ from the previous record's (a method, host,
+ * user agent or client IP that repeats is not written at all). Nothing is allocated per record and nothing
+ * per record stays on the heap until the batch is sent, so a record costs a few comparisons and byte writes
+ * on the request path (3 to 6 bytes for a keyless request) instead of a tuple that survives
  * into the old generation and a generic msgpack pass later. The buffer is reused from one batch to the next.
  *
  * @example
@@ -235,10 +244,25 @@ export class RecordBatchWriter {
   private apis: RecordApiInfo[] = [];
   private lastApi: RecordApiInfo | null = null;
   private lastIndex = 0;
-  /** The previous record's string fields, by field position (null: none yet in this batch). */
-  private readonly prev: (string | null)[] = new Array<string | null>(ROW_FIELDS).fill(null);
-  private prevTags: readonly string[] | null = null;
+  /** The previous record's values (see `remember`); meaningless before the batch's first record. */
+  private prevApiIndex = 0;
+  private prevMethod = '';
+  private prevHost = '';
+  private prevPath = '';
+  private prevOriginalPath = '';
+  private prevContentLength = 0;
+  private prevUserAgent = '';
   private prevTime = 0;
+  private prevStatus = 0;
+  private prevApiKey = '';
+  private prevOauthId = '';
+  private prevTotal = 0;
+  private prevUpstream = 0;
+  private prevIp = '';
+  private prevTags: readonly string[] = [];
+  private prevAlias = '';
+  private prevTrackPath = false;
+  private prevApiVersion = '';
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(64, initialBytes));
@@ -255,60 +279,104 @@ export class RecordBatchWriter {
   }
 
   /**
-   * One record: the fields of a `RecordTuple`, in its order. A record is written whole or not at all (a
-   * value of the wrong type throws and leaves the batch as it was).
+   * One record: the fields of a `RecordTuple`, in its order, as `[mask, ...the values that changed]` (see
+   * record-wire.ts). A record is written whole or not at all (a value of the wrong type throws and leaves
+   * the batch as it was: what the next record is compared with changes only once a record is written).
    */
   write(
     api: RecordApiInfo, method: string, host: string, path: string, originalPath: string, contentLength: number,
     userAgent: string, timeMs: number, status: number, apiKey: string, oauthId: string, totalMs: number, upstreamMs: number,
     ip: string, requestTags: readonly string[], alias: string, trackPath: boolean, apiVersion: string, rawPath: string,
   ): void {
-    // One bound for the whole record, so the writes below need no checks: 3 (row header) + 6 × 9 (numbers,
-    // index and boolean) + 5 (tags header) + the strings at their largest.
-    let need = 62 + maxStr(method) + maxStr(host) + maxStr(path) + maxStr(originalPath) + maxStr(userAgent) + maxStr(apiKey)
-      + maxStr(oauthId) + maxStr(ip) + maxStr(alias) + maxStr(apiVersion) + (rawPath === path ? 1 : maxStr(rawPath));
-    for (let i = 0; i < requestTags.length; i++) need += maxStr(requestTags[i]!);
+    const apiIndex = this.apiIndex(api);
+    const dt = timeMs - this.prevTime;
+    // Which fields are sent: all in the first record (but rawPath); then those that differ from the
+    // previous record's. rawPath is sent whenever it is not the record's own path.
+    let mask: number;
+    if (this.count === 0) {
+      mask = ALL_FIELDS_MASK & ~RAW_PATH_BIT;
+    } else {
+      mask = 0;
+      if (dt !== 0) mask |= TIME_BIT;
+      if (totalMs !== this.prevTotal) mask |= TOTAL_BIT;
+      if (upstreamMs !== this.prevUpstream) mask |= UPSTREAM_BIT;
+      if (status !== this.prevStatus) mask |= STATUS_BIT;
+      if (path !== this.prevPath) mask |= PATH_BIT;
+      if (originalPath !== this.prevOriginalPath) mask |= ORIGINAL_PATH_BIT;
+      if (ip !== this.prevIp) mask |= IP_BIT;
+      if (contentLength !== this.prevContentLength) mask |= CONTENT_LENGTH_BIT;
+      if (userAgent !== this.prevUserAgent) mask |= USER_AGENT_BIT;
+      if (apiKey !== this.prevApiKey) mask |= API_KEY_BIT;
+      if (!sameStrings(requestTags, this.prevTags)) mask |= TAGS_BIT;
+      if (method !== this.prevMethod) mask |= METHOD_BIT;
+      if (host !== this.prevHost) mask |= HOST_BIT;
+      if (alias !== this.prevAlias) mask |= ALIAS_BIT;
+      if (apiVersion !== this.prevApiVersion) mask |= API_VERSION_BIT;
+      if (oauthId !== this.prevOauthId) mask |= OAUTH_ID_BIT;
+      if (trackPath !== this.prevTrackPath) mask |= TRACK_PATH_BIT;
+      if (apiIndex !== this.prevApiIndex) mask |= API_BIT;
+    }
+    if (rawPath !== path) mask |= RAW_PATH_BIT;
+    // One bound for the whole record, so the writes below need no checks: 3 (row header) + 5 (mask) + 6 × 9
+    // (numbers) + 2 (index, boolean) + 5 (tags header) + the strings sent at their largest.
+    let need = 69;
+    if (mask & PATH_BIT) need += maxStr(path);
+    if (mask & ORIGINAL_PATH_BIT) need += maxStr(originalPath);
+    if (mask & IP_BIT) need += maxStr(ip);
+    if (mask & RAW_PATH_BIT) need += maxStr(rawPath);
+    if (mask & USER_AGENT_BIT) need += maxStr(userAgent);
+    if (mask & API_KEY_BIT) need += maxStr(apiKey);
+    if (mask & TAGS_BIT) for (let i = 0; i < requestTags.length; i++) need += maxStr(requestTags[i]!);
+    if (mask & METHOD_BIT) need += maxStr(method);
+    if (mask & HOST_BIT) need += maxStr(host);
+    if (mask & ALIAS_BIT) need += maxStr(alias);
+    if (mask & API_VERSION_BIT) need += maxStr(apiVersion);
+    if (mask & OAUTH_ID_BIT) need += maxStr(oauthId);
     if (this.pos + need > this.buf.length) this.grow(need);
     const buf = this.buf;
-    const prev = this.prev;
-    let p = this.pos;
-    try {
-      buf[p] = 0xdc; // array 16
-      buf[p + 1] = 0;
-      buf[p + 2] = ROW_FIELDS;
-      p = putNum(buf, p + 3, this.apiIndex(api));
-      p = putField(buf, p, prev, 1, method);
-      p = putField(buf, p, prev, 2, host);
-      p = putField(buf, p, prev, 3, path);
-      p = putField(buf, p, prev, 4, originalPath);
-      p = putNum(buf, p, contentLength);
-      p = putField(buf, p, prev, 6, userAgent);
-      p = putNum(buf, p, timeMs - this.prevTime);
-      p = putNum(buf, p, status);
-      p = putField(buf, p, prev, 9, apiKey);
-      p = putField(buf, p, prev, 10, oauthId);
-      p = putNum(buf, p, totalMs);
-      p = putNum(buf, p, upstreamMs);
-      p = putField(buf, p, prev, 13, ip);
-      if (sameStrings(requestTags, this.prevTags)) {
-        buf[p++] = NIL;
-      } else {
-        p = putArrayHead(buf, p, requestTags.length);
-        for (let i = 0; i < requestTags.length; i++) p = putStr(buf, p, requestTags[i]!);
-        this.prevTags = requestTags;
-      }
-      p = putField(buf, p, prev, 15, alias);
-      buf[p++] = trackPath ? 0xc3 : 0xc2;
-      p = putField(buf, p, prev, 17, apiVersion);
-      if (rawPath === path) buf[p++] = NIL;
-      else p = putStr(buf, p, rawPath);
-    } catch (err) {
-      // Nothing of this record is kept; the next one repeats nothing (its fields are written in full).
-      prev.fill(null);
-      this.prevTags = null;
-      throw err;
+    // The values sent, in bit order (record-wire.ts MASK_FIELDS).
+    let p = putArrayHead(buf, this.pos, 1 + bitCount(mask));
+    p = putNum(buf, p, mask);
+    if (mask & TIME_BIT) p = putNum(buf, p, dt);
+    if (mask & TOTAL_BIT) p = putNum(buf, p, totalMs);
+    if (mask & UPSTREAM_BIT) p = putNum(buf, p, upstreamMs);
+    if (mask & STATUS_BIT) p = putNum(buf, p, status);
+    if (mask & PATH_BIT) p = putStr(buf, p, path);
+    if (mask & ORIGINAL_PATH_BIT) p = putStr(buf, p, originalPath);
+    if (mask & IP_BIT) p = putStr(buf, p, ip);
+    if (mask & RAW_PATH_BIT) p = putStr(buf, p, rawPath);
+    if (mask & CONTENT_LENGTH_BIT) p = putNum(buf, p, contentLength);
+    if (mask & USER_AGENT_BIT) p = putStr(buf, p, userAgent);
+    if (mask & API_KEY_BIT) p = putStr(buf, p, apiKey);
+    if (mask & TAGS_BIT) {
+      p = putArrayHead(buf, p, requestTags.length);
+      for (let i = 0; i < requestTags.length; i++) p = putStr(buf, p, requestTags[i]!);
     }
+    if (mask & METHOD_BIT) p = putStr(buf, p, method);
+    if (mask & HOST_BIT) p = putStr(buf, p, host);
+    if (mask & ALIAS_BIT) p = putStr(buf, p, alias);
+    if (mask & API_VERSION_BIT) p = putStr(buf, p, apiVersion);
+    if (mask & OAUTH_ID_BIT) p = putStr(buf, p, oauthId);
+    if (mask & TRACK_PATH_BIT) buf[p++] = trackPath ? 0xc3 : 0xc2;
+    if (mask & API_BIT) p = putNum(buf, p, apiIndex);
+    this.prevApiIndex = apiIndex;
+    this.prevMethod = method;
+    this.prevHost = host;
+    this.prevPath = path;
+    this.prevOriginalPath = originalPath;
+    this.prevContentLength = contentLength;
+    this.prevUserAgent = userAgent;
     this.prevTime = timeMs;
+    this.prevStatus = status;
+    this.prevApiKey = apiKey;
+    this.prevOauthId = oauthId;
+    this.prevTotal = totalMs;
+    this.prevUpstream = upstreamMs;
+    this.prevIp = ip;
+    this.prevTags = requestTags;
+    this.prevAlias = alias;
+    this.prevTrackPath = trackPath;
+    this.prevApiVersion = apiVersion;
     this.pos = p;
     this.count++;
   }
@@ -351,8 +419,6 @@ export class RecordBatchWriter {
     this.count = 0;
     this.apis = [];
     this.lastApi = null;
-    this.prev.fill(null);
-    this.prevTags = null;
     this.prevTime = 0;
     return end === out.length ? out : out.subarray(0, end);
   }

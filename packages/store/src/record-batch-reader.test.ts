@@ -4,6 +4,7 @@ import { Packr } from 'msgpackr';
 import { decodeRecordTuples, encodeRecordBatch, type RecordApiInfo, type RecordTuple } from './analytics-record.js';
 import { encodeOlderRecordBatch } from './older-batches.js';
 import { RecordBatchReader } from './record-batch-reader.js';
+import { ALL_FIELDS_MASK, FIELD_BITS, MASK_FIELDS } from './record-wire.js';
 
 const A: RecordApiInfo = { apiId: 'a', apiName: 'API A', orgId: 'o', listenPath: '/a/', tags: ['public'], expireAfterMs: 60_000 };
 const B: RecordApiInfo = { apiId: 'b', apiName: 'Bé ✓', orgId: '', listenPath: '/b/', tags: [], expireAfterMs: 3_155_760_000_000 };
@@ -46,7 +47,7 @@ function referenceDecode(bytes: Buffer): { tzOffsetMinutes: number; records: Rec
   }
   if (!Array.isArray(value) || value.length !== 4) fail('not [version, tz offset, apis, records]');
   const [version, tz, apisRaw, rows] = value as unknown[];
-  if (version !== 1 && version !== 2 && version !== 3) fail(`unknown version ${JSON.stringify(version)}`);
+  if (version !== 1 && version !== 2 && version !== 3 && version !== 4) fail(`unknown version ${JSON.stringify(version)}`);
   if (typeof tz !== 'number' || !Array.isArray(apisRaw) || !Array.isArray(rows)) fail('tz offset, apis and records have the wrong types');
   const apis = (apisRaw as unknown[]).map((v, i): RecordApiInfo => {
     if (!Array.isArray(v) || v.length !== 6) fail(`api ${i} is not [id, name, org, listen path, tags, expire ms]`);
@@ -61,6 +62,7 @@ function referenceDecode(bytes: Buffer): { tzOffsetMinutes: number; records: Rec
   const repeats = (version as number) >= 2;
   const fields = version === 3 ? 19 : 18;
   const list = rows as unknown[];
+  if (version === 4) return { tzOffsetMinutes: tz as number, records: referenceMasked(list, apis) };
   let previous: unknown[] | null = null;
   for (let i = 0; i < list.length; i++) {
     const row: unknown = list[i];
@@ -85,6 +87,44 @@ function referenceDecode(bytes: Buffer): { tzOffsetMinutes: number; records: Rec
   return { tzOffsetMinutes: tz as number, records: list as RecordTuple[] };
 }
 
+/**
+ * Version 4's records (`[mask, ...values sent]`) as an independent reference: each row made whole from the
+ * previous record, then checked field by field in bit order as the reader checks them.
+ */
+function referenceMasked(list: unknown[], apis: RecordApiInfo[]): RecordTuple[] {
+  const fail = (what: string): never => {
+    throw new Error(`analytics batch: ${what}`);
+  };
+  const TYPES = ['number', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'number', 'string', 'string', 'number', 'number', 'string', 'object', 'string', 'boolean', 'string', 'string'];
+  const all = 2 ** 19 - 1;
+  let previous: unknown[] | null = null;
+  return list.map((row, i): RecordTuple => {
+    if (!Array.isArray(row) || row.length < 1) fail(`record ${i} is not a [mask, ...values] row`);
+    const [mask, ...values] = row as unknown[];
+    if (typeof mask !== 'number' || !Number.isInteger(mask) || mask < 0 || mask > all) fail(`record ${i}: mask is not a set of fields`);
+    const sent = MASK_FIELDS.filter((_, b) => ((mask as number) & (1 << b)) !== 0);
+    if (values.length !== sent.length) fail(`record ${i}: values and mask differ`);
+    if (previous === null && MASK_FIELDS.some((k) => k !== 18 && !sent.includes(k))) fail(`record ${i}: a field repeats a record that does not exist`);
+    const r: unknown[] = previous === null ? [] : [...previous];
+    r[7] = 0;
+    r[18] = null;
+    sent.forEach((k, j) => {
+      const v = values[j];
+      if (k > 0 && (typeof v !== TYPES[k] || v === null || (k === 14 && !(Array.isArray(v) && v.every((t) => typeof t === 'string'))))) fail(`record ${i}: field ${k} is of the wrong type`);
+      r[k] = v;
+    });
+    if (r[18] === null) r[18] = r[3];
+    r[7] = ((previous?.[7] as number | undefined) ?? 0) + (r[7] as number);
+    const index = r[0];
+    const api = typeof index === 'number' ? apis[index] : undefined;
+    if (api === undefined) fail(`record ${i}: no api`);
+    const tuple = [...r];
+    tuple[0] = api;
+    previous = r;
+    return tuple as RecordTuple;
+  });
+}
+
 /** Every record of a batch read through the reader, as tuples, and the error it threw (if any). */
 function readAll(bytes: Buffer): { records: RecordTuple[]; error: string | undefined } {
   const records: RecordTuple[] = [];
@@ -102,15 +142,15 @@ const rowsBatch = (version: number, rows: unknown[][], apis: unknown[] = [['a', 
 const row3 = (api: RecordApiInfo, i: number): unknown[] => [0, ...tuple(api, i).slice(1, 18), null];
 
 describe('RecordBatchReader', () => {
-  it('reads versions 3, 2 and 1 as the generic msgpack decoder it replaces, record for record', () => {
+  it('reads versions 4, 3, 2 and 1 as the generic msgpack decoder it replaces, record for record', () => {
     for (const records of [varied(1), varied(300), [tuple(A, 1), tuple(A, 1), tuple(A, 1)]]) {
       for (const tz of [0, -300, 345]) {
-        for (const bytes of [encodeRecordBatch(records, tz), encodeOlderRecordBatch(records, 2, tz), encodeOlderRecordBatch(records, 1, tz)]) {
-          assert.deepEqual(decodeRecordTuples(bytes), referenceDecode(bytes));
-        }
-        // The versions differ only in that version 3 keeps a tracked record's own rawPath.
+        const batches = [encodeRecordBatch(records, tz), encodeOlderRecordBatch(records, 3, tz), encodeOlderRecordBatch(records, 2, tz), encodeOlderRecordBatch(records, 1, tz)];
+        for (const bytes of batches) assert.deepEqual(decodeRecordTuples(bytes), referenceDecode(bytes));
+        // The versions differ only in that versions 4 and 3 keep a tracked record's own rawPath.
         const v3 = decodeRecordTuples(encodeRecordBatch(records, tz));
         assert.deepEqual(v3.records, records);
+        assert.deepEqual(decodeRecordTuples(batches[1]!), v3);
         const v2 = decodeRecordTuples(encodeOlderRecordBatch(records, 2, tz));
         assert.deepEqual(v2, decodeRecordTuples(encodeOlderRecordBatch(records, 1, tz)));
         assert.deepEqual(v2.records, v3.records.map((r) => [...r.slice(0, 18), r[3]]));
@@ -121,7 +161,7 @@ describe('RecordBatchReader', () => {
   it('gives the batch header and the records through named fields', () => {
     const records = varied(40);
     const batch = new RecordBatchReader(encodeRecordBatch(records, 60));
-    assert.deepEqual([batch.version, batch.tzOffsetMinutes, batch.count, batch.apis.map((a) => a.apiId), batch.index], [3, 60, 40, ['a', 'b'], -1]);
+    assert.deepEqual([batch.version, batch.tzOffsetMinutes, batch.count, batch.apis.map((a) => a.apiId), batch.index], [4, 60, 40, ['a', 'b'], -1]);
     for (const t of records) {
       assert.equal(batch.next(), true);
       const named = [batch.api, batch.method, batch.host, batch.path, batch.originalPath, batch.contentLength, batch.userAgent, batch.timeMs,
@@ -204,7 +244,7 @@ describe('RecordBatchReader', () => {
     const cases: [unknown, RegExp][] = [
       [[3, 0, []], /not \[version, tz offset, apis, records\]/],
       [{ v: 3 }, /not \[version, tz offset, apis, records\]/],
-      [[4, 0, [], []], /unknown version 4/],
+      [[5, 0, [], []], /unknown version 5/],
       [['3', 0, [], []], /unknown version "3"/],
       [[3, '0', [], []], /tz offset, apis and records have the wrong types/],
       [[3, 0, [], {}], /tz offset, apis and records have the wrong types/],
@@ -228,8 +268,46 @@ describe('RecordBatchReader', () => {
     assert.throws(() => batch.next(), /record 2 is not a 19-field row/);
   });
 
-  it('accepts what the generic decoder accepted and refuses what it refused, on random damage', () => {
-    const good = encodeRecordBatch(varied(20), 0);
+  it('accepts what the generic decoder accepted and refuses what it refused, on random damage (versions 4 and 3)', () => {
+    for (const good of [encodeRecordBatch(varied(20), 0), encodeOlderRecordBatch(varied(20), 3, 0)]) randomDamage(good);
+  });
+
+  it('version 4: a field not sent repeats the previous record (time: the same time; rawPath: the path)', () => {
+    const bit = (k: number) => FIELD_BITS[k]!;
+    const full = (api: number, t: RecordTuple) => [ALL_FIELDS_MASK & ~bit(18), ...MASK_FIELDS.filter((k) => k !== 18).map((k) => (k === 0 ? api : t[k]))];
+    const first = tuple(A, 1, { 14: ['t'] });
+    const rows = [full(0, first), [0], [bit(0), 1], [bit(7) | bit(3), 5, '/p'], [bit(18) | bit(3), '/q', '/raw']];
+    const read = decodeRecordTuples(rowsBatch(4, rows, [['a', 'A', 'o', '/a/', [], 1], ['b', 'B', 'o', '/b/', [], 1]])).records;
+    assert.deepEqual(read.map((r) => [r[0].apiId, r[3], r[7], r[18], r[14]]), [
+      ['a', '/x/1', T0 + 1, '/x/1', ['t']], ['a', '/x/1', T0 + 1, '/x/1', ['t']], ['b', '/x/1', T0 + 1, '/x/1', ['t']],
+      ['b', '/p', T0 + 6, '/p', ['t']], ['b', '/q', T0 + 6, '/raw', ['t']],
+    ]);
+  });
+
+  it('version 4: a bad mask, values that do not match it, a first record that leaves a field out, nil as a value', () => {
+    const first = [ALL_FIELDS_MASK & ~FIELD_BITS[18]!, ...MASK_FIELDS.filter((k) => k !== 18).map((k) => (k === 0 ? 0 : tuple(A, 1)[k]))];
+    const cases: [unknown[], RegExp][] = [
+      [[], /record 1 is not a \[mask, \.\.\.values\] row/],
+      [[-1], /record 1: mask -1 is not a set of fields/],
+      [[2 ** 19], /record 1: mask 524288 is not a set of fields/],
+      [[1.5, 1], /record 1: mask 1.5 is not a set of fields/],
+      [['1', 1], /record 1: mask "1" is not a set of fields/],
+      [[1], /record 1: 0 values for a mask of 1 fields/],
+      [[1, 2, 3], /record 1: 2 values for a mask of 1 fields/],
+      [[FIELD_BITS[3]!, null], /record 1: field 3 must be a string/],
+      [[FIELD_BITS[8]!, null], /record 1: field 8 must be a number/],
+      [[FIELD_BITS[0]!, 5], /record 1: no api 5/],
+    ];
+    for (const [row, message] of cases) assert.throws(() => decodeRecordTuples(rowsBatch(4, [first, row])), message, JSON.stringify(row));
+    const withoutHost = [...first];
+    withoutHost.splice(1 + MASK_FIELDS.filter((k) => k !== 18).indexOf(2), 1);
+    withoutHost[0] = (first[0] as number) & ~FIELD_BITS[2]!;
+    assert.throws(() => decodeRecordTuples(rowsBatch(4, [withoutHost])), /record 0: field 2 repeats a record that does not exist/);
+  });
+});
+
+function randomDamage(good: Buffer): void {
+  {
     let seed = 11;
     const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const outcome = (decode: () => unknown): unknown => {
@@ -249,5 +327,5 @@ describe('RecordBatchReader', () => {
       if (expected !== 'refused') read++;
     }
     assert.ok(read > 100, `${read} of 3000 still batches`);
-  });
-});
+  }
+}

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import type { RecordApiInfo, RecordTuple } from './analytics-record.js';
 import { MsgpackError, MsgpackReader, truncated } from './msgpack-reader.js';
 import type { RecordCursor } from './record-cursor.js';
-import { REPEATS_SINCE, ROW_FIELDS, WIRE_VERSION } from './record-wire.js';
+import { ALL_FIELDS_MASK, bitCount, FIELD_BITS, MASK_FIELDS, MASKED_SINCE, REPEATS_SINCE, ROW_FIELDS, WIRE_VERSION } from './record-wire.js';
 
 /** Fields per record before version 3 (no `rawPath`). */
 const OLD_ROW_FIELDS = ROW_FIELDS - 1;
@@ -33,6 +33,9 @@ const FIELD = Object.freeze({
   totalMs: 11, upstreamMs: 12, ip: 13, tags: 14, alias: 15, trackPath: 16, apiVersion: 17, rawPath: 18,
 });
 
+/** The mask bit of `rawPath`, the one field a first record may leave out. */
+const RAW_PATH_BIT = FIELD_BITS[FIELD.rawPath]!;
+
 function fail(what: string): never {
   throw new Error(`analytics batch: ${what}`);
 }
@@ -51,10 +54,10 @@ function shown(r: MsgpackReader, from: number): string {
 }
 
 /**
- * Reads a queued batch (`RecordBatchWriter`'s bytes, or a version 1 or 2 batch of an older gateway) record
- * by record, straight from the bytes: the reader is itself the current record (a `RecordCursor`). Nothing
- * is built per record: numbers are read into fields, a string field is kept as a byte range and becomes a
- * string only when it is read, once per value (a repeated value, sent as nil, keeps the previous record's
+ * Reads a queued batch (`RecordBatchWriter`'s bytes, or a version 1, 2 or 3 batch of an older gateway)
+ * record by record, straight from the bytes: the reader is itself the current record (a `RecordCursor`).
+ * Nothing is built per record: numbers are read into fields, a string field is kept as a byte range and
+ * becomes a string only when it is read, once per value (a repeated value, not sent, keeps the previous record's
  * range and string; a value seen lately in the field is the string made then, see `RecentValues`), and a
  * record's tags are a new array only when they are neither a repeat nor a list seen lately. A consumer that
  * reads few fields of similar records (aggregation) so costs a few byte reads per record.
@@ -91,6 +94,10 @@ export class RecordBatchReader implements RecordCursor {
   private readonly bytes: Buffer;
   private readonly fields: number;
   private readonly repeats: boolean;
+  /** Records are `[mask, ...values]` (version 4). */
+  private readonly masked: boolean;
+  /** The current record's API index (version 4 leaves it out when it repeats). */
+  private apiIndex: number | undefined = 0;
   /** Byte range of each string field's current value (by field position)... */
   private readonly starts: number[] = new Array<number>(ROW_FIELDS).fill(0);
   private readonly ends: number[] = new Array<number>(ROW_FIELDS).fill(0);
@@ -101,7 +108,7 @@ export class RecordBatchReader implements RecordCursor {
   private recentTags: RecentValues<readonly string[]> | undefined;
   /** The current record's numbers, by field position (the time as sent: a difference since version 2). */
   private readonly numbers: number[] = new Array<number>(ROW_FIELDS).fill(0);
-  /** Whether the current record's `rawPath` is its `path` (sent as nil; always before version 3). */
+  /** Whether the current record's `rawPath` is its `path` (not sent, or nil in version 3; always before version 3). */
   private rawPathIsPath = true;
   /** What the first bad record threw: every later `next()` throws it again. */
   private failure: Error | undefined;
@@ -114,7 +121,7 @@ export class RecordBatchReader implements RecordCursor {
       if (r.arrayLength() !== 4) fail('not [version, tz offset, apis, records]');
       const versionAt = r.pos;
       const version = r.number();
-      if (version !== 1 && version !== 2 && version !== WIRE_VERSION) fail(`unknown version ${shown(r, versionAt)}`);
+      if (version !== 1 && version !== 2 && version !== 3 && version !== WIRE_VERSION) fail(`unknown version ${shown(r, versionAt)}`);
       const tz = r.number();
       if (tz === undefined) fail('tz offset, apis and records have the wrong types');
       const apiCount = r.arrayLength();
@@ -128,8 +135,9 @@ export class RecordBatchReader implements RecordCursor {
       this.tzOffsetMinutes = tz;
       this.apis = apis;
       this.count = count;
-      this.fields = version === WIRE_VERSION ? ROW_FIELDS : OLD_ROW_FIELDS;
+      this.fields = version >= 3 ? ROW_FIELDS : OLD_ROW_FIELDS;
       this.repeats = version >= REPEATS_SINCE;
+      this.masked = version >= MASKED_SINCE;
     } catch (err) {
       if (err instanceof MsgpackError) fail(`not msgpack (${err.message})`);
       throw err;
@@ -154,7 +162,8 @@ export class RecordBatchReader implements RecordCursor {
     if (this.index + 1 >= this.count) return false;
     const i = ++this.index;
     try {
-      this.readRecord(i);
+      if (this.masked) this.readMaskedRecord(i);
+      else this.readRecord(i);
       if (i === this.count - 1 && !this.r.done) fail(`bytes after the last record (from byte ${this.r.pos})`);
     } catch (err) {
       this.failure = err instanceof MsgpackError ? new Error(`analytics batch: record ${i}: ${err.message}`) : err as Error;
@@ -275,6 +284,110 @@ export class RecordBatchReader implements RecordCursor {
     this.totalMs = numbers[FIELD.totalMs]!;
     this.upstreamMs = numbers[FIELD.upstreamMs]!;
     this.trackPath = trackPath;
+  }
+
+  /**
+   * Reads record `i` of a version 4 batch, `[mask, ...values]` (record-wire.ts): the fields sent are read
+   * as `readRecord` reads them (nil is not a value here: a repeat is a field not sent), the others keep the
+   * previous record's value (time: a difference of 0; rawPath: the record's own path).
+   */
+  private readMaskedRecord(i: number): void {
+    const { r, bytes, starts, ends, texts, numbers } = this;
+    const end = bytes.length;
+    let p = r.pos;
+    const head = bytes[p];
+    let length: number;
+    if (head !== undefined && head >= 0x91 && head <= 0x9f) {
+      length = head & 0x0f;
+      p++;
+    } else {
+      length = ((r.pos = p), r.arrayLength());
+      if (length < 1) fail(`record ${i} is not a [mask, ...values] row`);
+      p = r.pos;
+    }
+    const maskAt = p;
+    let mask: number | undefined = bytes[p];
+    if (mask !== undefined && mask < 0x80) {
+      p++;
+    } else {
+      r.pos = p;
+      mask = r.number();
+      p = r.pos;
+    }
+    if (mask === undefined || !Number.isInteger(mask) || mask < 0 || mask > ALL_FIELDS_MASK) fail(`record ${i}: mask ${shown(r, maskAt)} is not a set of fields`);
+    if (length !== 1 + bitCount(mask)) fail(`record ${i}: ${length - 1} values for a mask of ${bitCount(mask)} fields`);
+    if (i === 0 && (mask | RAW_PATH_BIT) !== ALL_FIELDS_MASK) {
+      const missing = MASK_FIELDS.find((k) => k !== FIELD.rawPath && (mask! & FIELD_BITS[k]!) === 0)!;
+      fail(`record ${i}: field ${missing} repeats a record that does not exist`);
+    }
+    let apiAt = -1;
+    for (let b = 0; b < ROW_FIELDS; b++) {
+      const k = MASK_FIELDS[b]!;
+      if ((mask & (1 << b)) === 0) {
+        if (k === FIELD.time) numbers[k] = 0;
+        else if (k === FIELD.rawPath) this.rawPathIsPath = true;
+        continue;
+      }
+      const h = bytes[p];
+      if (h === undefined) throw truncated(p, end);
+      if (k === 0) {
+        apiAt = p;
+        if (h < 0x80) {
+          this.apiIndex = h;
+          p++;
+        } else {
+          r.pos = p;
+          this.apiIndex = r.number();
+          if (this.apiIndex === undefined) r.skip(); // reported once the rest of the record is checked
+          p = r.pos;
+        }
+        continue;
+      }
+      const kind = FIELD_KINDS[k]!;
+      if (kind === STRING || kind === RAW_PATH) {
+        if (h >= 0xa0 && h < 0xc0) {
+          const to = p + 1 + (h & 0x1f);
+          if (to > end) throw truncated(to, end);
+          starts[k] = p + 1;
+          ends[k] = to;
+          p = to;
+        } else {
+          r.pos = p;
+          if (!r.string()) fail(`record ${i}: field ${k} must be a string`);
+          starts[k] = r.start;
+          ends[k] = r.pos;
+          p = r.pos;
+        }
+        texts[k] = undefined;
+        if (kind === RAW_PATH) this.rawPathIsPath = false;
+      } else if (kind === NUMBER) {
+        if (h < 0x80) {
+          numbers[k] = h;
+          p++;
+        } else {
+          r.pos = p;
+          numbers[k] = r.number() ?? fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
+          p = r.pos;
+        }
+      } else if (kind === BOOLEAN) {
+        if (h !== 0xc2 && h !== 0xc3) fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
+        this.trackPath = h === 0xc3;
+        p++;
+      } else {
+        r.pos = p;
+        this.readTags(i);
+        p = r.pos;
+      }
+    }
+    r.pos = p;
+    const api = this.apiIndex === undefined ? undefined : this.apis[this.apiIndex];
+    if (api === undefined) fail(`record ${i}: no api ${this.apiIndex === undefined ? shown(r, apiAt) : JSON.stringify(this.apiIndex)}`);
+    this.api = api;
+    this.contentLength = numbers[FIELD.contentLength]!;
+    this.timeMs = i > 0 ? this.timeMs + numbers[FIELD.time]! : numbers[FIELD.time]!;
+    this.status = numbers[FIELD.status]!;
+    this.totalMs = numbers[FIELD.totalMs]!;
+    this.upstreamMs = numbers[FIELD.upstreamMs]!;
   }
 
   /** The request's tags, not nil (`readRecord` took that): a new list, or the same list as lately. */
