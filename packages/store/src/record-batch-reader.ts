@@ -33,8 +33,9 @@ const FIELD = Object.freeze({
   totalMs: 11, upstreamMs: 12, ip: 13, tags: 14, alias: 15, trackPath: 16, apiVersion: 17, rawPath: 18,
 });
 
-/** The mask bit of `rawPath`, the one field a first record may leave out. */
+/** The mask bit of `rawPath`, the one field a first record may leave out, and of `timeMs`. */
 const RAW_PATH_BIT = FIELD_BITS[FIELD.rawPath]!;
+const TIME_BIT = FIELD_BITS[FIELD.time]!;
 
 function fail(what: string): never {
   throw new Error(`analytics batch: ${what}`);
@@ -320,14 +321,13 @@ export class RecordBatchReader implements RecordCursor {
       const missing = MASK_FIELDS.find((k) => k !== FIELD.rawPath && (mask! & FIELD_BITS[k]!) === 0)!;
       fail(`record ${i}: field ${missing} repeats a record that does not exist`);
     }
+    // Fields not sent keep the previous record's value, but for these two.
+    if ((mask & TIME_BIT) === 0) numbers[FIELD.time] = 0;
+    if ((mask & RAW_PATH_BIT) === 0) this.rawPathIsPath = true;
     let apiAt = -1;
-    for (let b = 0; b < ROW_FIELDS; b++) {
-      const k = MASK_FIELDS[b]!;
-      if ((mask & (1 << b)) === 0) {
-        if (k === FIELD.time) numbers[k] = 0;
-        else if (k === FIELD.rawPath) this.rawPathIsPath = true;
-        continue;
-      }
+    // The fields sent, lowest bit first (a typical record sends one to three).
+    for (let rest = mask; rest !== 0; rest &= rest - 1) {
+      const k = MASK_FIELDS[31 - Math.clz32(rest & -rest)]!;
       const h = bytes[p];
       if (h === undefined) throw truncated(p, end);
       if (k === 0) {
