@@ -364,6 +364,12 @@ export class RecordBatchReader implements RecordCursor {
         if (h < 0x80) {
           numbers[k] = h;
           p++;
+        } else if (h === 0xcc && p + 2 <= end) {
+          numbers[k] = bytes[p + 1]!;
+          p += 2;
+        } else if (h === 0xcd && p + 3 <= end) {
+          numbers[k] = (bytes[p + 1]! << 8) | bytes[p + 2]!;
+          p += 3;
         } else {
           r.pos = p;
           numbers[k] = r.number() ?? fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
