@@ -204,7 +204,7 @@ export class RecordBatchReader implements RecordCursor {
    * common forms (nil, short strings, small numbers) read in place; `MsgpackReader` reads the others.
    */
   private readRecord(i: number): void {
-    const { r, bytes, starts, ends, texts, numbers } = this;
+    const { r, bytes, numbers } = this;
     const end = bytes.length;
     const repeats = this.repeats;
     const fields = this.fields;
@@ -232,34 +232,12 @@ export class RecordBatchReader implements RecordCursor {
         if (h === NIL && (repeats || kind === RAW_PATH)) {
           if (kind === STRING && i === 0) fail(`record ${i}: field ${k} repeats a record that does not exist`);
           p++;
-        } else if (h >= 0xa0 && h < 0xc0) {
-          const to = p + 1 + (h & 0x1f);
-          if (to > end) throw truncated(to, end);
-          starts[k] = p + 1;
-          ends[k] = to;
-          texts[k] = undefined;
-          p = to;
         } else {
-          r.pos = p;
-          if (!r.string()) fail(`record ${i}: field ${k} must be a string`);
-          starts[k] = r.start;
-          ends[k] = r.pos;
-          texts[k] = undefined;
-          p = r.pos;
+          p = this.readString(i, k, p);
         }
         if (kind === RAW_PATH) this.rawPathIsPath = h === NIL;
       } else if (kind === NUMBER) {
-        if (h < 0x80) {
-          numbers[k] = h;
-          p++;
-        } else if (h === 0xcc && p + 2 <= end) {
-          numbers[k] = bytes[p + 1]!;
-          p += 2;
-        } else {
-          r.pos = p;
-          numbers[k] = r.number() ?? fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
-          p = r.pos;
-        }
+        p = this.readNumber(i, k, p);
       } else if (kind === BOOLEAN) {
         if (h !== 0xc2 && h !== 0xc3) fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
         trackPath = h === 0xc3;
@@ -293,7 +271,7 @@ export class RecordBatchReader implements RecordCursor {
    * previous record's value (time: a difference of 0; rawPath: the record's own path).
    */
   private readMaskedRecord(i: number): void {
-    const { r, bytes, starts, ends, texts, numbers } = this;
+    const { r, bytes, numbers } = this;
     const end = bytes.length;
     let p = r.pos;
     const head = bytes[p];
@@ -345,36 +323,10 @@ export class RecordBatchReader implements RecordCursor {
       }
       const kind = FIELD_KINDS[k]!;
       if (kind === STRING || kind === RAW_PATH) {
-        if (h >= 0xa0 && h < 0xc0) {
-          const to = p + 1 + (h & 0x1f);
-          if (to > end) throw truncated(to, end);
-          starts[k] = p + 1;
-          ends[k] = to;
-          p = to;
-        } else {
-          r.pos = p;
-          if (!r.string()) fail(`record ${i}: field ${k} must be a string`);
-          starts[k] = r.start;
-          ends[k] = r.pos;
-          p = r.pos;
-        }
-        texts[k] = undefined;
+        p = this.readString(i, k, p);
         if (kind === RAW_PATH) this.rawPathIsPath = false;
       } else if (kind === NUMBER) {
-        if (h < 0x80) {
-          numbers[k] = h;
-          p++;
-        } else if (h === 0xcc && p + 2 <= end) {
-          numbers[k] = bytes[p + 1]!;
-          p += 2;
-        } else if (h === 0xcd && p + 3 <= end) {
-          numbers[k] = (bytes[p + 1]! << 8) | bytes[p + 2]!;
-          p += 3;
-        } else {
-          r.pos = p;
-          numbers[k] = r.number() ?? fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
-          p = r.pos;
-        }
+        p = this.readNumber(i, k, p);
       } else if (kind === BOOLEAN) {
         if (h !== 0xc2 && h !== 0xc3) fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
         this.trackPath = h === 0xc3;
@@ -394,6 +346,50 @@ export class RecordBatchReader implements RecordCursor {
     this.status = numbers[FIELD.status]!;
     this.totalMs = numbers[FIELD.totalMs]!;
     this.upstreamMs = numbers[FIELD.upstreamMs]!;
+  }
+
+  /**
+   * Field `k`'s string at `p` (not nil): its byte range is kept and its string made only when read. Returns
+   * the position after it. Short strings are read in place, the others by `MsgpackReader`.
+   */
+  private readString(i: number, k: number, p: number): number {
+    const { r, bytes } = this;
+    const h = bytes[p]!;
+    let to: number;
+    if (h >= 0xa0 && h < 0xc0) {
+      to = p + 1 + (h & 0x1f);
+      if (to > bytes.length) throw truncated(to, bytes.length);
+      this.starts[k] = p + 1;
+    } else {
+      r.pos = p;
+      if (!r.string()) fail(`record ${i}: field ${k} must be a string`);
+      this.starts[k] = r.start;
+      to = r.pos;
+    }
+    this.ends[k] = to;
+    this.texts[k] = undefined;
+    return to;
+  }
+
+  /** Field `k`'s number at `p`, into `numbers`; returns the position after it. Small integers are read in place. */
+  private readNumber(i: number, k: number, p: number): number {
+    const { r, bytes } = this;
+    const h = bytes[p]!;
+    if (h < 0x80) {
+      this.numbers[k] = h;
+      return p + 1;
+    }
+    if (h === 0xcc && p + 2 <= bytes.length) {
+      this.numbers[k] = bytes[p + 1]!;
+      return p + 2;
+    }
+    if (h === 0xcd && p + 3 <= bytes.length) {
+      this.numbers[k] = (bytes[p + 1]! << 8) | bytes[p + 2]!;
+      return p + 3;
+    }
+    r.pos = p;
+    this.numbers[k] = r.number() ?? fail(`record ${i}: field ${k} must be a number`);
+    return r.pos;
   }
 
   /** The request's tags, not nil (`readRecord` took that): a new list, or the same list as lately. */
