@@ -284,9 +284,10 @@ function tollgateSide(plan: Plan, cluster: TollgateCluster, workers: number, isT
 /**
  * Keyless, analytics off and on (records batched to Redis and consumed by `tollgate analytics` running
  * beside it on the same cores, unless `--consumer off`): the issue asks for on ≥ 0.95 × off. The two
- * gateways (plain config, analytics config on ports of its own) run side by side, each warmed up once, and
- * `--pairs` off/on pairs are measured per worker count: a pair is two adjacent runs, off then on in odd
- * pairs and on then off in even ones, so a drift of the machine does not always land on the same side.
+ * gateways (plain config, analytics config on ports of its own) run side by side, both restarted and warmed
+ * up every two pairs, and `--pairs` off/on pairs are measured per worker count: a pair is two adjacent
+ * runs, off then on in odd pairs and on then off in even ones, so a drift of the machine does not always
+ * land on the same side.
  * After every run the queue is left to drain (the consumer aggregates what the run queued), so a run never
  * pays for the one before it, and the consumer's and Redis's CPU of that drain is charged to the run.
  */
