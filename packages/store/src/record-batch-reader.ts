@@ -204,7 +204,7 @@ export class RecordBatchReader implements RecordCursor {
    * common forms (nil, short strings, small numbers) read in place; `MsgpackReader` reads the others.
    */
   private readRecord(i: number): void {
-    const { r, bytes, numbers } = this;
+    const { r, bytes } = this;
     const end = bytes.length;
     const repeats = this.repeats;
     const fields = this.fields;
@@ -253,16 +253,9 @@ export class RecordBatchReader implements RecordCursor {
     }
     r.pos = p;
     if (fields !== ROW_FIELDS) this.rawPathIsPath = true;
-    const api = apiIndex === undefined ? undefined : this.apis[apiIndex];
-    if (api === undefined) fail(`record ${i}: no api ${apiIndex === undefined ? shown(r, apiAt) : JSON.stringify(apiIndex)}`);
-    this.api = api;
-    this.contentLength = numbers[FIELD.contentLength]!;
-    // Before version 2 every time is in full; since, each is the difference to the one before.
-    this.timeMs = repeats && i > 0 ? this.timeMs + numbers[FIELD.time]! : numbers[FIELD.time]!;
-    this.status = numbers[FIELD.status]!;
-    this.totalMs = numbers[FIELD.totalMs]!;
-    this.upstreamMs = numbers[FIELD.upstreamMs]!;
     this.trackPath = trackPath;
+    // Before version 2 every time is in full; since, each is the difference to the one before.
+    this.endRecord(i, apiIndex, apiAt, repeats);
   }
 
   /**
@@ -338,11 +331,20 @@ export class RecordBatchReader implements RecordCursor {
       }
     }
     r.pos = p;
-    const api = this.apiIndex === undefined ? undefined : this.apis[this.apiIndex];
-    if (api === undefined) fail(`record ${i}: no api ${this.apiIndex === undefined ? shown(r, apiAt) : JSON.stringify(this.apiIndex)}`);
+    this.endRecord(i, this.apiIndex, apiAt, true);
+  }
+
+  /**
+   * Ends record `i`: its API index is checked last (after every field, as always) and its numbers go to
+   * the named fields; `isTimeDifference`: the time was sent as the difference to the previous record's.
+   */
+  private endRecord(i: number, apiIndex: number | undefined, apiAt: number, isTimeDifference: boolean): void {
+    const api = apiIndex === undefined ? undefined : this.apis[apiIndex];
+    if (api === undefined) fail(`record ${i}: no api ${apiIndex === undefined ? shown(this.r, apiAt) : JSON.stringify(apiIndex)}`);
     this.api = api;
+    const numbers = this.numbers;
     this.contentLength = numbers[FIELD.contentLength]!;
-    this.timeMs = i > 0 ? this.timeMs + numbers[FIELD.time]! : numbers[FIELD.time]!;
+    this.timeMs = isTimeDifference && i > 0 ? this.timeMs + numbers[FIELD.time]! : numbers[FIELD.time]!;
     this.status = numbers[FIELD.status]!;
     this.totalMs = numbers[FIELD.totalMs]!;
     this.upstreamMs = numbers[FIELD.upstreamMs]!;
