@@ -214,48 +214,24 @@ export class RecordBatchReader implements RecordCursor {
     else if (((r.pos = p), r.arrayLength()) === fields) p = r.pos;
     else fail(`record ${i} is not a ${fields}-field row`);
     const apiAt = p;
-    let apiIndex: number | undefined = bytes[p];
-    if (apiIndex !== undefined && apiIndex < 0x80) {
-      p++;
-    } else {
-      r.pos = p;
-      apiIndex = r.number();
-      if (apiIndex === undefined) r.skip(); // reported once the rest of the record is checked, as always
-      p = r.pos;
-    }
-    let trackPath = false;
+    p = this.readApiIndex(p);
     for (let k = 1; k < fields; k++) {
       const h = bytes[p];
       if (h === undefined) throw truncated(p, end);
       const kind = FIELD_KINDS[k]!;
-      if (kind === STRING || kind === RAW_PATH) {
-        if (h === NIL && (repeats || kind === RAW_PATH)) {
-          if (kind === STRING && i === 0) fail(`record ${i}: field ${k} repeats a record that does not exist`);
-          p++;
-        } else {
-          p = this.readString(i, k, p);
-        }
-        if (kind === RAW_PATH) this.rawPathIsPath = h === NIL;
-      } else if (kind === NUMBER) {
-        p = this.readNumber(i, k, p);
-      } else if (kind === BOOLEAN) {
-        if (h !== 0xc2 && h !== 0xc3) fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
-        trackPath = h === 0xc3;
-        p++;
-      } else if (h === NIL && repeats) {
-        if (i === 0) fail(`record ${i}: field ${k} repeats a record that does not exist`);
+      // nil: a string or the tags repeating the previous record's (since version 2); rawPath: the path.
+      if (h === NIL && (kind === RAW_PATH || (repeats && (kind === STRING || kind === TAGS)))) {
+        if (kind !== RAW_PATH && i === 0) fail(`record ${i}: field ${k} repeats a record that does not exist`);
         p++;
       } else {
-        r.pos = p;
-        this.readTags(i);
-        p = r.pos;
+        p = this.readValue(i, k, p);
       }
+      if (kind === RAW_PATH) this.rawPathIsPath = h === NIL;
     }
     r.pos = p;
     if (fields !== ROW_FIELDS) this.rawPathIsPath = true;
-    this.trackPath = trackPath;
     // Before version 2 every time is in full; since, each is the difference to the one before.
-    this.endRecord(i, apiIndex, apiAt, repeats);
+    this.endRecord(i, apiAt, repeats);
   }
 
   /**
@@ -299,46 +275,60 @@ export class RecordBatchReader implements RecordCursor {
     // The fields sent, lowest bit first (a typical record sends one to three).
     for (let rest = mask; rest !== 0; rest &= rest - 1) {
       const k = MASK_FIELDS[31 - Math.clz32(rest & -rest)]!;
-      const h = bytes[p];
-      if (h === undefined) throw truncated(p, end);
+      if (p >= end) throw truncated(p, end);
       if (k === 0) {
         apiAt = p;
-        if (h < 0x80) {
-          this.apiIndex = h;
-          p++;
-        } else {
-          r.pos = p;
-          this.apiIndex = r.number();
-          if (this.apiIndex === undefined) r.skip(); // reported once the rest of the record is checked
-          p = r.pos;
-        }
-        continue;
-      }
-      const kind = FIELD_KINDS[k]!;
-      if (kind === STRING || kind === RAW_PATH) {
-        p = this.readString(i, k, p);
-        if (kind === RAW_PATH) this.rawPathIsPath = false;
-      } else if (kind === NUMBER) {
-        p = this.readNumber(i, k, p);
-      } else if (kind === BOOLEAN) {
-        if (h !== 0xc2 && h !== 0xc3) fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
-        this.trackPath = h === 0xc3;
-        p++;
+        p = this.readApiIndex(p);
       } else {
-        r.pos = p;
-        this.readTags(i);
-        p = r.pos;
+        p = this.readValue(i, k, p);
+        if (k === FIELD.rawPath) this.rawPathIsPath = false;
       }
     }
     r.pos = p;
-    this.endRecord(i, this.apiIndex, apiAt, true);
+    this.endRecord(i, apiAt, true);
   }
 
   /**
-   * Ends record `i`: its API index is checked last (after every field, as always) and its numbers go to
-   * the named fields; `isTimeDifference`: the time was sent as the difference to the previous record's.
+   * The API index at `p` into `apiIndex`; returns the position after it. A value that is not a number is
+   * skipped and leaves `apiIndex` undefined: `endRecord` reports it once the rest of the record is checked.
    */
-  private endRecord(i: number, apiIndex: number | undefined, apiAt: number, isTimeDifference: boolean): void {
+  private readApiIndex(p: number): number {
+    const h = this.bytes[p];
+    if (h !== undefined && h < 0x80) {
+      this.apiIndex = h;
+      return p + 1;
+    }
+    const r = this.r;
+    r.pos = p;
+    this.apiIndex = r.number();
+    if (this.apiIndex === undefined) r.skip();
+    return r.pos;
+  }
+
+  /**
+   * Field `k`'s value at `p` (not nil, not the API index), read by its kind; returns the position after it.
+   * The caller has made sure a byte is there.
+   */
+  private readValue(i: number, k: number, p: number): number {
+    const kind = FIELD_KINDS[k]!;
+    if (kind === STRING || kind === RAW_PATH) return this.readString(i, k, p);
+    if (kind === NUMBER) return this.readNumber(i, k, p);
+    if (kind === BOOLEAN) {
+      const h = this.bytes[p];
+      if (h !== 0xc2 && h !== 0xc3) fail(`record ${i}: field ${k} must be a ${KIND_NAMES[kind]}`);
+      this.trackPath = h === 0xc3;
+      return p + 1;
+    }
+    return this.readTags(i, p);
+  }
+
+  /**
+   * Ends record `i`: its API index is checked last (after every field, as always; `apiAt`: where it was
+   * read) and its numbers go to the named fields; `isTimeDifference`: the time was sent as the difference
+   * to the previous record's.
+   */
+  private endRecord(i: number, apiAt: number, isTimeDifference: boolean): void {
+    const apiIndex = this.apiIndex;
     const api = apiIndex === undefined ? undefined : this.apis[apiIndex];
     if (api === undefined) fail(`record ${i}: no api ${apiIndex === undefined ? shown(this.r, apiAt) : JSON.stringify(apiIndex)}`);
     this.api = api;
@@ -394,15 +384,19 @@ export class RecordBatchReader implements RecordCursor {
     return r.pos;
   }
 
-  /** The request's tags, not nil (`readRecord` took that): a new list, or the same list as lately. */
-  private readTags(i: number): void {
+  /**
+   * The request's tags at `p`, not nil (the record loop took that): a new list, or the same list as lately.
+   * Returns the position after them.
+   */
+  private readTags(i: number, p: number): number {
     const r = this.r;
-    const from = r.pos;
+    r.pos = p;
+    const from = p;
     const n = r.arrayLength();
     if (n < 0) fail(`record ${i}: tags must be a list of strings`);
     if (n === 0) {
       this.requestTags = EMPTY_TAGS;
-      return;
+      return r.pos;
     }
     const first = r.pos;
     for (let j = 0; j < n; j++) if (!r.string()) fail(`record ${i}: tags must be a list of strings`);
@@ -411,14 +405,15 @@ export class RecordBatchReader implements RecordCursor {
     let tags = recent.find(this.bytes, from, to);
     if (tags === undefined) {
       const made: string[] = [];
-      for (let p = first; p < to; p = r.pos) {
-        r.pos = p;
+      for (let q = first; q < to; q = r.pos) {
+        r.pos = q;
         made.push(r.stringValue()!);
       }
       tags = made;
       recent.add(this.bytes, from, to, tags);
     }
     this.requestTags = tags;
+    return to;
   }
 }
 
