@@ -318,20 +318,10 @@ export class RecordBatchWriter {
     }
     if (rawPath !== path) mask |= RAW_PATH_BIT;
     // One bound for the whole record, so the writes below need no checks: 3 (row header) + 5 (mask) + 6 × 9
-    // (numbers) + 2 (index, boolean) + 5 (tags header) + the strings sent at their largest.
-    let need = 69;
-    if (mask & PATH_BIT) need += maxStr(path);
-    if (mask & ORIGINAL_PATH_BIT) need += maxStr(originalPath);
-    if (mask & IP_BIT) need += maxStr(ip);
-    if (mask & RAW_PATH_BIT) need += maxStr(rawPath);
-    if (mask & USER_AGENT_BIT) need += maxStr(userAgent);
-    if (mask & API_KEY_BIT) need += maxStr(apiKey);
-    if (mask & TAGS_BIT) for (let i = 0; i < requestTags.length; i++) need += maxStr(requestTags[i]!);
-    if (mask & METHOD_BIT) need += maxStr(method);
-    if (mask & HOST_BIT) need += maxStr(host);
-    if (mask & ALIAS_BIT) need += maxStr(alias);
-    if (mask & API_VERSION_BIT) need += maxStr(apiVersion);
-    if (mask & OAUTH_ID_BIT) need += maxStr(oauthId);
+    // (numbers) + 2 (index, boolean) + 5 (tags header) + every string at its largest, sent or not.
+    let need = 69 + maxStr(method) + maxStr(host) + maxStr(path) + maxStr(originalPath) + maxStr(userAgent) + maxStr(apiKey)
+      + maxStr(oauthId) + maxStr(ip) + maxStr(alias) + maxStr(apiVersion) + maxStr(rawPath);
+    for (let i = 0; i < requestTags.length; i++) need += maxStr(requestTags[i]!);
     if (this.pos + need > this.buf.length) this.grow(need);
     const buf = this.buf;
     // The values sent, in bit order (record-wire.ts MASK_FIELDS).
