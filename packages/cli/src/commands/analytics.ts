@@ -10,12 +10,14 @@ export interface AnalyticsCommandOptions {
 }
 
 /**
- * Lowers this process's CPU priority to `nice` (0, or a value it is already at or below, leaves it as it is). The consumer is batch work: where it
- * shares cores with gateway workers, it should wait for them rather than preempt them, and it needs a
- * small share to keep up (about 1 µs per record). Raising the nice value needs no privilege; a failure
- * (a platform without priorities) is logged and changes nothing else.
+ * Lowers this process's CPU priority to `nice`; 0, or a value it already runs at or below, leaves it as it
+ * is. The consumer is batch work: where it shares cores with gateway workers, it should wait for them
+ * rather than preempt them, and it needs a small share to keep up (about 1 µs per record). Raising the
+ * nice value needs no privilege; a failure (a platform without priorities) is logged and changes nothing
+ * else.
  */
 export function lowerPriority(nice: number, logger: Logger): void {
+  if (nice === 0) return;
   try {
     // Only ever lowered: a process already started at a lower priority (nice 15, say) stays there.
     if (nice <= getPriority()) return;
